@@ -1,0 +1,54 @@
+"""The toolkit's own error for bad input: every problem names cohort, file, row and column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a cohort's input.
+
+    ``row`` is the 1-based data row of a table file (the header is row 0) or ``None`` when the
+    problem concerns the whole file; ``column`` is ``None`` when it concerns a whole row or file.
+    """
+
+    cohort: str
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.cohort}: {self.file}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        text = f"{where}: {self.message}"
+        if self.fix:
+            text += f" (fix: {self.fix})"
+        return text
+
+
+class ValidationError(ValueError):
+    """Raised with every problem found in a cohort's input at once."""
+
+    def __init__(self, problems: list[Problem]):
+        if not problems:
+            raise ValueError("ValidationError needs at least one problem")
+        self.problems = sorted(set(problems), key=_sort_key)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in cohort input:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+def _sort_key(p: Problem) -> tuple:
+    return (p.cohort, p.file, -1 if p.row is None else p.row, p.column or "", p.message)
+
+
+def raise_if(problems: list[Problem]) -> None:
+    """Raise a :class:`ValidationError` when ``problems`` is not empty."""
+    if problems:
+        raise ValidationError(problems)
