@@ -54,6 +54,24 @@ wait_for() { # wait_for SECONDS DESCRIPTION CMD...
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# The one unavoidable write outside $STATE: inside a job, snakemake-executor-plugin-slurm-jobstep
+# (0.6) strips every SLURM_* variable, SLURM_CONF included, before its nested `srun`, so that
+# srun only finds the default /etc/slurm/slurm.conf. Point that at our config with a symlink if
+# no real one exists; stop_cluster.sh removes the symlink only if it is still ours.
+link_sys_conf() {
+  local SYS_CONF=/etc/slurm/slurm.conf SLURM_CONF="$STATE/etc/slurm.conf"
+  if [ -L "$SYS_CONF" ] && [ "$(readlink "$SYS_CONF")" = "$SLURM_CONF" ]; then
+    : # already ours
+  elif [ -e "$SYS_CONF" ] || [ -L "$SYS_CONF" ]; then
+    log "WARNING: $SYS_CONF exists and is not ours: job steps (srun inside jobs) will use it"
+  else
+    mkdir -p /etc/slurm
+    ln -s "$SLURM_CONF" "$SYS_CONF"
+    echo "$SYS_CONF" >"$STATE/run/created-symlinks"
+    log "linked $SYS_CONF -> $SLURM_CONF"
+  fi
+}
+
 [ "$(id -u)" -eq 0 ] || die "must run as root (the daemons run as root in this test cluster)"
 for b in munged munge mariadbd mariadb-install-db mariadb slurmdbd slurmctld slurmd sacctmgr sinfo sbatch sacct; do
   command -v "$b" >/dev/null || die "$b not found: run ci/slurm/install.sh"
@@ -61,6 +79,7 @@ done
 
 if pid_alive "$STATE/run/slurmctld.pid" && pid_alive "$STATE/run/slurmd.pid"; then
   log "cluster already running in $STATE (stop it with ci/slurm/stop_cluster.sh)"
+  link_sys_conf
   echo "export SLURM_CONF=$STATE/etc/slurm.conf"
   exit 0
 fi
@@ -197,6 +216,8 @@ EOF
 chmod 600 "$STATE/etc/slurmdbd.conf"
 export SLURM_CONF
 echo "export SLURM_CONF=$SLURM_CONF" >"$STATE/env.sh"
+
+link_sys_conf
 
 # ---- slurmdbd, then the accounting objects --------------------------------------------------
 if ! pid_alive "$STATE/run/slurmdbd.pid"; then

@@ -44,6 +44,16 @@ for d in slurmd slurmctld slurmdbd mariadbd munged; do
   stop_one "$d"
 done
 
+# remove the /etc/slurm/slurm.conf symlink made by start_cluster.sh, if it still points at us
+if [ -f "$STATE/run/created-symlinks" ]; then
+  while read -r link; do
+    if [ -L "$link" ] && [ "$(readlink "$link")" = "$STATE/etc/slurm.conf" ]; then
+      rm -f "$link" && log "removed symlink $link"
+    fi
+  done <"$STATE/run/created-symlinks"
+  rm -f "$STATE/run/created-symlinks"
+fi
+
 if [ "${1:-}" = "--purge" ]; then
   rm -rf "$STATE"
   log "removed $STATE"
