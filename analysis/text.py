@@ -1,0 +1,563 @@
+"""Words for the paper: readable labels, a methods paragraph and results sentences.
+
+Everything here is assembled from what was run (the merged configuration, the contrast table,
+the SPM cluster table, installed package versions), never typed by hand, so the text cannot
+drift from the analysis.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import re
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+
+import polars as pl
+
+__all__ = [
+    "MUSCLE_NAMES",
+    "MUSCLE_ORDER",
+    "muscle_sort_key",
+    "outcome_label",
+    "format_p",
+    "software_versions",
+    "methods_text",
+    "results_sentences",
+    "results_text",
+    "spm_sentences",
+]
+
+MUSCLE_NAMES: dict[str, str] = {
+    "VL": "vastus lateralis",
+    "VM": "vastus medialis",
+    "RF": "rectus femoris",
+    "BF": "biceps femoris (long head)",
+    "ST": "semitendinosus",
+    "TA": "tibialis anterior",
+    "PL": "peroneus longus",
+    "GMAX": "gluteus maximus",
+    "GMED": "gluteus medius",
+    "TFL": "tensor fasciae latae",
+    "GM": "gastrocnemius medialis",
+    "GL": "gastrocnemius lateralis",
+    "SO": "soleus",
+}
+MUSCLE_ORDER: tuple[str, ...] = (
+    "GMAX",
+    "GMED",
+    "TFL",
+    "RF",
+    "VL",
+    "VM",
+    "BF",
+    "ST",
+    "TA",
+    "PL",
+    "GM",
+    "GL",
+    "SO",
+)
+_FEATURES = {
+    "mean": "mean amplitude",
+    "peak": "peak amplitude",
+    "iemg": "integrated EMG",
+    "peak_time": "time of peak",
+    "onset": "onset",
+    "offset": "offset",
+    "cci": "co-contraction index",
+}
+_PHASES = {"cycle": "gait cycle", "stance": "stance", "swing": "swing"}
+PACKAGES: tuple[str, ...] = (
+    "numpy",
+    "scipy",
+    "polars",
+    "statsmodels",
+    "pingouin",
+    "spm1d",
+    "matplotlib",
+    "seaborn",
+    "snakemake",
+)
+
+
+def muscle_sort_key(code: str) -> tuple[int, str]:
+    """Sort muscles proximal to distal (hip, thigh, shank); unknown codes last, alphabetically.
+
+    Examples
+    --------
+    >>> sorted(["TA", "XYZ", "VL", "GMAX"], key=muscle_sort_key)
+    ['GMAX', 'VL', 'TA', 'XYZ']
+    """
+    return (MUSCLE_ORDER.index(code), code) if code in MUSCLE_ORDER else (len(MUSCLE_ORDER), code)
+
+
+def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
+    """Readable name of an outcome code.
+
+    EMG outcomes ``<muscle>_<feature>_<phase>`` (muscle codes of docs/architecture.md) read as
+    ``"VL mean amplitude (gait cycle)"``; ``labels`` (e.g. the ``label`` of each measure in
+    cohort.yaml) takes precedence; other codes have underscores replaced by spaces.
+
+    Examples
+    --------
+    >>> outcome_label("VL_mean_cycle")
+    'VL mean amplitude (gait cycle)'
+    >>> outcome_label("BBS", {"BBS": "Berg Balance Scale"})
+    'Berg Balance Scale'
+    >>> outcome_label("knee_pain_walking")
+    'knee pain walking'
+    """
+    if labels and outcome in labels:
+        return str(labels[outcome])
+    parts = outcome.split("_")
+    if len(parts) >= 3 and parts[0] in MUSCLE_NAMES:
+        phase = parts[-1]
+        feature = "_".join(parts[1:-1])
+        return (
+            f"{parts[0]} {_FEATURES.get(feature, feature.replace('_', ' '))} "
+            f"({_PHASES.get(phase, phase)})"
+        )
+    return outcome.replace("_", " ")
+
+
+def format_p(p: float | None, decimals: int = 3) -> str:
+    """APA-style p value: no leading zero, ``< .001`` below the display precision.
+
+    Examples
+    --------
+    >>> format_p(0.0004), format_p(0.0456), format_p(1.0), format_p(None)
+    ('< .001', '.046', '1.000', '')
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    floor = 10.0**-decimals
+    if p < floor:
+        return f"< {floor:.{decimals}f}".replace("0.", ".", 1)
+    text = f"{p:.{decimals}f}"
+    return text[1:] if text.startswith("0.") else text
+
+
+def software_versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
+    """Installed versions of Python and the analysis packages (absent packages are skipped).
+
+    Examples
+    --------
+    >>> v = software_versions(["polars"])
+    >>> sorted(v) == ["Python", "polars"]
+    True
+    """
+    out = {"Python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _num(x: float, decimals: int = 1) -> str:
+    x = float(x)
+    return f"{x:.0f}" if x == int(x) else f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def _emg_sentences(emg: Mapping, normalisation: str | None) -> list[str]:
+    bp = emg.get("bandpass", {})
+    env = emg.get("envelope", {})
+    notch = emg.get("notch", {})
+    norm = emg.get("normalisation", {})
+    cyc = emg.get("cycles", {})
+    qc = emg.get("qc", {})
+    out = []
+    order = int(bp.get("order", 4))
+    corrected = " (design cut-offs corrected for the double pass)"
+    s = (
+        f"Surface EMG was band-pass filtered at {_num(bp.get('low_hz', 20))}–"
+        f"{_num(bp.get('high_hz', 450))} Hz with a Butterworth filter of order {order} applied "
+        f"forward and backward (zero lag, effective order {2 * order})"
+        f"{corrected if bp.get('correct_double_pass') else ''}"
+    )
+    if notch.get("enabled"):
+        s += (
+            f", notch-filtered at the mains frequency and its first "
+            f"{int(notch.get('harmonics', 3))} harmonics (Q = {_num(notch.get('quality', 30))})"
+        )
+    out.append(s + ".")
+    if env.get("method", "lowpass") == "rms":
+        out.append(
+            "Envelopes were computed as a moving root mean square over "
+            f"{_num(1000 * float(env.get('rms_window_s', 0.05)))} ms."
+        )
+    else:
+        out.append(
+            "Linear envelopes were obtained by full-wave rectification and a zero-lag "
+            f"{_num(env.get('lowpass_hz', 6))} Hz low-pass Butterworth filter of order "
+            f"{int(env.get('order', 4))}"
+            f"{corrected if env.get('correct_double_pass') else ''}."
+        )
+    method = normalisation or norm.get("method", "auto")
+    reference = "the peak of the subject's mean forward-walking envelope of that muscle"
+    if norm.get("reference", "peak_mean_forward") != "peak_mean_forward":
+        reference = f"the '{norm.get('reference')}' reference"
+    if method == "mvc":
+        out.append("Amplitudes were normalised to maximal voluntary contractions (MVC).")
+    elif method == "reference":
+        out.append(f"Amplitudes were normalised to {reference}.")
+    else:
+        out.append(
+            "Amplitudes were normalised to maximal voluntary contractions where a cohort "
+            f"provided them and otherwise to {reference}."
+        )
+    out.append(
+        f"Gait cycles were defined from one foot contact of the {cyc.get('side', 'right')} leg "
+        f"(the instrumented side) to the next and time-normalised to {int(cyc.get('points', 101))} "
+        f"points (0–100% of the cycle); strides shorter than {_num(cyc.get('min_stride_s', 0.6))} "
+        f"s or longer than {_num(cyc.get('max_stride_s', 2.5))} s, or with stance outside "
+        f"{_num(cyc.get('min_stance_pct', 45))}–{_num(cyc.get('max_stance_pct', 80))}% of the "
+        "cycle, were discarded."
+    )
+    checks = (
+        f"flat signal (SD < {_num(qc.get('flat_sd_uv', 1.0))} µV), clipping (more than "
+        f"{_num(100 * float(qc.get('clipping_fraction', 0.01)))}% of samples), mains interference "
+        f"(power ratio > {_num(qc.get('mains_ratio', 0.3))}), ECG contamination "
+        f"(ratio > {_num(qc.get('ecg_ratio', 0.5))}) and outlying cycle durations (more than "
+        f"{_num(qc.get('cycle_duration_mad', 3.5))} median absolute deviations)"
+    )
+    if qc.get("exclude_flagged", True):
+        out.append(
+            f"Trials, channels and cycles were screened for {checks} and flagged data were "
+            "excluded."
+        )
+    else:
+        out.append(
+            f"Trials, channels and cycles were screened for {checks}; flagged data were "
+            "reported but kept."
+        )
+    return out
+
+
+_RANDOM = re.compile(r"\(([^()|]+)\|([^()]+)\)")
+
+
+def _random_structure(formula: str) -> str:
+    parts = []
+    for lhs, group in _RANDOM.findall(formula):
+        terms = [t.strip() for t in lhs.split("+")]
+        group = group.strip()
+        slopes = [t for t in terms if t not in ("1", "0")]
+        text = "a random intercept" if "1" in terms or not slopes else "no random intercept"
+        if slopes:
+            text += " and random slope" + ("s" if len(slopes) > 1 else "") + " for "
+            text += ", ".join(slopes)
+        parts.append(f"{text} per {group}")
+    return "; ".join(parts)
+
+
+def _stats_sentences(
+    models: Mapping,
+    contrasts: pl.DataFrame | None,
+    df_method: str | None,
+) -> list[str]:
+    out = []
+    formulas = []
+    if contrasts is not None:
+        for col in ("formula_used", "model", "formula"):
+            if col in contrasts.columns:
+                formulas = sorted(set(contrasts[col].drop_nulls().to_list()))
+                break
+    if not formulas and models.get("formula"):
+        formulas = [str(models["formula"])]
+    reml = models.get("reml", True)
+    fit = "restricted maximum likelihood (REML)" if reml else "maximum likelihood"
+    for f in formulas:
+        rnd = _random_structure(f)
+        out.append(
+            f"Each outcome was analysed with a linear mixed model `{f}`"
+            + (f" ({rnd})" if rnd else "")
+            + f", fitted by {fit}."
+        )
+    if len(formulas) > 1:
+        out.append(
+            "Where the prespecified model did not converge, the simpler model listed was used."
+        )
+    if df_method is None and contrasts is not None and "df_method" in contrasts.columns:
+        methods = sorted(set(contrasts["df_method"].drop_nulls().to_list()))
+        df_method = ", ".join(methods) if methods else None
+    alpha = float(models.get("alpha", 0.05))
+    s = "Estimated marginal means per walking direction and the backward − forward contrast were "
+    s += f"reported with {100 * (1 - alpha):.0f}% confidence intervals"
+    if df_method:
+        s += f", with {df_method} degrees of freedom"
+    out.append(s + ".")
+    adjust = None
+    families: list[str] = []
+    if contrasts is not None:
+        if "adjust" in contrasts.columns:
+            vals = sorted(set(contrasts["adjust"].drop_nulls().to_list()))
+            adjust = ", ".join(vals) if vals else None
+        if "family" in contrasts.columns:
+            families = sorted(set(contrasts["family"].drop_nulls().to_list()))
+    adjust = adjust or models.get("adjust")
+    names = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg false discovery rate", "none": "no"}
+    if adjust:
+        fam = f" ({', '.join(families)})" if families else ""
+        out.append(
+            f"P values were adjusted for multiplicity with the {names.get(adjust, adjust)} "
+            f"method within each outcome family{fam}; significance was set at α = "
+            f"{_num(alpha, 3)}."
+        )
+    if contrasts is not None and "es_denominator" in contrasts.columns:
+        den = sorted(set(contrasts["es_denominator"].drop_nulls().to_list()))
+        if den:
+            out.append("Standardised effect sizes divide the contrast by " + " or ".join(den) + ".")
+    return out
+
+
+def _spm_sentences_methods(spm: pl.DataFrame | None, alpha: float) -> list[str]:
+    if spm is None:
+        return []
+    tests = set(spm["test"].to_list()) if "test" in spm.columns else set()
+    out = [
+        "Time-normalised envelopes were averaged per subject and walking direction (cycles "
+        "within trials, trials within sessions) and compared with statistical parametric "
+        "mapping (spm1d): a paired t test of backward versus forward walking per muscle, "
+        f"two-tailed, α = {_num(alpha, 3)}, with random field theory cluster inference."
+    ]
+    anovas = sorted(t for t in tests if t.startswith("anova"))
+    if anovas:
+        out.append(
+            "Where sessions or groups were present, SPM repeated-measures ANOVAs ("
+            + ", ".join(anovas)
+            + ") tested the direction, session and group effects and their interactions."
+        )
+    out.append(
+        "The standardised paired effect (d_z, mean difference over the SD of differences) was "
+        "computed at every point of the cycle with a pointwise 95% confidence band from the "
+        "noncentral t distribution."
+    )
+    return out
+
+
+def methods_text(
+    config: Mapping,
+    *,
+    contrasts: pl.DataFrame | None = None,
+    spm: pl.DataFrame | None = None,
+    normalisation: str | None = None,
+    df_method: str | None = None,
+    software: Mapping[str, str] | None = None,
+) -> str:
+    """Methods paragraphs (Markdown) assembled from what was actually run.
+
+    Parameters
+    ----------
+    config : mapping
+        The study configuration (``config/config.yaml``) with the ``emg:`` block merged with the
+        cohort's overrides (``analysis.cohort.emg_params``), ``models:`` as used.
+    contrasts : polars.DataFrame, optional
+        The contrast table: model formulas actually fitted (``formula_used``), ``adjust``,
+        ``family``, ``df_method`` and ``es_denominator`` are read when present.
+    spm : polars.DataFrame, optional
+        The SPM cluster table (:func:`analysis.spm.spm_paired` and ``spm_anova`` rows); the SPM
+        sentences are left out without it.
+    normalisation : str, optional
+        The amplitude normalisation actually applied (``"mvc"`` or ``"reference"``) when known;
+        otherwise the configured rule is described.
+    df_method : str, optional
+        Denominator degrees-of-freedom method (e.g. ``"Satterthwaite"``); read from the
+        ``df_method`` column of ``contrasts`` when not given.
+    software : mapping, optional
+        Package -> version; defaults to :func:`software_versions`.
+
+    Returns
+    -------
+    str
+        Three or four paragraphs separated by blank lines: EMG processing, statistics, SPM
+        (when given), software.
+
+    Examples
+    --------
+    >>> cfg = {"emg": {"bandpass": {"low_hz": 20, "high_hz": 450, "order": 4}},
+    ...        "models": {"formula": "value ~ direction + (1 | subject)", "reml": True,
+    ...                   "alpha": 0.05, "adjust": "holm"}}
+    >>> text = methods_text(cfg, software={"Python": "3.11.2", "spm1d": "0.4"})
+    >>> "20–450 Hz" in text and "random intercept per subject" in text and "Holm" in text
+    True
+    """
+    emg = config.get("emg", {})
+    models = config.get("models", {})
+    alpha = float(models.get("alpha", 0.05))
+    paragraphs = [
+        " ".join(_emg_sentences(emg, normalisation)),
+        " ".join(_stats_sentences(models, contrasts, df_method)),
+    ]
+    if spm is not None:
+        paragraphs.append(" ".join(_spm_sentences_methods(spm, alpha)))
+    software = dict(software if software is not None else software_versions())
+    py = software.pop("Python", None)
+    listed = ", ".join(f"{k} {v}" for k, v in software.items())
+    sw = "Analyses were run with the retrowalk toolkit"
+    if py:
+        sw += f" in Python {py}"
+    if listed:
+        sw += f" ({listed})"
+    paragraphs.append(sw + ".")
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def _fmt(x: float | None, decimals: int) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "NA"
+    return f"{x:.{decimals}f}".replace("-", "−")
+
+
+def _where(row: Mapping) -> str:
+    bits = []
+    for key in ("session", "group"):
+        if row.get(key) is not None:
+            bits.append(f"{key} {row[key]}")
+    if not bits:
+        m = re.search(r"\|\s*(.+)$", str(row.get("contrast", "")))
+        if m:
+            bits.append(m.group(1).replace("=", "").replace("  ", " ").strip())
+    return f" ({', '.join(bits)})" if bits else ""
+
+
+def results_sentences(
+    contrasts: pl.DataFrame,
+    *,
+    alpha: float = 0.05,
+    decimals: int = 2,
+    labels: Mapping[str, str] | None = None,
+) -> list[str]:
+    """One results-section sentence per backward − forward contrast.
+
+    Parameters
+    ----------
+    contrasts : polars.DataFrame
+        Contrast table (outcome, unit, estimate, ci_low, ci_high, df, t, p, p_adj, effect_size,
+        es_ci_low, es_ci_high; session/group/contrast when present). Rows are taken in order.
+    alpha : float
+        Threshold on the adjusted p value (``p`` when there is none) for "higher/lower" versus
+        "did not differ".
+    decimals : int
+        Decimals of estimates and CIs.
+    labels : mapping, optional
+        Outcome code -> readable name (see :func:`outcome_label`).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"outcome": ["VL_mean_cycle"], "unit": ["% ref"], "estimate": [0.31],
+    ...     "ci_low": [0.12], "ci_high": [0.50], "df": [11.0], "t": [3.6], "p": [0.004],
+    ...     "p_adj": [0.02], "effect_size": [1.04], "es_ci_low": [0.3], "es_ci_high": [1.7]})
+    >>> print(results_sentences(c)[0])
+    VL mean amplitude (gait cycle) was higher walking backward than forward (difference 0.31 % ref, 95% CI 0.12 to 0.50; t(11.0) = 3.60, p = .004, adjusted p = .020; effect size 1.04, 95% CI 0.30 to 1.70).
+    """  # noqa: E501
+    cols = set(contrasts.columns)
+    out = []
+    for row in contrasts.iter_rows(named=True):
+        name = outcome_label(str(row["outcome"]), labels)
+        name = name[0].upper() + name[1:]
+        p_dec = row.get("p_adj") if "p_adj" in cols and row.get("p_adj") is not None else row["p"]
+        est = row["estimate"]
+        if p_dec is not None and p_dec < alpha and est is not None and est != 0:
+            verb = "was higher" if est > 0 else "was lower"
+            claim = f"{verb} walking backward than forward"
+        else:
+            claim = "did not differ significantly between backward and forward walking"
+        unit = f" {row['unit']}" if row.get("unit") else ""
+        stats = (
+            f"difference {_fmt(est, decimals)}{unit}, 95% CI {_fmt(row['ci_low'], decimals)} to "
+            f"{_fmt(row['ci_high'], decimals)}"
+        )
+        test = []
+        if row.get("t") is not None and row.get("df") is not None:
+            test.append(f"t({float(row['df']):.1f}) = {_fmt(row['t'], 2)}")
+        p = format_p(row.get("p"))
+        test.append(f"p {p}" if p.startswith("<") else f"p = {p}")
+        if "p_adj" in cols and row.get("p_adj") is not None:
+            pa = format_p(row["p_adj"])
+            test.append(f"adjusted p {pa}" if pa.startswith("<") else f"adjusted p = {pa}")
+        es = ""
+        if row.get("effect_size") is not None:
+            es = f"; effect size {_fmt(row['effect_size'], decimals)}"
+            if row.get("es_ci_low") is not None and row.get("es_ci_high") is not None:
+                es += (
+                    f", 95% CI {_fmt(row['es_ci_low'], decimals)} to "
+                    f"{_fmt(row['es_ci_high'], decimals)}"
+                )
+        out.append(f"{name}{_where(row)} {claim} ({stats}; {', '.join(test)}{es}).")
+    return out
+
+
+def spm_sentences(clusters: pl.DataFrame, *, decimals: int = 0) -> list[str]:
+    """One sentence per muscle tested with the SPM paired t test, naming its clusters.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"muscle": ["VL", "TA"], "test": "paired t",
+    ...     "cluster": [1, None], "start_pct": [21.6, None], "end_pct": [37.2, None],
+    ...     "p": [0.0004, None], "sign": ["backward > forward", None]})
+    >>> for s in spm_sentences(c): print(s)
+    VL: activity was higher walking backward from 22% to 37% of the gait cycle (p < .001).
+    TA: no supra-threshold cluster (backward vs forward).
+    """
+    rows = clusters.filter(pl.col("test") == "paired t") if "test" in clusters else clusters
+    extra = [k for k in ("cohort", "session") if k in rows.columns]
+    out = []
+    keys = [*extra, "muscle"]
+    order = rows.select(keys).unique(maintain_order=True).rows()
+    for key in order:
+        sub = rows.filter(*[pl.col(k) == v for k, v in zip(keys, key, strict=True)])
+        sub = sub.filter(pl.col("cluster").is_not_null()).sort("start_pct")
+        prefix = ", ".join(str(v) for v in key)
+        if sub.height == 0:
+            out.append(f"{prefix}: no supra-threshold cluster (backward vs forward).")
+            continue
+        parts = []
+        for r in sub.iter_rows(named=True):
+            word = "higher" if r.get("sign") == "backward > forward" else "lower"
+            p = format_p(r["p"])
+            p = f"p {p}" if p.startswith("<") else f"p = {p}"
+            parts.append(
+                f"{word} walking backward from {r['start_pct']:.{decimals}f}% to "
+                f"{r['end_pct']:.{decimals}f}% of the gait cycle ({p})"
+            )
+        out.append(f"{prefix}: activity was " + "; ".join(parts) + ".")
+    return out
+
+
+def results_text(
+    contrasts: pl.DataFrame,
+    *,
+    spm: pl.DataFrame | None = None,
+    alpha: float = 0.05,
+    decimals: int = 2,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """Results summary (Markdown): contrast sentences grouped by family, then SPM sentences.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"family": ["balance"], "outcome": ["TUG"], "unit": ["s"],
+    ...     "estimate": [0.1], "ci_low": [-0.2], "ci_high": [0.4], "p": [0.5], "p_adj": [0.5]})
+    >>> print(results_text(c))
+    **Balance.** TUG did not differ significantly between backward and forward walking (difference 0.10 s, 95% CI −0.20 to 0.40; p = .500, adjusted p = .500).
+    <BLANKLINE>
+    """  # noqa: E501
+    paragraphs = []
+    if "family" in contrasts.columns:
+        for fam in contrasts["family"].unique(maintain_order=True).to_list():
+            sub = contrasts.filter(pl.col("family") == fam)
+            text = " ".join(results_sentences(sub, alpha=alpha, decimals=decimals, labels=labels))
+            paragraphs.append(f"**{str(fam).capitalize()}.** {text}")
+    else:
+        paragraphs.append(
+            " ".join(results_sentences(contrasts, alpha=alpha, decimals=decimals, labels=labels))
+        )
+    if spm is not None and spm.height:
+        paragraphs.append("**EMG waveforms (SPM).** " + " ".join(spm_sentences(spm)))
+    return "\n\n".join(paragraphs) + "\n"
