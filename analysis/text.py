@@ -253,63 +253,76 @@ def _random_structure(formula: str) -> str:
     return "; ".join(parts)
 
 
+_DDF = {"satterthwaite": "Satterthwaite", "kenward-roger": "Kenward–Roger", "kr": "Kenward–Roger"}
+_ADJUST = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg false discovery rate", "none": "no"}
+
+
+def _unique(frame: pl.DataFrame | None, col: str) -> list:
+    if frame is None or col not in frame.columns:
+        return []
+    return frame[col].drop_nulls().unique(maintain_order=True).to_list()
+
+
+def _formulas(models: Mapping, contrasts: pl.DataFrame | None) -> list[tuple[str | None, str]]:
+    """(family or None, formula) pairs: the fitted ones when known, else the configured ones."""
+    col = next((c for c in ("formula_used", "model", "formula") if _unique(contrasts, c)), None)
+    if col is not None:
+        if "family" in contrasts.columns:
+            pairs = contrasts.select("family", col).drop_nulls().unique(maintain_order=True)
+            return [(f, m) for f, m in pairs.rows()]
+        return [(None, m) for m in _unique(contrasts, col)]
+    formula = models.get("formula")
+    if isinstance(formula, Mapping):
+        return [(None if k == "default" else k, str(v)) for k, v in formula.items()]
+    return [(None, str(formula))] if formula else []
+
+
 def _stats_sentences(
     models: Mapping,
     contrasts: pl.DataFrame | None,
     df_method: str | None,
 ) -> list[str]:
     out = []
-    formulas = []
-    if contrasts is not None:
-        for col in ("formula_used", "model", "formula"):
-            if col in contrasts.columns:
-                formulas = sorted(set(contrasts[col].drop_nulls().to_list()))
-                break
-    if not formulas and models.get("formula"):
-        formulas = [str(models["formula"])]
     reml = models.get("reml", True)
     fit = "restricted maximum likelihood (REML)" if reml else "maximum likelihood"
-    for f in formulas:
-        rnd = _random_structure(f)
+    pairs = _formulas(models, contrasts)
+    if pairs:
+        items = []
+        for fam, f in pairs:
+            rnd = _random_structure(f)
+            who = f"{fam} outcomes" if fam else "other outcomes" if len(pairs) > 1 else ""
+            item = f"`{f}`" + (f" ({rnd})" if rnd else "")
+            items.append(f"{who}: {item}" if who else item)
         out.append(
-            f"Each outcome was analysed with a linear mixed model `{f}`"
-            + (f" ({rnd})" if rnd else "")
-            + f", fitted by {fit}."
+            "Each outcome was analysed with a linear mixed model fitted by "
+            f"{fit}: " + "; ".join(items) + "."
         )
-    if len(formulas) > 1:
-        out.append(
-            "Where the prespecified model did not converge, the simpler model listed was used."
-        )
-    if df_method is None and contrasts is not None and "df_method" in contrasts.columns:
-        methods = sorted(set(contrasts["df_method"].drop_nulls().to_list()))
-        df_method = ", ".join(methods) if methods else None
-    alpha = float(models.get("alpha", 0.05))
-    s = "Estimated marginal means per walking direction and the backward − forward contrast were "
-    s += f"reported with {100 * (1 - alpha):.0f}% confidence intervals"
+    if df_method is None:
+        df_method = ", ".join(_unique(contrasts, "df_method")) or models.get("ddf")
     if df_method:
-        s += f", with {df_method} degrees of freedom"
+        df_method = _DDF.get(str(df_method).lower(), str(df_method))
+    alpha = float(models.get("alpha", 0.05))
+    labels = sorted({str(c).split("|")[0].strip() for c in _unique(contrasts, "contrast")})
+    what = ", ".join(labels).replace(" - ", " − ") if labels else "backward − forward"
+    s = (
+        f"Estimated marginal means and contrasts ({what}) were reported with "
+        f"{100 * (1 - alpha):.0f}% confidence intervals"
+    )
+    if df_method:
+        s += f" and {df_method} degrees of freedom"
     out.append(s + ".")
-    adjust = None
-    families: list[str] = []
-    if contrasts is not None:
-        if "adjust" in contrasts.columns:
-            vals = sorted(set(contrasts["adjust"].drop_nulls().to_list()))
-            adjust = ", ".join(vals) if vals else None
-        if "family" in contrasts.columns:
-            families = sorted(set(contrasts["family"].drop_nulls().to_list()))
-    adjust = adjust or models.get("adjust")
-    names = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg false discovery rate", "none": "no"}
+    adjust = ", ".join(_ADJUST.get(a, a) for a in _unique(contrasts, "adjust"))
+    adjust = adjust or _ADJUST.get(str(models.get("adjust")), models.get("adjust"))
+    families = sorted(_unique(contrasts, "family"))
     if adjust:
         fam = f" ({', '.join(families)})" if families else ""
         out.append(
-            f"P values were adjusted for multiplicity with the {names.get(adjust, adjust)} "
-            f"method within each outcome family{fam}; significance was set at α = "
-            f"{_num(alpha, 3)}."
+            f"P values were adjusted for multiplicity with the {adjust} method within each "
+            f"outcome family{fam}; significance was set at α = {_num(alpha, 3)}."
         )
-    if contrasts is not None and "es_denominator" in contrasts.columns:
-        den = sorted(set(contrasts["es_denominator"].drop_nulls().to_list()))
-        if den:
-            out.append("Standardised effect sizes divide the contrast by " + " or ".join(den) + ".")
+    den = _unique(contrasts, "es_denominator")
+    if den:
+        out.append("Standardised effect sizes divide the contrast by " + " or ".join(den) + ".")
     return out
 
 
@@ -423,6 +436,24 @@ def _where(row: Mapping) -> str:
     return f" ({', '.join(bits)})" if bits else ""
 
 
+def _levels(contrast: str | None) -> tuple[str, str]:
+    head = str(contrast or "backward - forward").split("|")[0]
+    a, sep, b = head.partition(" - ")
+    return (a.strip(), b.strip()) if sep else ("backward", "forward")
+
+
+def _than(a: str, b: str) -> str:
+    if {a, b} == {"backward", "forward"}:
+        return f"walking {a} than {b}"
+    return f"at {a} than at {b}"
+
+
+def _between(a: str, b: str) -> str:
+    if {a, b} == {"backward", "forward"}:
+        return f"between {a} and {b} walking"
+    return f"between {a} and {b}"
+
+
 def results_sentences(
     contrasts: pl.DataFrame,
     *,
@@ -430,13 +461,14 @@ def results_sentences(
     decimals: int = 2,
     labels: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """One results-section sentence per backward − forward contrast.
+    """One results-section sentence per contrast (``a - b`` read from ``contrast``).
 
     Parameters
     ----------
     contrasts : polars.DataFrame
         Contrast table (outcome, unit, estimate, ci_low, ci_high, df, t, p, p_adj, effect_size,
-        es_ci_low, es_ci_high; session/group/contrast when present). Rows are taken in order.
+        es_ci_low, es_ci_high; session/group/contrast when present). Rows are taken in order;
+        without a ``contrast`` column every row is ``backward - forward``.
     alpha : float
         Threshold on the adjusted p value (``p`` when there is none) for "higher/lower" versus
         "did not differ".
@@ -461,11 +493,12 @@ def results_sentences(
         name = name[0].upper() + name[1:]
         p_dec = row.get("p_adj") if "p_adj" in cols and row.get("p_adj") is not None else row["p"]
         est = row["estimate"]
+        a, b = _levels(row.get("contrast"))
         if p_dec is not None and p_dec < alpha and est is not None and est != 0:
             verb = "was higher" if est > 0 else "was lower"
-            claim = f"{verb} walking backward than forward"
+            claim = f"{verb} {_than(a, b)}"
         else:
-            claim = "did not differ significantly between backward and forward walking"
+            claim = f"did not differ significantly {_between(a, b)}"
         unit = f" {row['unit']}" if row.get("unit") else ""
         stats = (
             f"difference {_fmt(est, decimals)}{unit}, 95% CI {_fmt(row['ci_low'], decimals)} to "
