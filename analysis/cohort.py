@@ -143,7 +143,7 @@ def load_cohort(cohort_dir: str | Path) -> Cohort:
     sessions = settings["sessions"]
 
     participants, p = read_csv_table(cohort_dir / "participants.csv", name, "participants.csv",
-                                     load_schema("participants"))
+                                     _participants_schema(settings))
     problems += p
     subjects: set[str] = set()
     if participants is not None:
@@ -228,6 +228,8 @@ def _file_references(trials: pl.DataFrame, cohort_dir: Path, cohort: str) -> lis
     out = []
     for r, rec in enumerate(trials.iter_rows(named=True), start=1):
         for col in ("emg_file", "events_file"):
+            if rec[col] is None:
+                continue
             path, msg = safe_reference(cohort_dir, rec[col] or "")
             if msg:
                 out.append(Problem(cohort, "trials.csv", r, col, msg))
@@ -236,6 +238,18 @@ def _file_references(trials: pl.DataFrame, cohort_dir: Path, cohort: str) -> lis
                                    f"'{rec[col]}' has an unsupported file type",
                                    f"use one of {', '.join(EMG_SUFFIXES)}"))
     return out
+
+
+def _participants_schema(settings: dict) -> dict:
+    """The participants schema with height and mass bounds in the cohort's declared units."""
+    schema = copy.deepcopy(load_schema("participants"))
+    units = settings.get("units", {})
+    for col, unit, table in (("height_cm", units.get("height", "cm"), HEIGHT_TO_CM),
+                             ("mass_kg", units.get("mass", "kg"), MASS_TO_KG)):
+        prop = schema["properties"][col]
+        for bound in ("minimum", "maximum"):
+            prop[bound] = round(prop[bound] / table[unit], 4)
+    return schema
 
 
 def _harmonise_anthropometrics(participants: pl.DataFrame, settings: dict) -> pl.DataFrame:

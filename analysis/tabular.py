@@ -65,8 +65,9 @@ def read_csv_table(
 ) -> tuple[pl.DataFrame | None, list[Problem]]:
     """Read a CSV table and check every cell against a JSON schema of its rows.
 
-    Returns the typed table (columns in schema order, missing optional columns as null) and the
-    problems found; the table is ``None`` when the file cannot be read as a table at all.
+    Returns the typed table (columns in schema order, missing optional columns as null; cells
+    with problems as null) and the problems found; the table is ``None`` when the file cannot
+    be read as a table at all (encoding, separators, header).
     """
     text, problems = read_text(path, cohort, file)
     if text is None:
@@ -135,11 +136,10 @@ def read_csv_table(
         for err in jsonschema.Draft202012Validator(sub).iter_errors(clean):
             col = err.path[0] if err.path else None
             problems.append(problem(r, col, _message(err)))
-    if problems:
-        return None, problems
+    # cell-level problems still return the table (bad cells null) so cross-table checks run too
     frame = pl.DataFrame({c: pl.Series(c, v, dtype=_dtype(props[c]), strict=False)
                           for c, v in columns.items()})
-    return frame, []
+    return frame, problems
 
 
 def _dtype(prop: dict) -> pl.DataType:

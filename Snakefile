@@ -1,0 +1,18 @@
+# retrowalk: reproduce a retro-walking study from data/raw/<cohort>/ to results/.
+# The rules live in workflow/rules/; this file only includes them and names the final targets.
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/emg.smk"
+include: "workflow/rules/outcomes.smk"
+include: "workflow/rules/models.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

@@ -1,0 +1,115 @@
+"""Config and cohort validation, and every input function of the workflow."""
+
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+sys.path.insert(0, str(Path(workflow.basedir).parent))
+
+from analysis.cohort import discover_cohorts, load_cohort, emg_params  # noqa: E402
+from analysis.errors import ValidationError  # noqa: E402
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+RAW = Path(config["cohorts"]["raw_dir"])
+RESULTS = config.get("results_dir", "results")
+COHORTS = discover_cohorts(
+    RAW, config["cohorts"].get("include"), config["cohorts"].get("exclude")
+)
+ANALYSIS = Path(workflow.basedir).parent / "analysis"
+
+_cohort_cache = {}
+
+
+def cohort(name):
+    """The validated cohort, or None when its input has problems (its tidy job reports them)."""
+    if name not in _cohort_cache:
+        try:
+            _cohort_cache[name] = load_cohort(RAW / name)
+        except ValidationError:
+            _cohort_cache[name] = None
+    return _cohort_cache[name]
+
+
+def code(*modules):
+    """The analysis/ source files a rule runs, so that editing them reruns the rule."""
+    files = [str(ANALYSIS / "__init__.py"), str(ANALYSIS / "errors.py")]
+    for m in modules:
+        p = ANALYSIS / m
+        files += sorted(str(f) for f in p.rglob("*.py")) if p.is_dir() else [str(p) + ".py"]
+    return sorted(set(files))
+
+
+def cohort_tables(wildcards):
+    """Every table file of a cohort (not the per-trial signals)."""
+    folder = RAW / wildcards.cohort
+    names = ["cohort.yaml", "participants.csv", "trials.csv", "balance.csv", "pain.csv",
+             "measures.csv", "mvc.csv"]
+    return [str(folder / n) for n in names if (folder / n).exists()]
+
+
+def subjects(name):
+    c = cohort(name)
+    return c.subjects if c is not None and c.has_emg else []
+
+
+def emg_subjects(name):
+    c = cohort(name)
+    if c is None or not c.has_emg:
+        return []
+    return sorted(set(c.trials["subject"].to_list()))
+
+
+def subject_recordings(wildcards):
+    """The raw EMG and events files of one subject's trials."""
+    c = cohort(wildcards.cohort)
+    rows = c.trials.filter(c.trials["subject"] == wildcards.subject)
+    folder = RAW / wildcards.cohort
+    files = rows["emg_file"].to_list() + rows["events_file"].to_list()
+    return sorted(str(folder / f) for f in set(files))
+
+
+def cohort_emg_params(wildcards):
+    return emg_params(config["emg"], cohort(wildcards.cohort).settings)
+
+
+def subject_emg_parts(kind):
+    def inner(wildcards):
+        return [
+            f"{RESULTS}/{wildcards.cohort}/emg/subjects/{s}/{kind}.parquet"
+            for s in emg_subjects(wildcards.cohort)
+        ]
+
+    return inner
+
+
+def emg_tables(wildcards):
+    c = cohort(wildcards.cohort)
+    if c is None or not c.has_emg:
+        return {}
+    base = f"{RESULTS}/{wildcards.cohort}/emg"
+    return {k: f"{base}/{k}.parquet" for k in EMG_KINDS}
+
+
+EMG_KINDS = ["curves", "features", "qc", "spatiotemporal", "normalisation"]
+
+
+def final_targets():
+    targets = []
+    for name in COHORTS:
+        c = cohort(name)
+        if c is None:
+            targets.append(f"{RESULTS}/{name}/tidy/participants.parquet")
+            continue
+        targets += [
+            f"{RESULTS}/{name}/outcomes.csv",
+            f"{RESULTS}/{name}/tables/contrasts.csv",
+        ]
+    return targets

@@ -1,0 +1,24 @@
+rule outcomes:
+    """One long outcome table per cohort: EMG features, spatiotemporal and clinical measures."""
+    input:
+        unpack(emg_tables),
+        participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
+        measures=f"{RESULTS}/{{cohort}}/tidy/measures.parquet",
+        code=code("outcomes"),
+    output:
+        parquet=f"{RESULTS}/{{cohort}}/outcomes.parquet",
+        csv=report(
+            f"{RESULTS}/{{cohort}}/outcomes.csv",
+            caption="../report/outcomes.rst",
+            category="Data",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "table": "outcomes"},
+        ),
+    params:
+        outcomes=config["outcomes"],
+        exclude_flagged=config["emg"]["qc"]["exclude_flagged"],
+    log:
+        "logs/{cohort}/outcomes.log",
+    localrule: True
+    script:
+        "../scripts/outcomes.py"

@@ -1,0 +1,32 @@
+"""Snakemake glue: build a cohort's long outcome table."""
+
+import sys
+
+import polars as pl
+
+from analysis.outcomes import outcome_table
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+sm = snakemake  # noqa: F821
+
+
+def read(name):
+    return pl.read_parquet(sm.input[name]) if name in sm.input.keys() else None
+
+
+norm = read("normalisation")
+unit = norm["units"][0] if norm is not None and norm.height else "fraction of reference"
+table = outcome_table(
+    read("participants"),
+    read("measures"),
+    read("features"),
+    read("spatiotemporal"),
+    read("qc"),
+    emg_features=sm.params.outcomes["emg_features"],
+    emg_phases=sm.params.outcomes["emg_phases"],
+    emg_unit=unit,
+    exclude_flagged=sm.params.exclude_flagged,
+)
+table.write_parquet(sm.output.parquet)
+table.write_csv(sm.output.csv, float_precision=6)
+print(f"{table.height} outcome rows, {table['outcome'].n_unique()} outcomes", file=sys.stderr)

@@ -1,0 +1,28 @@
+"""Snakemake glue: validate a cohort folder and write its tidy tables."""
+
+import sys
+
+from analysis.cohort import load_cohort
+from analysis.errors import ValidationError
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+
+try:
+    cohort = load_cohort(snakemake.params.folder)  # noqa: F821
+except ValidationError as exc:
+    print(exc, file=sys.stderr)
+    raise SystemExit(f"cohort input is invalid:\n{exc}") from None
+
+out = snakemake.output  # noqa: F821
+cohort.participants.write_parquet(out.participants)
+cohort.trials.write_parquet(out.trials)
+cohort.measures.write_parquet(out.measures)
+lines = [
+    f"cohort: {cohort.name}",
+    f"participants: {cohort.participants.height}",
+    f"trials: {cohort.trials.height}",
+    f"measures: {cohort.measures.height}",
+    *(f"skipped: {s}" for s in cohort.skipped),
+]
+with open(out.summary, "w") as fh:
+    fh.write("\n".join(lines) + "\n")
