@@ -1,0 +1,43 @@
+rule models:
+    """Mixed models of every outcome: contrasts, marginal means, Type III tests, variances."""
+    input:
+        outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
+        code=code("stats"),
+    output:
+        **{
+            k: f"{RESULTS}/{{cohort}}/models/{k}.parquet"
+            for k in ["contrasts", "emmeans", "anova", "variance", "crosscheck"]
+        },
+    params:
+        models=config["models"],
+    log:
+        "logs/{cohort}/models.log",
+    benchmark:
+        "benchmarks/runs/{cohort}/models.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/models.py"
+
+
+rule contrast_tables:
+    """The contrast table as CSV and Markdown."""
+    input:
+        contrasts=f"{RESULTS}/{{cohort}}/models/contrasts.parquet",
+        code=code(),
+    output:
+        csv=report(
+            f"{RESULTS}/{{cohort}}/tables/contrasts.csv",
+            caption="../report/contrasts.rst",
+            category="Models",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "table": "contrasts (CSV)"},
+        ),
+        md=f"{RESULTS}/{{cohort}}/tables/contrasts.md",
+    log:
+        "logs/{cohort}/contrast_tables.log",
+    localrule: True
+    script:
+        "../scripts/contrast_tables.py"
