@@ -20,6 +20,7 @@ __all__ = [
     "MUSCLE_ORDER",
     "muscle_sort_key",
     "outcome_label",
+    "outcome_sort_key",
     "format_p",
     "software_versions",
     "methods_text",
@@ -90,6 +91,20 @@ def muscle_sort_key(code: str) -> tuple[int, str]:
     ['GMAX', 'VL', 'TA', 'XYZ']
     """
     return (MUSCLE_ORDER.index(code), code) if code in MUSCLE_ORDER else (len(MUSCLE_ORDER), code)
+
+
+def outcome_sort_key(outcome: str) -> tuple:
+    """Sort EMG outcomes by muscle (hip to ankle), then feature; other outcomes by name.
+
+    Examples
+    --------
+    >>> sorted(["TA_mean_cycle", "BBS", "VL_peak_cycle", "VL_mean_cycle"], key=outcome_sort_key)
+    ['VL_mean_cycle', 'VL_peak_cycle', 'TA_mean_cycle', 'BBS']
+    """
+    head, _, rest = outcome.partition("_")
+    if head in MUSCLE_NAMES and rest:
+        return (0, *muscle_sort_key(head), rest)
+    return (1, len(MUSCLE_ORDER), outcome, "")
 
 
 def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:

@@ -1,0 +1,169 @@
+"""Paired per-subject plots of discrete outcomes: forward vs backward, one panel per outcome."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+from matplotlib.figure import Figure
+
+from analysis.figures.ensemble import _one_cohort
+from analysis.figures.style import (
+    DIRECTION_COLORS,
+    DIRECTION_MARKERS,
+    DIRECTION_ORDER,
+    DOUBLE_COLUMN_IN,
+    NEUTRAL,
+    new_figure,
+    style,
+)
+from analysis.text import outcome_label, outcome_sort_key
+
+__all__ = ["paired_means", "plot_paired"]
+
+
+def paired_means(outcomes: pl.DataFrame, *, cohort: str | None = None) -> pl.DataFrame:
+    """Subject means per outcome and walking direction (trials within sessions, then sessions).
+
+    Rows without a direction (e.g. balance scores measured once per session) are left out.
+
+    Parameters
+    ----------
+    outcomes : polars.DataFrame
+        The long outcome table (cohort, subject, group, session, direction, trial, family,
+        outcome, value, unit).
+    cohort : str, optional
+        Cohort to use when the table holds several.
+
+    Returns
+    -------
+    polars.DataFrame
+        family, outcome, unit, subject, direction, value.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> o = pl.DataFrame({"cohort": "A", "subject": "s1", "session": ["T0", "T0", "T1"],
+    ...     "direction": "forward", "trial": [1, 2, 1], "family": "emg",
+    ...     "outcome": "VL_mean_cycle", "value": [1.0, 3.0, 6.0], "unit": "% ref"})
+    >>> paired_means(o)["value"].to_list()  # T0 -> 2.0, T1 -> 6.0
+    [4.0]
+    """
+    o = _one_cohort(outcomes, cohort, "outcomes").filter(pl.col("direction").is_not_null())
+    unit = pl.col("unit").first() if "unit" in o.columns else pl.lit(None, dtype=pl.String)
+    keys = ["family", "outcome", "subject", "direction"]
+    sess = [c for c in ("session",) if c in o.columns]
+    per_session = o.group_by([*keys, *sess]).agg(pl.col("value").mean(), unit.alias("unit"))
+    out = per_session.group_by(keys).agg(pl.col("value").mean(), pl.col("unit").first())
+    return out.select("family", "outcome", "unit", "subject", "direction", "value").sort(keys)
+
+
+def plot_paired(
+    outcomes: pl.DataFrame,
+    *,
+    cohort: str | None = None,
+    family: str | Sequence[str] | None = None,
+    outcome_names: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    ncols: int = 4,
+    width: float = DOUBLE_COLUMN_IN,
+) -> Figure:
+    """One panel per outcome: each subject's forward and backward mean joined by a line.
+
+    Each axes holds one grey Line2D per subject measured in both directions, then one black
+    Line2D joining the means of those subjects, and one scatter (PathCollection) per direction
+    with every subject's mean.
+
+    Parameters
+    ----------
+    outcomes : polars.DataFrame
+        The long outcome table.
+    cohort : str, optional
+        Cohort to draw when the table holds several.
+    family : str or sequence of str, optional
+        Outcome families to include (default all with a direction).
+    outcome_names : sequence of str, optional
+        Outcomes and their order (default: by family, then muscle hip to ankle, then name).
+    labels : mapping, optional
+        Outcome code -> readable title.
+    ncols : int
+        Panels per row.
+    width : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> o = pl.DataFrame({"cohort": "A", "subject": ["s1", "s1", "s2", "s2"],
+    ...     "session": "T0", "direction": ["forward", "backward"] * 2, "trial": 1,
+    ...     "family": "pain", "outcome": "pain", "value": [5.0, 3.0, 6.0, 5.0], "unit": "NRS"})
+    >>> fig = plot_paired(o)
+    >>> len(fig.axes), len(fig.axes[0].get_lines())  # 2 subjects + the mean
+    (1, 3)
+    """
+    means = paired_means(outcomes, cohort=cohort)
+    if family is not None:
+        fams = [family] if isinstance(family, str) else list(family)
+        means = means.filter(pl.col("family").is_in(fams))
+    if outcome_names is None:
+        pairs = means.select("family", "outcome").unique().rows()
+        outcome_list = [o for _, o in sorted(pairs, key=lambda r: (r[0], outcome_sort_key(r[1])))]
+    else:
+        present = set(means["outcome"].to_list())
+        outcome_list = [o for o in outcome_names if o in present]
+    if not outcome_list:
+        raise ValueError("no outcome measured in both walking directions to plot")
+    n = len(outcome_list)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    with style():
+        fig = new_figure(width, 1.55 * nrows + 0.35)
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+        for ax in axes[n:]:
+            fig.delaxes(ax)
+        for ax, outcome in zip(axes, outcome_list, strict=False):
+            _panel(ax, means.filter(pl.col("outcome") == outcome), outcome, labels)
+    return fig
+
+
+def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) -> None:
+    wide = m.pivot(on="direction", index="subject", values="value").sort("subject")
+    for d in DIRECTION_ORDER:
+        if d not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(d))
+    both = wide.drop_nulls(list(DIRECTION_ORDER))
+    for f, b in both.select(*DIRECTION_ORDER).iter_rows():
+        ax.plot([0, 1], [f, b], color=NEUTRAL, lw=0.6, alpha=0.6, zorder=1)
+    if both.height:
+        ax.plot(
+            [0, 1],
+            [both[DIRECTION_ORDER[0]].mean(), both[DIRECTION_ORDER[1]].mean()],
+            color="black",
+            lw=1.8,
+            zorder=3,
+        )
+    for x, d in enumerate(DIRECTION_ORDER):
+        vals = wide[d].drop_nulls().to_numpy()
+        ax.scatter(
+            [x] * vals.size,
+            vals,
+            s=12,
+            color=DIRECTION_COLORS[d],
+            marker=DIRECTION_MARKERS[d],
+            edgecolor="white",
+            linewidth=0.4,
+            zorder=2,
+        )
+    ax.set_xticks([0, 1], [d.capitalize() for d in DIRECTION_ORDER])
+    ax.set_xlim(-0.35, 1.35)
+    for tick, d in zip(ax.get_xticklabels(), DIRECTION_ORDER, strict=True):
+        tick.set_color(DIRECTION_COLORS[d])
+    unit = m["unit"].drop_nulls().first() if m["unit"].drop_nulls().len() else None
+    ax.set_ylabel(unit if unit else "value")
+    ax.set_title("\n".join(textwrap.wrap(outcome_label(outcome, labels), 28)), fontsize=7)
