@@ -26,7 +26,7 @@ _SQRT2_M1 = np.sqrt(2.0) - 1.0
 
 
 def double_pass_factor(order: int) -> float:
-    """Ratio of the -3 dB frequency of a forward-backward Butterworth low-pass to its design cut-off.
+    """-3 dB frequency of a forward-backward Butterworth low-pass over its design cut-off.
 
     Parameters
     ----------

@@ -1,0 +1,55 @@
+"""The EMG stage: filtering, envelopes, gait cycles, normalisation, features and QC.
+
+Small signal functions take and return :class:`~analysis.signal.EMG`; ``process_subject`` runs
+them all for one subject and returns tidy polars tables. See docs/emg.md.
+"""
+
+from analysis.emg.features import (
+    cocontraction_falconer_winter,
+    cocontraction_rudolph,
+    onset_offset,
+    onset_threshold,
+    time_normalise,
+)
+from analysis.emg.filters import (
+    bandpass,
+    envelope,
+    linear_envelope,
+    lowpass,
+    moving_average,
+    moving_rms,
+    notch,
+    rectify,
+)
+from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
+from analysis.emg.methods import methods_text
+from analysis.emg.params import DEFAULTS, merge_params
+from analysis.emg.pipeline import EMGResult, Recording, mvc_reference, process_subject
+from analysis.emg.qc import check_channels
+
+__all__ = [
+    "DEFAULTS",
+    "EMGResult",
+    "Recording",
+    "bandpass",
+    "check_channels",
+    "cocontraction_falconer_winter",
+    "cocontraction_rudolph",
+    "envelope",
+    "events_from_threshold",
+    "gait_cycles",
+    "linear_envelope",
+    "lowpass",
+    "merge_params",
+    "methods_text",
+    "moving_average",
+    "moving_rms",
+    "mvc_reference",
+    "notch",
+    "onset_offset",
+    "onset_threshold",
+    "process_subject",
+    "rectify",
+    "spatiotemporal",
+    "time_normalise",
+]

@@ -1,0 +1,216 @@
+"""Cycle-level EMG measures: time normalisation, phase statistics, onsets, co-contraction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.signal import EMG
+
+
+def time_normalise(
+    env: EMG, starts_s: np.ndarray, ends_s: np.ndarray, points: int = 101
+) -> np.ndarray:
+    """Resample each cycle of each channel to ``points`` equally spaced instants.
+
+    Point ``k`` of a cycle is at ``start + k / (points - 1) * (end - start)`` (linear
+    interpolation between samples), so with 101 points the values sit at 0, 1, ..., 100 % of
+    the cycle and both ends are included.
+
+    Returns
+    -------
+    ndarray, shape (n_cycles, n_channels, points)
+
+    Examples
+    --------
+    >>> rate = 1000.0
+    >>> t = np.arange(3000) / rate
+    >>> env = EMG(t[np.newaxis] * 2.0, rate=rate, channels=("TA",))
+    >>> curves = time_normalise(env, np.array([0.5]), np.array([1.5]), 101)
+    >>> curves.shape, round(float(curves[0, 0, 50]), 6), round(float(curves[0, 0, 100]), 6)
+    ((1, 1, 101), 2.0, 3.0)
+    """
+    starts_s = np.asarray(starts_s, dtype=float)
+    ends_s = np.asarray(ends_s, dtype=float)
+    frac = np.linspace(0.0, 1.0, int(points))
+    t = starts_s[:, None] + frac[None, :] * (ends_s - starts_s)[:, None]
+    pos = ((t - env.t0) * env.rate).ravel()
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, max(env.n_samples - 2, 0))
+    w = pos - i0
+    out = np.empty((starts_s.size, len(env.channels), int(points)))
+    for c in range(len(env.channels)):
+        x = env.data[c]
+        out[:, c, :] = (x[i0] * (1 - w) + x[np.minimum(i0 + 1, env.n_samples - 1)] * w).reshape(
+            starts_s.size, int(points)
+        )
+    return out
+
+
+def segment_stats(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> dict[str, np.ndarray]:
+    """Sum, sample count, NaN count, maximum and its index over ``x[start:stop]`` segments.
+
+    Segments must be non-empty, sorted and non-overlapping (they may touch). Vectorised over
+    segments: one pass over the samples whatever their number.
+
+    Examples
+    --------
+    >>> s = segment_stats(np.array([1.0, 3.0, 2.0, 5.0, 4.0]), np.array([0, 3]), np.array([3, 5]))
+    >>> s["sum"].tolist(), s["max"].tolist(), s["argmax"].tolist()
+    ([6.0, 9.0], [3.0, 5.0], [1, 3])
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    stops = np.asarray(stops, dtype=np.int64)
+    lengths = stops - starts
+    if starts.size == 0:
+        empty = np.empty(0)
+        return {"sum": empty, "n": empty, "nan": empty, "max": empty, "argmax": empty.astype(int)}
+    has_nan = bool(np.isnan(x[starts[0] : stops[-1]]).any())
+    if has_nan:
+        cs = np.concatenate([[0.0], np.nancumsum(x)])
+        nan_cs = np.concatenate([[0], np.cumsum(np.isnan(x))])
+        nans = (nan_cs[stops] - nan_cs[starts]).astype(float)
+    else:
+        cs = np.concatenate([[0.0], np.cumsum(x)])
+        nans = np.zeros(starts.size)
+    sums = cs[stops] - cs[starts]
+    idx = np.empty(2 * starts.size, dtype=np.int64)
+    idx[0::2], idx[1::2] = starts, stops
+    if idx[-1] >= x.size:
+        idx = idx[:-1]
+    xm = np.where(np.isnan(x), -np.inf, x) if has_nan else x
+    maxima = np.maximum.reduceat(xm, idx)[0::2]
+    seg = np.repeat(np.arange(starts.size), lengths)
+    sample = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    sample += np.arange(sample.size)
+    hit = np.flatnonzero(xm[sample] == maxima[seg])
+    _, first = np.unique(seg[hit], return_index=True)
+    argmax = sample[hit[first]]
+    maxima = np.where(nans > 0, np.nan, maxima)
+    return {"sum": sums, "n": lengths.astype(float), "nan": nans, "max": maxima, "argmax": argmax}
+
+
+def onset_offset(
+    curves: np.ndarray, threshold: np.ndarray | float, min_points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Onset and offset (% of cycle) of the longest activity period of each cycle.
+
+    Activity is the curve above ``threshold`` for at least ``min_points`` consecutive points.
+    The cycle is treated as circular (a burst around foot contact, e.g. 90 % -> 10 %, is one
+    burst with onset > offset). The last point (100 %) is the next cycle's 0 % and is ignored.
+
+    Parameters
+    ----------
+    curves : ndarray, shape (n_cycles, points)
+    threshold : float or ndarray broadcastable to (n_cycles,)
+    min_points : int
+
+    Returns
+    -------
+    onset, offset, active_pct : ndarray, shape (n_cycles,)
+        Onset (first active point) and offset (last active point) in % of the cycle (NaN
+        when no burst lasts ``min_points``; 0 and 100 when active throughout), and the % of
+        the cycle above threshold.
+
+    Examples
+    --------
+    >>> pct = np.arange(101.0)
+    >>> c = np.where((pct >= 90) | (pct <= 10), 1.0, 0.0)[np.newaxis]
+    >>> on, off, active = onset_offset(c, 0.5, 5)
+    >>> float(on[0]), float(off[0]), float(active[0])
+    (90.0, 10.0, 21.0)
+    """
+    curves = np.asarray(curves, dtype=float)
+    n, points = curves.shape
+    p = points - 1
+    step = 100.0 / p
+    thr = np.broadcast_to(np.asarray(threshold, dtype=float), (n,))[:, None]
+    active = curves[:, :p] > thr
+    active_pct = active.sum(axis=1) * step
+    onset = np.full(n, np.nan)
+    offset = np.full(n, np.nan)
+    all_on = active.all(axis=1)
+    onset[all_on], offset[all_on] = 0.0, 100.0
+    partial = np.flatnonzero(~all_on & active.any(axis=1))
+    if partial.size:
+        a = active[partial]
+        first_off = np.argmin(a, axis=1)
+        # start each row at an inactive point so that no burst wraps around
+        idx = (first_off[:, None] + np.arange(p)[None, :]) % p
+        b = np.take_along_axis(a, idx, axis=1)
+        run = np.zeros(b.shape, dtype=np.int64)
+        run[:, 0] = b[:, 0]
+        for j in range(1, p):
+            run[:, j] = (run[:, j - 1] + 1) * b[:, j]
+        end = np.argmax(run, axis=1)
+        length = run[np.arange(partial.size), end]
+        ok = length >= min_points
+        start = end - length + 1
+        onset[partial[ok]] = ((first_off + start) % p)[ok] * step
+        offset[partial[ok]] = ((first_off + end) % p)[ok] * step
+    return onset, offset, active_pct
+
+
+def onset_threshold(
+    curves: np.ndarray, k_sd: float = 3.0, window_pct: float = 10.0
+) -> tuple[float, float, float]:
+    """Baseline and threshold for onsets, from a trial's cycles of one muscle.
+
+    Gait has no rest period, so the baseline is the quietest window of the cycle: the
+    ``window_pct`` wide (circular) window where the mean curve is lowest. The threshold is the
+    mean plus ``k_sd`` standard deviations of all cycles' values in that window.
+
+    Returns
+    -------
+    threshold, baseline_mean, baseline_sd
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> pct = np.arange(101.0)
+    >>> c = 1.0 + 10 * np.exp(-0.5 * ((pct - 50) / 5) ** 2) + rng.normal(0, 0.1, (20, 101))
+    >>> thr, mean, sd = onset_threshold(c, 3.0, 10.0)
+    >>> bool(1.2 < thr < 1.6), round(mean, 1)
+    (True, 1.0)
+    """
+    curves = np.asarray(curves, dtype=float)
+    p = curves.shape[1] - 1
+    w = max(1, int(round(window_pct / 100.0 * p)))
+    mean_curve = np.nanmean(curves[:, :p], axis=0)
+    ext = np.concatenate([mean_curve, mean_curve[: w - 1]])
+    win = np.convolve(ext, np.ones(w) / w, mode="valid")[:p]
+    start = int(np.nanargmin(win))
+    cols = (start + np.arange(w)) % p
+    vals = curves[:, cols]
+    mean, sd = float(np.nanmean(vals)), float(np.nanstd(vals))
+    return mean + k_sd * sd, mean, sd
+
+
+def cocontraction_falconer_winter(a: np.ndarray, b: np.ndarray) -> float:
+    """Falconer & Winter (1985) co-contraction index in %: ``2 * sum(min) / sum(a + b) * 100``.
+
+    Negative envelope values (filter ringing) count as zero.
+
+    Examples
+    --------
+    >>> round(cocontraction_falconer_winter(np.array([1.0, 1.0]), np.array([1.0, 0.0])), 2)
+    66.67
+    """
+    a, b = np.maximum(a, 0.0), np.maximum(b, 0.0)
+    total = np.sum(a + b)
+    return float(200.0 * np.sum(np.minimum(a, b)) / total) if total > 0 else float("nan")
+
+
+def cocontraction_rudolph(a: np.ndarray, b: np.ndarray) -> float:
+    """Rudolph et al. (2000) co-contraction index: mean of ``lower / higher * (lower + higher)``.
+
+    In the units of the (normalised) envelopes; negative values count as zero.
+
+    Examples
+    --------
+    >>> cocontraction_rudolph(np.array([2.0, 1.0]), np.array([1.0, 1.0]))
+    1.75
+    """
+    lo = np.minimum(np.maximum(a, 0.0), np.maximum(b, 0.0))
+    hi = np.maximum(np.maximum(a, 0.0), np.maximum(b, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(hi > 0, lo / hi * (lo + hi), 0.0)
+    return float(np.mean(r))

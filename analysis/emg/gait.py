@@ -1,0 +1,295 @@
+"""Gait cycles, event checks, spatiotemporal parameters and event detection from footswitches.
+
+A gait cycle runs from one foot contact of the instrumented side to the next; stance runs from
+foot contact to foot off. "Foot contact" is whatever touched the ground first: backward walking
+lands toe-first, so nothing here assumes heel strike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from analysis.signal import EMG
+
+CYCLE_SCHEMA = {
+    "cycle": pl.Int64,
+    "start_s": pl.Float64,
+    "end_s": pl.Float64,
+    "foot_off_s": pl.Float64,
+    "opp_off_s": pl.Float64,
+    "opp_contact_s": pl.Float64,
+    "contact": pl.String,
+}
+ISSUE_SCHEMA = {"cycle": pl.Int64, "flag": pl.String, "reason": pl.String, "severity": pl.String}
+
+
+def _times(events: pl.DataFrame, side: str, event: str) -> np.ndarray:
+    sel = events.filter((pl.col("side") == side) & (pl.col("event") == event))
+    return np.sort(sel["time_s"].to_numpy().astype(float))
+
+
+def gait_cycles(
+    events: pl.DataFrame,
+    cycles: dict,
+    *,
+    recording: tuple[float, float] | None = None,
+    duration_mad: float = 3.5,
+    duration_min_dev_pct: float = 10.0,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cut a trial into gait cycles and check them.
+
+    Parameters
+    ----------
+    events : polars.DataFrame
+        side, event, time_s[, contact] (see :func:`analysis.io.read_events`).
+    cycles : dict
+        The ``emg.cycles`` parameters: ``side``, ``min_stride_s``, ``max_stride_s``,
+        ``min_stance_pct``, ``max_stance_pct``.
+    recording : (start_s, end_s), optional
+        Time span of the EMG; cycles not inside it are flagged ``outside_recording``.
+    duration_mad, duration_min_dev_pct : float
+        A stride time is an outlier (``cycle_duration``) when it is more than ``duration_mad``
+        scaled MADs *and* more than ``duration_min_dev_pct`` % away from the trial's median.
+
+    Returns
+    -------
+    cycles, issues : polars.DataFrame
+        One row per cycle (cycle, start_s, end_s, foot_off_s, opp_off_s, opp_contact_s,
+        contact); ``foot_off_s`` is null when the events are out of order and the opposite
+        foot's events are null unless they fall in the expected order (contact -> opposite off
+        -> opposite contact -> foot off). ``issues``: cycle (null = whole trial), flag, reason,
+        severity (``hard``: unusable whatever the configuration; ``soft``: excluded when
+        ``qc.exclude_flagged``; ``info``: never excluded).
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"side": ["right"] * 5,
+    ...     "event": ["foot_contact", "foot_off", "foot_contact", "foot_off", "foot_contact"],
+    ...     "time_s": [0.5, 1.2, 1.6, 2.3, 2.7]})
+    >>> cyc, issues = gait_cycles(ev, {"side": "right", "min_stride_s": 0.6, "max_stride_s": 2.5,
+    ...                                "min_stance_pct": 45, "max_stance_pct": 80})
+    >>> cyc["cycle"].to_list(), [round(x, 1) for x in cyc["foot_off_s"].to_list()], issues.height
+    ([1, 2], [1.2, 2.3], 0)
+    """
+    side = cycles.get("side", "right")
+    opp = "left" if side == "right" else "right"
+    contacts = _times(events, side, "foot_contact")
+    offs = _times(events, side, "foot_off")
+    opp_offs = _times(events, opp, "foot_off")
+    opp_contacts = _times(events, opp, "foot_contact")
+    has_opp = opp_offs.size > 0 or opp_contacts.size > 0
+    contact_type = {}
+    if "contact" in events.columns:
+        sel = events.filter((pl.col("side") == side) & (pl.col("event") == "foot_contact"))
+        contact_type = dict(zip(sel["time_s"].to_list(), sel["contact"].to_list(), strict=True))
+    rows, issues = [], []
+    if contacts.size < 2:
+        issues.append(
+            (
+                None,
+                "no_cycles",
+                f"{contacts.size} {side} foot_contact event(s): no gait cycle",
+                "hard",
+            )
+        )
+    for k in range(contacts.size - 1):
+        a, b, cyc = float(contacts[k]), float(contacts[k + 1]), k + 1
+        stride = b - a
+        inside = offs[(offs > a) & (offs < b)]
+        off = None
+        if inside.size == 1:
+            off = float(inside[0])
+        else:
+            what = "no" if inside.size == 0 else f"{inside.size}"
+            issues.append(
+                (cyc, "event_order", f"{what} {side} foot_off between contacts at {a:.3f} s "
+                 f"and {b:.3f} s", "hard")
+            )  # fmt: skip
+        opp_off = opp_contact = None
+        if off is not None and has_opp:
+            o1 = opp_offs[(opp_offs > a) & (opp_offs < off)]
+            o2 = opp_contacts[(opp_contacts > a) & (opp_contacts < off)]
+            if o1.size == 1 and o2.size == 1 and o1[0] < o2[0]:
+                opp_off, opp_contact = float(o1[0]), float(o2[0])
+            else:
+                issues.append(
+                    (cyc, "opposite_events", f"{opp} foot events not in the order contact -> "
+                     f"{opp} off -> {opp} contact -> foot off; no double support or finer "
+                     "phases for this cycle", "info")
+                )  # fmt: skip
+        if not cycles["min_stride_s"] <= stride <= cycles["max_stride_s"]:
+            issues.append(
+                (cyc, "stride_time", f"stride time {stride:.3f} s outside "
+                 f"{cycles['min_stride_s']}-{cycles['max_stride_s']} s", "soft")
+            )  # fmt: skip
+        if off is not None:
+            stance = (off - a) / stride * 100
+            if not cycles["min_stance_pct"] <= stance <= cycles["max_stance_pct"]:
+                issues.append(
+                    (cyc, "stance_time", f"stance {stance:.1f} % of the cycle outside "
+                     f"{cycles['min_stance_pct']}-{cycles['max_stance_pct']} %", "soft")
+                )  # fmt: skip
+        if recording is not None and (a < recording[0] or b > recording[1]):
+            issues.append(
+                (cyc, "outside_recording", f"cycle {a:.3f}-{b:.3f} s not inside the EMG "
+                 f"recording ({recording[0]:.3f}-{recording[1]:.3f} s)", "hard")
+            )  # fmt: skip
+        rows.append((cyc, a, b, off, opp_off, opp_contact, contact_type.get(contacts[k])))
+    out = pl.DataFrame(rows, schema=CYCLE_SCHEMA, orient="row")
+    strides = np.diff(contacts)
+    if strides.size >= 3:
+        med = float(np.median(strides))
+        mad = 1.4826 * float(np.median(np.abs(strides - med)))
+        for k, s in enumerate(strides):
+            dev = abs(s - med)
+            if dev > duration_mad * mad and dev > duration_min_dev_pct / 100 * med:
+                issues.append(
+                    (k + 1, "cycle_duration", f"stride time {s:.3f} s is an outlier (trial "
+                     f"median {med:.3f} s, scaled MAD {mad:.3f} s)", "soft")
+                )  # fmt: skip
+    return out, pl.DataFrame(issues, schema=ISSUE_SCHEMA, orient="row")
+
+
+def spatiotemporal(cycles: pl.DataFrame, *, speed_m_s: float | None = None) -> pl.DataFrame:
+    """Spatiotemporal parameters of each cycle, long format (cycle, parameter, value, unit).
+
+    stride_time (s), cadence (steps/min, two steps per stride), stance_pct and swing_pct (% of
+    the cycle); with the opposite foot's events also step_time (s, contact to opposite contact),
+    double_support_pct (both double-support periods) and single_support_pct; with a treadmill
+    speed also stride_length (m = speed x stride time).
+
+    Examples
+    --------
+    >>> cyc = pl.DataFrame({"cycle": [1], "start_s": [0.0], "end_s": [1.0], "foot_off_s": [0.6],
+    ...                     "opp_off_s": [0.1], "opp_contact_s": [0.5], "contact": ["toe"]})
+    >>> st = spatiotemporal(cyc)
+    >>> dict(zip(st["parameter"], [round(v, 1) for v in st["value"]]))["double_support_pct"]
+    20.0
+    """
+    rows = []
+    for r in cycles.iter_rows(named=True):
+        a, b, off = r["start_s"], r["end_s"], r["foot_off_s"]
+        stride = b - a
+        rows += [(r["cycle"], "stride_time", stride, "s"), (r["cycle"], "cadence", 120.0 / stride,
+                 "steps/min")]  # fmt: skip
+        if speed_m_s is not None and np.isfinite(speed_m_s):
+            rows.append((r["cycle"], "stride_length", speed_m_s * stride, "m"))
+        if off is not None:
+            rows += [
+                (r["cycle"], "stance_pct", (off - a) / stride * 100, "%"),
+                (r["cycle"], "swing_pct", (b - off) / stride * 100, "%"),
+            ]
+        if off is not None and r["opp_off_s"] is not None and r["opp_contact_s"] is not None:
+            ds = (r["opp_off_s"] - a) + (off - r["opp_contact_s"])
+            rows += [
+                (r["cycle"], "step_time", r["opp_contact_s"] - a, "s"),
+                (r["cycle"], "double_support_pct", ds / stride * 100, "%"),
+                (r["cycle"], "single_support_pct", (r["opp_contact_s"] - r["opp_off_s"]) / stride
+                 * 100, "%"),
+            ]  # fmt: skip
+    return pl.DataFrame(
+        rows,
+        schema={"cycle": pl.Int64, "parameter": pl.String, "value": pl.Float64, "unit": pl.String},
+        orient="row",
+    )
+
+
+def _runs(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    edges = np.diff(np.concatenate([[0], on.view(np.int8), [0]]))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _contact_periods(
+    x: np.ndarray, rate: float, threshold: float, min_contact_s: float, min_swing_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample indices where loading starts and ends, short blips and dropouts removed."""
+    on = np.nan_to_num(x, nan=-np.inf) > threshold
+    starts, stops = _runs(on)
+    # fill dropouts shorter than a plausible swing, then drop contacts shorter than plausible
+    short_gap = (starts[1:] - stops[:-1]) < min_swing_s * rate
+    for k in np.flatnonzero(short_gap):
+        on[stops[k] : starts[k + 1]] = True
+    starts, stops = _runs(on)
+    keep = (stops - starts) >= min_contact_s * rate
+    return starts[keep], stops[keep]
+
+
+def events_from_threshold(
+    signal: EMG,
+    channel: str | dict[str, str],
+    *,
+    side: str = "right",
+    threshold: float | None = None,
+    threshold_fraction: float = 0.2,
+    min_contact_s: float = 0.2,
+    min_swing_s: float = 0.15,
+) -> pl.DataFrame:
+    """Foot contact and foot off from a footswitch or vertical force channel by threshold.
+
+    Parameters
+    ----------
+    signal : EMG
+        Recording holding the footswitch/force channel(s) (any units).
+    channel : str or dict
+        One channel (force plate, insole total force, single footswitch), or several sensors of
+        the same foot as ``{"heel": "FSW_HEEL", "toe": "FSW_TOE"}``: the foot is loaded when any
+        sensor is, and the contact type of each foot contact is the sensor loaded first (toe
+        first in backward walking). No sensor order is assumed.
+    side : {"right", "left"}
+    threshold : float, optional
+        Absolute threshold; default ``p5 + threshold_fraction * (p95 - p5)`` of each channel.
+    min_contact_s, min_swing_s : float
+        Loading periods shorter than ``min_contact_s`` are ignored and unloaded dropouts shorter
+        than ``min_swing_s`` are bridged.
+
+    Returns
+    -------
+    polars.DataFrame
+        side, event, time_s, contact (as :func:`analysis.io.read_events`). A loading period cut
+        by the start or end of the recording gives no event there.
+
+    Examples
+    --------
+    >>> t = np.arange(0, 3, 0.001)
+    >>> force = np.where((t % 1.0) < 0.62, 700.0, 0.0)
+    >>> sig = EMG(force[np.newaxis], rate=1000.0, channels=("FZ",))
+    >>> ev = events_from_threshold(sig, "FZ")
+    >>> ev.filter(pl.col("event") == "foot_contact")["time_s"].to_list()
+    [1.0, 2.0]
+    """
+    sensors = {None: channel} if isinstance(channel, str) else dict(channel)
+    loaded = np.zeros(signal.n_samples, dtype=bool)
+    sensor_on: dict = {}
+    for label, ch in sensors.items():
+        x = signal[ch]
+        if threshold is None:
+            lo, hi = np.nanpercentile(x, [5, 95])
+            thr = lo + threshold_fraction * (hi - lo)
+        else:
+            thr = threshold
+        on = np.nan_to_num(x, nan=-np.inf) > thr
+        sensor_on[label] = on
+        loaded |= on
+    starts, stops = _contact_periods(
+        loaded.astype(float), signal.rate, 0.5, min_contact_s, min_swing_s
+    )
+    rows = []
+    for a, b in zip(starts, stops, strict=True):
+        if a > 0:
+            contact = None
+            if len(sensors) > 1:
+                # the sensor whose loading began first in this contact period
+                firsts = {
+                    lab: (np.argmax(on[a:b]) if on[a:b].any() else np.inf)
+                    for lab, on in sensor_on.items()
+                }
+                contact = min(firsts, key=firsts.get)
+            rows.append((side, "foot_contact", signal.t0 + a / signal.rate, contact))
+        if b < signal.n_samples:
+            rows.append((side, "foot_off", signal.t0 + b / signal.rate, None))
+    return pl.DataFrame(
+        rows,
+        schema={"side": pl.String, "event": pl.String, "time_s": pl.Float64, "contact": pl.String},
+        orient="row",
+    ).sort("time_s")

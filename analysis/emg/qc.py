@@ -1,0 +1,210 @@
+"""Quality control of raw EMG channels: flat/disconnected, clipping, mains, ECG contamination.
+
+Each check returns a number; :func:`check_channels` compares them with the ``emg.qc``
+thresholds and returns one row per flag with its reason. The spectral and ECG checks look at an
+excerpt of at most ``qc.spectral_max_s`` seconds (10-s blocks spread over the recording) so
+that their cost does not grow with the recording's length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy import ndimage
+from scipy import signal as sps
+
+from analysis.emg.filters import bandpass, finite_segments
+from analysis.signal import EMG
+
+QC_SCHEMA = {"muscle": pl.String, "flag": pl.String, "reason": pl.String, "severity": pl.String}
+BLOCK_S = 10.0
+
+
+def excerpt_blocks(n_samples: int, rate: float, max_s: float, block_s: float = BLOCK_S):
+    """``(start, stop)`` sample ranges: the whole recording, or blocks spread evenly over it.
+
+    Examples
+    --------
+    >>> excerpt_blocks(1000, 100.0, 120.0)
+    [(0, 1000)]
+    >>> len(excerpt_blocks(360000, 100.0, 30.0))
+    3
+    """
+    if n_samples <= max_s * rate:
+        return [(0, n_samples)]
+    block = int(block_s * rate)
+    n_blocks = max(1, int(max_s // block_s))
+    starts = np.linspace(0, n_samples - block, n_blocks).astype(int)
+    return [(int(s), int(s) + block) for s in starts]
+
+
+def clipping_fraction(x: np.ndarray) -> float:
+    """Fraction of finite samples sitting at the channel's minimum or maximum value.
+
+    An amplifier or converter in saturation holds its extreme value for many samples; a healthy
+    signal reaches each extreme about once.
+
+    Examples
+    --------
+    >>> clipping_fraction(np.clip(np.sin(np.linspace(0, 20, 1000)), -0.5, 0.5)) > 0.3
+    True
+    """
+    finite = x[np.isfinite(x)] if np.isnan(x).any() else x
+    if finite.size == 0:
+        return float("nan")
+    lo, hi = finite.min(), finite.max()
+    if lo == hi:
+        return 1.0
+    return float((np.count_nonzero(finite == lo) + np.count_nonzero(finite == hi)) / finite.size)
+
+
+def mains_ratio(
+    x: np.ndarray, rate: float, mains_hz: float, harmonics: int, band: tuple[float, float]
+) -> float:
+    """Share of the power in ``band`` that lies within 1 Hz of mains and its harmonics.
+
+    Examples
+    --------
+    >>> t = np.arange(20000) / 1000.0
+    >>> rng = np.random.default_rng(0)
+    >>> noisy = rng.standard_normal(t.size) + 3 * np.sin(2 * np.pi * 50 * t)
+    >>> round(mains_ratio(noisy, 1000.0, 50.0, 3, (20.0, 450.0)), 1)
+    0.8
+    """
+    nper = int(min(x.size, rate))
+    f, p = sps.welch(x, fs=rate, nperseg=nper, detrend="constant")
+    inband = (f >= band[0]) & (f <= band[1])
+    total = p[inband].sum()
+    if total <= 0:
+        return 0.0
+    near = np.zeros_like(inband)
+    for k in range(1, int(harmonics) + 1):
+        near |= np.abs(f - k * mains_hz) <= 1.0
+    return float(p[near & inband].sum() / total)
+
+
+def ecg_ratio(x: np.ndarray, rate: float) -> float:
+    """Coherence of spikes repeating at heart rate: ~0 for EMG, ~1 when ECG dominates peaks.
+
+    Peaks of the (20 ms) smoothed rectified band-passed signal at least 0.33 s apart are taken
+    as candidate beats; the signal around each (+-50 ms, aligned on its largest sample) is
+    averaged. EMG is a random-sign interference pattern and averages out; a QRS complex has a
+    fixed shape and polarity and does not. The ratio is RMS(average) / mean RMS(windows).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> rate = 1000.0
+    >>> emg = rng.standard_normal(20000)
+    >>> round(ecg_ratio(emg, rate), 1) < 0.3
+    True
+    >>> qrs = np.zeros(20000)
+    >>> qrs[(np.arange(0.5, 20, 0.8) * rate).astype(int)] = 1.0
+    >>> qrs = np.convolve(qrs, 20 * np.exp(-0.5 * (np.arange(-20, 21) / 4.0) ** 2), mode="same")
+    >>> ecg_ratio(emg + qrs, rate) > 0.5
+    True
+    """
+    half = int(round(0.05 * rate))
+    align = int(round(0.01 * rate))
+    if x.size < 10 * half:
+        return float("nan")
+    e = ndimage.uniform_filter1d(np.abs(x), size=max(1, int(0.02 * rate)))
+    peaks, _ = sps.find_peaks(e, distance=max(1, int(0.33 * rate)))
+    peaks = peaks[(peaks > half + align) & (peaks < x.size - half - align)]
+    if peaks.size < 10:
+        return float("nan")
+    # keep the taller half of the candidates: beats stand out of the background
+    peaks = peaks[e[peaks] >= np.median(e[peaks])]
+    offs = np.arange(-align, align + 1)
+    local = np.abs(x[peaks[:, None] + offs[None, :]])
+    centre = peaks + offs[np.argmax(local, axis=1)]
+    w = x[centre[:, None] + np.arange(-half, half + 1)[None, :]]
+    mean_rms = np.sqrt((w**2).mean(axis=1)).mean()
+    if mean_rms == 0:
+        return float("nan")
+    return float(np.sqrt((w.mean(axis=0) ** 2).mean()) / mean_rms)
+
+
+def check_channels(emg: EMG, params: dict) -> pl.DataFrame:
+    """QC flags of each channel of a raw recording (microvolts).
+
+    Flags: ``all_nan`` (no data), ``flat`` (band-passed SD below ``qc.flat_sd_uv``: flat or
+    disconnected), ``clipping`` (more than ``qc.clipping_fraction`` of samples at the extremes),
+    ``mains`` (more than ``qc.mains_ratio`` of the in-band power within 1 Hz of the mains
+    frequency or a harmonic; tested at 50 and 60 Hz), ``ecg`` (:func:`ecg_ratio` above
+    ``qc.ecg_ratio``) and ``gap`` (missing samples, informational: the cycles they touch are
+    flagged separately).
+
+    Returns
+    -------
+    polars.DataFrame
+        muscle, flag, reason, severity (``hard``: always excluded; ``soft``: excluded when
+        ``qc.exclude_flagged``; ``info``: never excluded).
+    """
+    qc, bp, nt = params["qc"], params["bandpass"], params["notch"]
+    rows = []
+    blocks = excerpt_blocks(emg.n_samples, emg.rate, float(qc.get("spectral_max_s", 120.0)))
+    for c, x in zip(emg.channels, emg.data, strict=True):
+        segments = finite_segments(x)
+        n_finite = sum(b - a for a, b in segments)
+        if n_finite == 0:
+            rows.append((c, "all_nan", "channel holds no numeric samples", "hard"))
+            continue
+        if n_finite < x.size:
+            missing = (x.size - n_finite) / emg.rate
+            first_gap = segments[0][1] if segments[0][0] == 0 else 0
+            rows.append(
+                (c, "gap", f"{missing:.3f} s of samples missing in {len(segments) + 1} or fewer "
+                 f"gap(s), first at {emg.t0 + first_gap / emg.rate:.3f} s", "info")
+            )  # fmt: skip
+        parts = [x[a:b] for a, b in blocks]
+        parts = [p[np.isfinite(p)] for p in parts]
+        parts = [p for p in parts if p.size > emg.rate]
+        if not parts:
+            continue
+        filtered = [
+            bandpass(
+                EMG(p, emg.rate, (c,)),
+                bp["low_hz"],
+                bp["high_hz"],
+                int(bp["order"]),
+                max_nyquist_fraction=float(bp.get("max_nyquist_fraction", 0.9)),
+            ).data[0]
+            for p in parts
+        ]
+        sd = float(np.sqrt(np.mean([np.mean(f**2) for f in filtered])))
+        if sd < float(qc["flat_sd_uv"]):
+            rows.append(
+                (c, "flat", f"band-passed SD {sd:.3g} uV below {qc['flat_sd_uv']} uV: flat or "
+                 "disconnected channel", "soft")
+            )  # fmt: skip
+            continue
+        clip = clipping_fraction(x)
+        if clip > float(qc["clipping_fraction"]):
+            rows.append(
+                (c, "clipping", f"{clip:.1%} of samples at the channel's extreme values "
+                 f"(limit {float(qc['clipping_fraction']):.1%})", "soft")
+            )  # fmt: skip
+        band = (float(bp["low_hz"]), min(float(bp["high_hz"]), 0.9 * emg.rate / 2))
+        mains = {
+            hz: float(np.mean([mains_ratio(p, emg.rate, hz, int(nt["harmonics"]), band)
+                               for p in parts]))
+            for hz in (50.0, 60.0)
+        }  # fmt: skip
+        hz = max(mains, key=mains.get)
+        if mains[hz] > float(qc["mains_ratio"]):
+            notched = nt.get("enabled", False) and abs(float(nt["mains_hz"]) - hz) < 1
+            rows.append(
+                (c, "mains", f"{mains[hz]:.0%} of the {band[0]:g}-{band[1]:g} Hz power within "
+                 f"1 Hz of {hz:g} Hz and harmonics (limit {float(qc['mains_ratio']):.0%})"
+                 + ("; removed by the notch filter" if notched else ""),
+                 "info" if notched else "soft")
+            )  # fmt: skip
+        ecg = [ecg_ratio(f, emg.rate) for f in filtered]
+        ecg = [v for v in ecg if np.isfinite(v)]
+        if ecg and float(np.mean(ecg)) > float(qc["ecg_ratio"]):
+            rows.append(
+                (c, "ecg", f"spikes at heart rate with a fixed shape (coherence "
+                 f"{np.mean(ecg):.2f} > {qc['ecg_ratio']}): ECG contamination", "soft")
+            )  # fmt: skip
+    return pl.DataFrame(rows, schema=QC_SCHEMA, orient="row")
