@@ -326,11 +326,7 @@ def plot_effect_size(
         fig.supylabel("d$_z$, backward − forward (SD units)", fontsize=8)
         handles = [
             Line2D([], [], color=NEUTRAL, label="d$_z$ (pointwise 95% CI)"),
-            *(
-                [Patch(color="black", lw=0, label="SPM cluster")]
-                if clusters is not None
-                else []
-            ),
+            *([Patch(color="black", lw=0, label="SPM cluster")] if clusters is not None else []),
         ]
         fig.legend(handles=handles, loc="outside upper center", ncols=2)
     return fig
