@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
-import yaml
 
 from analysis.errors import Problem, ValidationError, raise_if
-from analysis.tabular import load_schema, read_csv_table, read_text, validate_document
+from analysis.tabular import (
+    ROW,
+    closest,
+    load_schema,
+    read_csv_table,
+    read_yaml,
+    validate_document,
+)
 
 EMG_SUFFIXES = (".csv", ".tsv", ".parquet", ".c3d", ".edf", ".bdf")
+EVENT_SUFFIXES = (".csv", ".c3d")
 MEASURE_FILES = ("balance.csv", "pain.csv", "measures.csv")
 MEASURE_FAMILY_BY_FILE = {"balance.csv": "balance", "pain.csv": "pain"}
 HEIGHT_TO_CM = {"cm": 1.0, "m": 100.0}
@@ -45,8 +52,9 @@ class Cohort:
         return self.participants["subject"].to_list()
 
 
-def discover_cohorts(raw_dir: str | Path, include: list[str] | None = None,
-                     exclude: list[str] | None = None) -> list[str]:
+def discover_cohorts(
+    raw_dir: str | Path, include: list[str] | None = None, exclude: list[str] | None = None
+) -> list[str]:
     """Names of the cohort folders under ``raw_dir`` (each folder holding a ``cohort.yaml``).
 
     Examples
@@ -55,8 +63,11 @@ def discover_cohorts(raw_dir: str | Path, include: list[str] | None = None,
     ['demo']
     """
     raw = Path(raw_dir)
-    names = sorted(p.name for p in raw.iterdir()
-                   if p.is_dir() and not p.name.startswith(".")) if raw.is_dir() else []
+    names = (
+        sorted(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if raw.is_dir()
+        else []
+    )
     if include:
         unknown = sorted(set(include) - set(names))
         if unknown:
@@ -66,53 +77,161 @@ def discover_cohorts(raw_dir: str | Path, include: list[str] | None = None,
 
 
 def read_settings(cohort_dir: str | Path) -> dict:
-    """Parse and check ``cohort.yaml`` (safe YAML only: no tags that construct objects)."""
-    cohort_dir = Path(cohort_dir)
-    name = cohort_dir.name
-    text, problems = read_text(cohort_dir / "cohort.yaml", name, "cohort.yaml")
-    raise_if(problems)
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise ValidationError([Problem(
-            name, "cohort.yaml", row, None,
-            f"not valid YAML (tags that construct objects are refused): "
-            f"{getattr(exc, 'problem', None) or exc}",
-            "write plain YAML mappings, lists, strings and numbers")]) from None
-    if not isinstance(doc, dict):
-        raise ValidationError([Problem(name, "cohort.yaml", None, None,
-                                       "must be a YAML mapping of settings")])
-    problems = validate_document(doc, load_schema("cohort"), name, "cohort.yaml")
-    if doc.get("name") not in (None, name):
-        problems.append(Problem(name, "cohort.yaml", None, "name",
-                                f"name '{doc.get('name')}' differs from the folder name",
-                                f"set name: {name}"))
+    """Parse and check ``cohort.yaml`` (plain YAML only: no tags that construct objects).
+
+    Raises
+    ------
+    ValidationError
+        With every problem in the file.
+    """
+    doc, _, problems = _settings(Path(cohort_dir))
     raise_if(problems)
     return doc
 
 
+def _settings(cohort_dir: Path) -> tuple[dict | None, set[str], list[Problem]]:
+    """``cohort.yaml`` as a dict (``None`` when unusable), its top-level keys with problems,
+    and the problems."""
+    name = cohort_dir.name
+    file = "cohort.yaml"
+    doc, lines, problems = read_yaml(cohort_dir / file, name, file)
+    if problems:
+        return None, set(), problems
+    if not isinstance(doc, dict):
+        return (
+            None,
+            set(),
+            [
+                Problem(
+                    name,
+                    file,
+                    1,
+                    None,
+                    "must be a YAML mapping of settings",
+                    "start from data/raw/demo/cohort.yaml",
+                )
+            ],
+        )
+    problems = validate_document(doc, load_schema("cohort"), name, file, lines)
+    if isinstance(doc.get("name"), str) and doc["name"] != name:
+        problems.append(
+            Problem(
+                name,
+                file,
+                lines.get(("name",)),
+                "name",
+                f"name '{doc['name']}' differs from the folder name '{name}'",
+                f"set name: {name} (or rename the folder)",
+            )
+        )
+    scale = doc.get("pain_scale")
+    if isinstance(scale, dict) and not problems and scale["min"] >= scale["max"]:
+        problems.append(
+            Problem(
+                name,
+                file,
+                lines.get(("pain_scale",)),
+                "pain_scale",
+                f"min {scale['min']} is not below max {scale['max']}",
+                "e.g. {name: NRS, min: 0, max: 10}",
+            )
+        )
+    problems += _pain_units(doc, lines, name) if not problems else []
+    bad = {p.column.split(".")[0] for p in problems if p.column}
+    if any(p.column is None for p in problems):
+        return None, bad, problems
+    return doc, bad, problems
+
+
+def _pain_units(doc: dict, lines: dict, cohort: str) -> list[Problem]:
+    """Pain measures whose unit or range conflicts with ``pain_scale``."""
+    scale = doc.get("pain_scale")
+    pain = {k: v for k, v in (doc.get("measures") or {}).items() if v["family"] == "pain"}
+    if not pain:
+        return []
+    if scale is None:
+        return [
+            Problem(
+                cohort,
+                "cohort.yaml",
+                None,
+                "pain_scale",
+                "pain measures are declared but there is no pain_scale",
+                "add e.g. pain_scale: {name: NRS, min: 0, max: 10}",
+            )
+        ]
+    out = []
+    lo, hi = scale["min"], scale["max"]
+    units = (scale["name"], f"{scale['name']} {lo:g}-{hi:g}")
+    for measure, spec in pain.items():
+        key = ("measures", measure, "unit")
+        if spec["unit"] not in units:
+            out.append(
+                Problem(
+                    cohort,
+                    "cohort.yaml",
+                    lines.get(key),
+                    ".".join(key),
+                    f"unit '{spec['unit']}' conflicts with pain_scale "
+                    f"{scale['name']} {lo:g}-{hi:g}",
+                    f"write unit: {scale['name']} (and rescale the values) or change pain_scale",
+                )
+            )
+        for bound in ("min", "max"):
+            v = spec.get(bound)
+            if v is not None and not lo <= v <= hi:
+                key = ("measures", measure, bound)
+                out.append(
+                    Problem(
+                        cohort,
+                        "cohort.yaml",
+                        lines.get(key),
+                        ".".join(key),
+                        f"{bound} {v:g} lies outside pain_scale {scale['name']} {lo:g}-{hi:g}",
+                        "use the pain scale's range",
+                    )
+                )
+    return out
+
+
 def safe_reference(cohort_dir: Path, ref: str) -> tuple[Path | None, str]:
-    """Resolve a file reference from a table, refusing anything that leaves the cohort folder."""
-    if not ref:
+    """Resolve a file reference from a table, refusing anything that leaves the cohort folder.
+
+    Returns
+    -------
+    path, message
+        The file, or ``None`` and why the reference is refused.
+
+    Examples
+    --------
+    >>> safe_reference(Path("data/raw/demo"), "../other/emg.csv")
+    (None, "'../other/emg.csv' points outside the cohort folder ('..')")
+    """
+    cohort_dir = Path(cohort_dir)
+    if not ref or not ref.strip():
         return None, "file reference is empty"
-    if os.path.isabs(ref) or ref.startswith(("/", "\\")) or (len(ref) > 1 and ref[1] == ":"):
+    if "\x00" in ref:
+        return None, "file reference holds a NUL character"
+    if os.path.isabs(ref) or ref.startswith(("/", "\\", "~")) or (len(ref) > 1 and ref[1] == ":"):
         return None, f"'{ref}' is an absolute path; give a path relative to the cohort folder"
-    parts = Path(ref).parts
+    parts = Path(ref.replace("\\", "/")).parts
     if ".." in parts:
         return None, f"'{ref}' points outside the cohort folder ('..')"
-    path = cohort_dir / ref
-    root = cohort_dir.resolve()
-    probe = cohort_dir
-    for part in parts:
-        probe = probe / part
-        if probe.is_symlink():
-            return None, f"'{ref}' goes through a symbolic link; copy the file into the folder"
-    if not path.resolve().is_relative_to(root):
-        return None, f"'{ref}' resolves outside the cohort folder"
-    if not path.is_file():
-        return None, f"'{ref}' does not exist"
+    try:
+        probe = cohort_dir
+        for part in parts:
+            probe = probe / part
+            if probe.is_symlink():
+                return None, f"'{ref}' goes through a symbolic link; copy the file into the folder"
+        path = cohort_dir.joinpath(*parts)
+        if not path.resolve().is_relative_to(cohort_dir.resolve()):
+            return None, f"'{ref}' resolves outside the cohort folder"
+        if not path.exists():
+            return None, f"'{ref}' does not exist"
+        if not path.is_file():
+            return None, f"'{ref}' is not a file"
+    except OSError as exc:
+        return None, f"'{ref}' cannot be opened ({exc.strerror or exc})"
     return path, ""
 
 
@@ -131,50 +250,70 @@ def load_cohort(cohort_dir: str | Path) -> Cohort:
     Raises
     ------
     ValidationError
-        With every problem found, each naming cohort, file, row and column.
+        With every problem found, each naming cohort, file, row and column. Problems in a key
+        of ``cohort.yaml`` only skip the table checks that depend on that key.
     """
     cohort_dir = Path(cohort_dir)
     name = cohort_dir.name
     if not cohort_dir.is_dir():
-        raise ValidationError([Problem(name, ".", None, None, "cohort folder does not exist")])
-    settings = read_settings(cohort_dir)
-    problems: list[Problem] = []
+        what = "is not a folder" if cohort_dir.exists() else "does not exist"
+        raise ValidationError(
+            [
+                Problem(
+                    name,
+                    ".",
+                    None,
+                    None,
+                    f"cohort folder {what}",
+                    "give the path of a folder under data/raw/",
+                )
+            ]
+        )
+    settings, bad, problems = _settings(cohort_dir)
+    if settings is None:
+        raise ValidationError(problems)
     skipped: list[str] = []
-    sessions = settings["sessions"]
 
-    participants, p = read_csv_table(cohort_dir / "participants.csv", name, "participants.csv",
-                                     _participants_schema(settings))
-    problems += p
-    subjects: set[str] = set()
+    participants, p = read_csv_table(
+        cohort_dir / "participants.csv",
+        name,
+        "participants.csv",
+        _participants_schema(settings, bad),
+    )
+    problems += _anthropometric_fixes(p, settings)
+    subjects: set[str] | None = None
     if participants is not None:
         problems += _duplicates(participants, ["subject"], name, "participants.csv")
-        subjects = set(participants["subject"].to_list())
-        groups = settings.get("groups")
-        if groups:
-            problems += _allowed(participants, "group", groups, name, "participants.csv")
-        participants = _harmonise_anthropometrics(participants, settings)
+        subjects = set(participants["subject"].drop_nulls().to_list())
+        if settings.get("groups") and "groups" not in bad:
+            problems += _allowed(
+                participants, "group", settings["groups"], name, "participants.csv", "groups"
+            )
+    sessions = None if "sessions" in bad else settings["sessions"]
 
-    trials = pl.DataFrame()
-    if (cohort_dir / "trials.csv").exists():
-        if "emg" not in settings:
-            problems.append(Problem(name, "cohort.yaml", None, "emg",
-                                    "trials.csv is present but cohort.yaml has no emg: section",
-                                    "describe units, muscles and sampling rate under emg:"))
-        trials, p = read_csv_table(cohort_dir / "trials.csv", name, "trials.csv",
-                                   load_schema("trials"))
+    trials = None
+    if (cohort_dir / "trials.csv").exists() or (cohort_dir / "trials.csv").is_symlink():
+        if "emg" not in settings and "emg" not in bad:
+            problems.append(
+                Problem(
+                    name,
+                    "cohort.yaml",
+                    None,
+                    "emg",
+                    "trials.csv is present but cohort.yaml has no emg: section",
+                    "describe units, muscles and sampling rate under emg:",
+                )
+            )
+        trials, p = read_csv_table(
+            cohort_dir / "trials.csv", name, "trials.csv", load_schema("trials")
+        )
         problems += p
         if trials is not None:
-            problems += _duplicates(trials, ["subject", "session", "direction", "trial"],
-                                    name, "trials.csv")
-            problems += _known_subjects(trials, subjects, name, "trials.csv", participants)
-            problems += _allowed(trials, "session", sessions, name, "trials.csv")
-            problems += _file_references(trials, cohort_dir, name)
-        else:
-            trials = pl.DataFrame()
+            problems += _trial_checks(trials, cohort_dir, subjects, sessions)
     else:
         skipped.append("EMG (no trials.csv)")
 
-    measures, p = _read_measures(cohort_dir, settings, subjects, participants)
+    measures, p = _read_measures(cohort_dir, settings, bad, subjects, sessions)
     problems += p
     for f in MEASURE_FILES[:2]:
         if not (cohort_dir / f).exists():
@@ -182,74 +321,179 @@ def load_cohort(cohort_dir: str | Path) -> Cohort:
     raise_if(problems)
 
     assert participants is not None
-    participants = participants.with_columns(
-        pl.lit(name).alias("cohort"), (pl.col("knee_pain") == "yes").alias("knee_pain")
-    ).select(["cohort", *[c for c in participants.columns if c != "cohort"]])
-    if trials.height:
+    participants = (
+        participants.drop(ROW)
+        .with_columns(
+            pl.lit(name).alias("cohort"), (pl.col("knee_pain") == "yes").alias("knee_pain")
+        )
+        .select(["cohort", *[c for c in participants.columns if c not in ("cohort", ROW)]])
+    )
+    participants = _harmonise_anthropometrics(participants, settings)
+    if trials is not None:
         trials = trials.with_columns(pl.lit(name).alias("cohort")).select(
-            ["cohort", *load_schema("trials")["properties"]])
+            ["cohort", *load_schema("trials")["properties"]]
+        )
+    else:
+        trials = pl.DataFrame()
     return Cohort(name, cohort_dir, settings, participants, trials, measures, skipped)
 
 
-def _duplicates(df: pl.DataFrame, keys: list[str], cohort: str, file: str) -> list[Problem]:
-    dup = df.with_row_index("row", offset=1).filter(pl.struct(keys).is_duplicated())
+def _trial_checks(
+    trials: pl.DataFrame, cohort_dir: Path, subjects: set[str] | None, sessions: list[str] | None
+) -> list[Problem]:
+    name, file = cohort_dir.name, "trials.csv"
+    problems = _duplicates(trials, ["subject", "session", "direction", "trial"], name, file)
+    problems += _duplicates(
+        trials,
+        ["emg_file", "events_file"],
+        name,
+        file,
+        what="the same recording as",
+        fix="point each trial to its own EMG and events files",
+    )
+    if subjects is not None:
+        problems += _known_subjects(trials, subjects, name, file)
+    if sessions is not None:
+        problems += _allowed(trials, "session", sessions, name, file, "sessions")
+    problems += _file_references(trials, cohort_dir, name)
+    return problems
+
+
+def _duplicates(
+    df: pl.DataFrame,
+    keys: list[str],
+    cohort: str,
+    file: str,
+    what: str = "a duplicate of",
+    fix: str = "remove the repeated row or number the trial differently",
+) -> list[Problem]:
+    """Rows repeating the key of an earlier row (rows with a null key are left alone)."""
+    complete = df.drop_nulls(keys)
+    dup = complete.filter(pl.struct(keys).is_duplicated())
     out = []
     seen: dict[tuple, int] = {}
     for rec in dup.iter_rows(named=True):
         key = tuple(rec[k] for k in keys)
         if key in seen:
-            out.append(Problem(cohort, file, rec["row"], keys[-1],
-                               f"duplicate of row {seen[key]} ({', '.join(map(str, key))})",
-                               "remove the repeated row or number the trial differently"))
+            out.append(
+                Problem(
+                    cohort,
+                    file,
+                    rec[ROW],
+                    keys[-1],
+                    f"row is {what} row {seen[key]} ({', '.join(map(str, key))})",
+                    fix,
+                )
+            )
         else:
-            seen[key] = rec["row"]
+            seen[key] = rec[ROW]
     return out
 
 
-def _allowed(df: pl.DataFrame, col: str, allowed: list[str], cohort: str,
-             file: str) -> list[Problem]:
-    bad = df.with_row_index("row", offset=1).filter(~pl.col(col).is_in(allowed))
-    return [Problem(cohort, file, r, col, f"'{v}' is not declared in cohort.yaml",
-                    f"use one of {allowed} or declare it in cohort.yaml")
-            for r, v in bad.select("row", col).iter_rows()]
+def _allowed(
+    df: pl.DataFrame, col: str, allowed: list[str], cohort: str, file: str, key: str
+) -> list[Problem]:
+    bad = df.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(allowed))
+    out = []
+    for r, v in bad.select(ROW, col).iter_rows():
+        close = closest(v, allowed)
+        fix = f"write '{close}'" if close else f"use one of {', '.join(allowed)}"
+        out.append(
+            Problem(
+                cohort,
+                file,
+                r,
+                col,
+                f"'{v}' is not listed under {key}: in cohort.yaml",
+                f"{fix} or add it to {key}: in cohort.yaml",
+            )
+        )
+    return out
 
 
-def _known_subjects(df: pl.DataFrame, subjects: set[str], cohort: str, file: str,
-                    participants: pl.DataFrame | None) -> list[Problem]:
-    if participants is None:
-        return []
-    bad = df.with_row_index("row", offset=1).filter(~pl.col("subject").is_in(sorted(subjects)))
-    return [Problem(cohort, file, r, "subject", f"subject '{s}' is not in participants.csv",
-                    "add the participant or correct the subject code")
-            for r, s in bad.select("row", "subject").iter_rows()]
+def _known_subjects(df: pl.DataFrame, subjects: set[str], cohort: str, file: str) -> list[Problem]:
+    bad = df.filter(pl.col("subject").is_not_null() & ~pl.col("subject").is_in(sorted(subjects)))
+    out = []
+    for r, s in bad.select(ROW, "subject").iter_rows():
+        close = closest(s, sorted(subjects))
+        hint = f" (did you mean '{close}'?)" if close else ""
+        out.append(
+            Problem(
+                cohort,
+                file,
+                r,
+                "subject",
+                f"subject '{s}' is not in participants.csv{hint}",
+                "add the participant to participants.csv or correct the code",
+            )
+        )
+    return out
 
 
 def _file_references(trials: pl.DataFrame, cohort_dir: Path, cohort: str) -> list[Problem]:
     out = []
-    for r, rec in enumerate(trials.iter_rows(named=True), start=1):
-        for col in ("emg_file", "events_file"):
+    for rec in trials.iter_rows(named=True):
+        for col, suffixes in (("emg_file", EMG_SUFFIXES), ("events_file", EVENT_SUFFIXES)):
             if rec[col] is None:
                 continue
-            path, msg = safe_reference(cohort_dir, rec[col] or "")
+            path, msg = safe_reference(cohort_dir, rec[col])
             if msg:
-                out.append(Problem(cohort, "trials.csv", r, col, msg))
-            elif col == "emg_file" and path.suffix.lower() not in EMG_SUFFIXES:
-                out.append(Problem(cohort, "trials.csv", r, col,
-                                   f"'{rec[col]}' has an unsupported file type",
-                                   f"use one of {', '.join(EMG_SUFFIXES)}"))
+                fix = (
+                    "copy the file into the cohort folder and give its path relative to it"
+                    if "exist" not in msg
+                    else "correct the path or add the file"
+                )
+                out.append(Problem(cohort, "trials.csv", rec[ROW], col, msg, fix))
+            elif path.suffix.lower() not in suffixes:
+                out.append(
+                    Problem(
+                        cohort,
+                        "trials.csv",
+                        rec[ROW],
+                        col,
+                        f"'{rec[col]}' has an unsupported file type '{path.suffix}'",
+                        f"use one of {', '.join(suffixes)}",
+                    )
+                )
     return out
 
 
-def _participants_schema(settings: dict) -> dict:
+def _participants_schema(settings: dict, bad: set[str]) -> dict:
     """The participants schema with height and mass bounds in the cohort's declared units."""
     schema = copy.deepcopy(load_schema("participants"))
     units = settings.get("units", {})
-    for col, unit, table in (("height_cm", units.get("height", "cm"), HEIGHT_TO_CM),
-                             ("mass_kg", units.get("mass", "kg"), MASS_TO_KG)):
+    for col, unit, table in (
+        ("height_cm", units.get("height", "cm"), HEIGHT_TO_CM),
+        ("mass_kg", units.get("mass", "kg"), MASS_TO_KG),
+    ):
         prop = schema["properties"][col]
         for bound in ("minimum", "maximum"):
-            prop[bound] = round(prop[bound] / table[unit], 4)
+            if "units" in bad:
+                del prop[bound]
+            else:
+                prop[bound] = round(prop[bound] / table[unit], 4)
     return schema
+
+
+def _anthropometric_fixes(problems: list[Problem], settings: dict) -> list[Problem]:
+    """Out-of-range heights and masses get a fix naming the unit to declare."""
+    units = settings.get("units") or {}
+    declared = {
+        "height_cm": ("height", units.get("height", "cm"), "cm or m"),
+        "mass_kg": ("mass", units.get("mass", "kg"), "kg or lb"),
+    }
+    out = []
+    for p in problems:
+        if p.column in declared and "out of range" in p.message:
+            key, unit, options = declared[p.column]
+            p = replace(
+                p,
+                message=f"{p.message} for a {key} in {unit}",
+                fix=f"give every {key} in {unit}, or declare the unit used under "
+                f"units: {{{key}: ...}} in cohort.yaml ({options})",
+            )
+        out.append(p)
+    return out
 
 
 def _harmonise_anthropometrics(participants: pl.DataFrame, settings: dict) -> pl.DataFrame:
@@ -259,66 +503,132 @@ def _harmonise_anthropometrics(participants: pl.DataFrame, settings: dict) -> pl
     return participants.with_columns(pl.col("height_cm") * h, pl.col("mass_kg") * m)
 
 
-def _read_measures(cohort_dir: Path, settings: dict, subjects: set[str],
-                   participants: pl.DataFrame | None) -> tuple[pl.DataFrame, list[Problem]]:
+def _read_measures(
+    cohort_dir: Path,
+    settings: dict,
+    bad: set[str],
+    subjects: set[str] | None,
+    sessions: list[str] | None,
+) -> tuple[pl.DataFrame, list[Problem]]:
     name = cohort_dir.name
-    declared: dict = settings.get("measures", {})
+    declared: dict | None = None if "measures" in bad else (settings.get("measures") or {})
+    pain_scale = None if "pain_scale" in bad else settings.get("pain_scale")
     schema = load_schema("measures")
     frames, problems = [], []
-    pain_scale = settings.get("pain_scale")
     for file in MEASURE_FILES:
-        if not (cohort_dir / file).exists():
+        if not ((cohort_dir / file).exists() or (cohort_dir / file).is_symlink()):
             continue
         df, p = read_csv_table(cohort_dir / file, name, file, schema)
         problems += p
         if df is None:
             continue
-        problems += _known_subjects(df, subjects, name, file, participants)
-        problems += _allowed(df, "session", settings["sessions"], name, file)
-        problems += _duplicates(df, ["subject", "session", "direction", "measure"], name, file)
-        for r, rec in enumerate(df.iter_rows(named=True), start=1):
-            spec = declared.get(rec["measure"])
-            if spec is None:
-                problems.append(Problem(name, file, r, "measure",
-                                        f"measure '{rec['measure']}' is not declared in "
-                                        "cohort.yaml", "add it under measures: with its unit"))
-                continue
-            expected = MEASURE_FAMILY_BY_FILE.get(file)
-            if expected and spec["family"] != expected:
-                problems.append(Problem(name, file, r, "measure",
-                                        f"'{rec['measure']}' is declared as family "
-                                        f"'{spec['family']}' but listed in {file}"))
-            lo, hi = spec.get("min"), spec.get("max")
-            if spec["family"] == "pain" and pain_scale:
-                lo = pain_scale["min"] if lo is None else lo
-                hi = pain_scale["max"] if hi is None else hi
-                if spec["unit"] not in (pain_scale["name"], f"{pain_scale['name']} "
-                                        f"{pain_scale['min']:g}-{pain_scale['max']:g}"):
-                    problems.append(Problem(name, "cohort.yaml", None,
-                                            f"measures.{rec['measure']}.unit",
-                                            f"unit '{spec['unit']}' conflicts with pain_scale "
-                                            f"'{pain_scale['name']}'"))
-            v = rec["value"]
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                problems.append(Problem(name, file, r, "value",
-                                        f"{v:g} is outside the scale of '{rec['measure']}' "
-                                        f"({lo if lo is not None else '-inf'} to "
-                                        f"{hi if hi is not None else 'inf'})"))
-        frames.append(df.with_columns(
-            pl.col("measure").replace_strict(
-                {k: v["family"] for k, v in declared.items()}, default=None).alias("family"),
-            pl.col("measure").replace_strict(
-                {k: v["unit"] for k, v in declared.items()}, default=None).alias("unit"),
-        ))
+        if subjects is not None:
+            problems += _known_subjects(df, subjects, name, file)
+        if sessions is not None:
+            problems += _allowed(df, "session", sessions, name, file, "sessions")
+        problems += _duplicates(
+            df,
+            ["subject", "session", "direction", "measure"],
+            name,
+            file,
+            fix="keep one score per subject, session and measure",
+        )
+        if file == "pain.csv" and pain_scale is None and "pain_scale" not in bad:
+            problems.append(
+                Problem(
+                    name,
+                    "cohort.yaml",
+                    None,
+                    "pain_scale",
+                    "pain.csv is present but cohort.yaml has no pain_scale",
+                    "add e.g. pain_scale: {name: NRS, min: 0, max: 10}",
+                )
+            )
+        if declared is None:
+            continue
+        for rec in df.iter_rows(named=True):
+            problems += _measure_value(rec, declared, pain_scale, name, file)
+        frames.append(
+            df.drop(ROW).with_columns(
+                pl.col("measure")
+                .replace_strict(
+                    {k: v["family"] for k, v in declared.items()},
+                    default=None,
+                    return_dtype=pl.String,
+                )
+                .alias("family"),
+                pl.col("measure")
+                .replace_strict(
+                    {k: v["unit"] for k, v in declared.items()},
+                    default=None,
+                    return_dtype=pl.String,
+                )
+                .alias("unit"),
+            )
+        )
+    columns = ["cohort", "subject", "session", "direction", "family", "measure", "value", "unit"]
     if not frames:
-        measures = pl.DataFrame(schema={
-            "cohort": pl.String, "subject": pl.String, "session": pl.String,
-            "direction": pl.String, "family": pl.String, "measure": pl.String,
-            "value": pl.Float64, "unit": pl.String})
-        return measures, problems
-    measures = pl.concat(frames).with_columns(pl.lit(name).alias("cohort")).select(
-        "cohort", "subject", "session", "direction", "family", "measure", "value", "unit")
+        empty = {c: pl.Float64 if c == "value" else pl.String for c in columns}
+        return pl.DataFrame(schema=empty), problems
+    measures = pl.concat(frames).with_columns(pl.lit(name).alias("cohort")).select(columns)
     return measures, problems
+
+
+def _measure_value(
+    rec: dict, declared: dict, pain_scale: dict | None, cohort: str, file: str
+) -> list[Problem]:
+    """Problems of one long-form score: undeclared measure, wrong file, outside its range."""
+    measure, value, row = rec["measure"], rec["value"], rec[ROW]
+    if measure is None:
+        return []
+    spec = declared.get(measure)
+    if spec is None:
+        close = closest(measure, list(declared))
+        fix = (f"write '{close}' or declare it" if close else "declare it") + (
+            " under measures: in cohort.yaml with its family and unit"
+        )
+        return [
+            Problem(
+                cohort,
+                file,
+                row,
+                "measure",
+                f"measure '{measure}' is not declared in cohort.yaml",
+                fix,
+            )
+        ]
+    expected = MEASURE_FAMILY_BY_FILE.get(file)
+    if expected and spec["family"] != expected:
+        return [
+            Problem(
+                cohort,
+                file,
+                row,
+                "measure",
+                f"'{measure}' is declared as family '{spec['family']}' but listed in {file}",
+                f"move the row to the {spec['family']} file or correct the family in cohort.yaml",
+            )
+        ]
+    lo, hi = spec.get("min"), spec.get("max")
+    scale = ""
+    if spec["family"] == "pain" and pain_scale:
+        lo = pain_scale["min"] if lo is None else lo
+        hi = pain_scale["max"] if hi is None else hi
+        scale = f"{pain_scale['name']} "
+    if value is None or ((lo is None or value >= lo) and (hi is None or value <= hi)):
+        return []
+    lo_s = "-inf" if lo is None else f"{lo:g}"
+    hi_s = "inf" if hi is None else f"{hi:g}"
+    return [
+        Problem(
+            cohort,
+            file,
+            row,
+            "value",
+            f"{value:g} is outside the scale of '{measure}' ({scale}{lo_s} to {hi_s})",
+            f"check the value; give it in {spec['unit']}",
+        )
+    ]
 
 
 def emg_params(config_emg: dict, settings: dict) -> dict:

@@ -1,13 +1,20 @@
-"""Whole-cohort validation: the tables, and (deep) every EMG and events file they reference."""
+"""Whole-cohort validation: the tables, and (deep) every EMG and events file they reference.
+
+Nothing is written to the cohort folder, and no input is executed or unpickled: tables and YAML
+are parsed as plain text, signals through the readers of :mod:`analysis.io`.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import polars as pl
 
 from analysis.cohort import Cohort, load_cohort
-from analysis.errors import Problem, ValidationError
+from analysis.errors import Problem, ValidationError, raise_if
+from analysis.tabular import read_text
 
 
 def validate_cohort_folder(cohort_dir: str | Path, deep: bool = True) -> list[Problem]:
@@ -18,13 +25,19 @@ def validate_cohort_folder(cohort_dir: str | Path, deep: bool = True) -> list[Pr
     cohort_dir : path
         ``data/raw/<cohort>``.
     deep : bool
-        Also read every EMG and events file (time column, sampling rate, channels, event
-        order and range). Without it only the tables and file references are checked.
+        Also read every EMG and events file (time column, sampling rate, channels, events
+        and their place in the recording). Without it only the tables, ``cohort.yaml`` and
+        the file references are checked.
 
     Returns
     -------
     list of Problem
         Empty when the cohort is valid.
+
+    Examples
+    --------
+    >>> validate_cohort_folder("data/raw/demo")  # doctest: +SKIP
+    []
     """
     try:
         cohort = load_cohort(cohort_dir)
@@ -32,54 +45,150 @@ def validate_cohort_folder(cohort_dir: str | Path, deep: bool = True) -> list[Pr
         return exc.problems
     if not deep or not cohort.has_emg:
         return []
-    return check_recordings(cohort)
+    return sorted(set(check_recordings(cohort)), key=_order)
+
+
+def validated_cohort(cohort_dir: str | Path, deep: bool = True) -> Cohort:
+    """The cohort's tidy tables, after checking it as :func:`validate_cohort_folder` does.
+
+    Raises
+    ------
+    ValidationError
+        With every problem found, so that nothing of an invalid cohort is ever written.
+    """
+    cohort = load_cohort(cohort_dir)
+    if deep and cohort.has_emg:
+        raise_if(check_recordings(cohort))
+    return cohort
+
+
+def _order(p: Problem) -> tuple:
+    return (p.file, -1 if p.row is None else p.row, p.column or "", p.message)
 
 
 def check_recordings(cohort: Cohort) -> list[Problem]:
     """Read every trial's EMG and events file and report what is wrong with them."""
-    from analysis.io import read_emg, read_events
-
     emg_cfg = cohort.settings.get("emg", {})
     muscles = emg_cfg.get("muscles", [])
     problems: list[Problem] = []
-    checked: dict[str, object] = {}
+    signals: dict[str, object] = {}
+    events_checked: set[tuple[str, str]] = set()
     for rec in cohort.trials.iter_rows(named=True):
-        emg = None
-        if rec["emg_file"] not in checked:
-            try:
-                emg = read_emg(cohort.path / rec["emg_file"],
-                               rate=emg_cfg.get("sampling_rate_hz"),
-                               channel_map=emg_cfg.get("channel_map") or None,
-                               units=emg_cfg.get("units", "uV"),
-                               cohort=cohort.name, file=rec["emg_file"])
-                missing = [m for m in muscles if m not in emg.channels]
-                if missing:
-                    problems.append(Problem(
-                        cohort.name, rec["emg_file"], 0, missing[0],
-                        f"muscle column(s) {missing} declared in cohort.yaml are missing",
-                        "add the columns or map the file's names in emg.channel_map"))
-            except ValidationError as exc:
-                problems += exc.problems
-            checked[rec["emg_file"]] = emg
-        emg = checked[rec["emg_file"]]
-        try:
-            events = read_events(cohort.path / rec["events_file"], cohort=cohort.name,
-                                 file=rec["events_file"])
-        except ValidationError as exc:
-            problems += exc.problems
+        if rec["emg_file"] not in signals:
+            emg, p = _read_signal(cohort, rec["emg_file"], emg_cfg)
+            problems += p
+            if emg is not None:
+                problems += _missing_muscles(emg, muscles, cohort.name, rec["emg_file"])
+            signals[rec["emg_file"]] = emg
+        pair = (rec["emg_file"], rec["events_file"])
+        if pair in events_checked:
             continue
-        if emg is not None:
-            problems += _events_in_signal(events, emg, cohort.name, rec["events_file"])
+        events_checked.add(pair)
+        events, p = _read_trial_events(cohort, rec["events_file"])
+        problems += p
+        emg = signals[rec["emg_file"]]
+        if events is not None and emg is not None:
+            problems += _events_in_signal(events, emg, cohort, rec["events_file"], rec["emg_file"])
     return problems
 
 
-def _events_in_signal(events: pl.DataFrame, emg, cohort: str, file: str) -> list[Problem]:
-    t_end = emg.t0 + emg.duration
+def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list[Problem]]:
+    from analysis.io import read_emg
+
+    try:
+        emg = read_emg(
+            cohort.path / file,
+            rate=emg_cfg.get("sampling_rate_hz"),
+            channel_map=emg_cfg.get("channel_map") or None,
+            units=emg_cfg.get("units", "uV"),
+            cohort=cohort.name,
+            file=file,
+        )
+    except ValidationError as exc:
+        return None, exc.problems
+    except Exception as exc:  # noqa: BLE001 (a reader bug must not hide the other problems)
+        return None, [_unreadable(cohort.name, file, exc)]
+    return emg, []
+
+
+def _read_trial_events(cohort: Cohort, file: str) -> tuple[pl.DataFrame | None, list[Problem]]:
+    from analysis.io import read_events
+
+    try:
+        return read_events(cohort.path / file, cohort=cohort.name, file=file), []
+    except ValidationError as exc:
+        return None, exc.problems
+    except Exception as exc:  # noqa: BLE001
+        return None, [_unreadable(cohort.name, file, exc)]
+
+
+def _unreadable(cohort: str, file: str, exc: Exception) -> Problem:
+    return Problem(
+        cohort,
+        file,
+        None,
+        None,
+        f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+        "check the file is a valid recording of its type; if it is, report this as a retrowalk bug",
+    )
+
+
+def _missing_muscles(emg, muscles: list[str], cohort: str, file: str) -> list[Problem]:
+    return [
+        Problem(
+            cohort,
+            file,
+            0,
+            m,
+            f"muscle '{m}' declared in cohort.yaml has no column",
+            "add the column, map the file's name for it in emg.channel_map, or remove "
+            "it from emg.muscles",
+        )
+        for m in muscles
+        if m not in emg.channels
+    ]
+
+
+def _events_in_signal(
+    events: pl.DataFrame, emg, cohort: Cohort, file: str, emg_file: str
+) -> list[Problem]:
+    """Events outside the EMG recording, each at its row in the events file."""
+    t0, t_end = emg.t0, emg.t0 + emg.duration
+    outside = events.filter((pl.col("time_s") < t0) | (pl.col("time_s") > t_end))
+    if outside.height == 0:
+        return []
+    rows = _event_rows(cohort.path / file)
     out = []
-    for r, (t,) in enumerate(events.select("time_s").iter_rows(), start=1):
-        if t < emg.t0 or t > t_end:
-            out.append(Problem(cohort, file, r, "time_s",
-                               f"event at {t:g} s is outside the EMG recording "
-                               f"({emg.t0:g} to {t_end:g} s)",
-                               "check the event times and the EMG sampling rate"))
+    for side, event, t in outside.select("side", "event", "time_s").iter_rows():
+        out.append(
+            Problem(
+                cohort.name,
+                file,
+                rows.get((side, event, t)),
+                "time_s",
+                f"{side} {event} at {t:g} s is outside the EMG recording "
+                f"{emg_file} ({t0:g} to {t_end:g} s)",
+                "check the event times, and the EMG sampling rate in cohort.yaml",
+            )
+        )
     return out
+
+
+def _event_rows(path: Path) -> dict[tuple[str, str, float], int]:
+    """(side, event, time) -> row in the file (``read_events`` returns events sorted by time)."""
+    text, _ = read_text(path, "", "")
+    rows: dict[tuple[str, str, float], int] = {}
+    if text is None:
+        return rows
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader.fieldnames = [f.strip().casefold() for f in reader.fieldnames or []]
+        for r, rec in enumerate(reader, start=1):
+            try:
+                side, event = rec["side"].strip().lower(), rec["event"].strip().lower()
+                rows.setdefault((side, event, float(rec["time_s"])), r)
+            except (KeyError, AttributeError, ValueError):
+                continue
+    except csv.Error:
+        pass
+    return rows

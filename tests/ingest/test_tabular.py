@@ -1,6 +1,6 @@
 import pytest
 
-from analysis.tabular import load_schema, read_csv_table
+from analysis.tabular import ROW, load_schema, read_csv_table
 
 SCHEMA = load_schema("participants")
 HEADER = "subject,group,age_years,sex,height_cm,mass_kg,knee_pain\n"
@@ -24,7 +24,8 @@ def _read(tmp_path, content: bytes | str):
         (HEADER.replace(",", ";") + ROW.replace(",", ";"), 0, None, "semicolons"),
         (HEADER.replace("mass_kg", "mas_kg") + ROW, 0, "mas_kg", "unexpected column"),
         (HEADER.replace(",knee_pain", "") + ROW.replace(",yes", ""), 0, "knee_pain", "missing"),
-        (HEADER + ROW.replace("165.0", '"165,5"'), 1, "height_cm", "not a number"),
+        (HEADER + ROW.replace("165.0", '"165,5"'), 1, "height_cm", "decimal comma"),
+        (HEADER + ROW.replace("60", "sixty"), 1, "age_years", "not a number"),
         (HEADER + ROW.replace("60", ""), 1, "age_years", "missing"),
         (HEADER + ROW.replace("60", "600"), 1, "age_years", "out of range"),
         (HEADER + ROW.replace(",yes", ",yes,extra"), 1, None, "cells"),
@@ -49,4 +50,5 @@ def test_good_table_is_typed(tmp_path):
     table, problems = _read(tmp_path, HEADER + ROW)
     assert problems == []
     assert table["age_years"].to_list() == [60.0]
-    assert table.columns == list(SCHEMA["properties"])
+    assert table.columns == [*SCHEMA["properties"], ROW]
+    assert table[ROW].to_list() == [1]
