@@ -1,6 +1,7 @@
 import pytest
 
-from analysis.tabular import ROW, load_schema, read_csv_table
+from analysis.tabular import ROW as ROW_COLUMN
+from analysis.tabular import load_schema, read_csv_table
 
 SCHEMA = load_schema("participants")
 HEADER = "subject,group,age_years,sex,height_cm,mass_kg,knee_pain\n"
@@ -50,5 +51,5 @@ def test_good_table_is_typed(tmp_path):
     table, problems = _read(tmp_path, HEADER + ROW)
     assert problems == []
     assert table["age_years"].to_list() == [60.0]
-    assert table.columns == [*SCHEMA["properties"], ROW]
-    assert table[ROW].to_list() == [1]
+    assert table.columns == [*SCHEMA["properties"], ROW_COLUMN]
+    assert table[ROW_COLUMN].to_list() == [1]
