@@ -1,5 +1,6 @@
 """Config and cohort validation, and every input function of the workflow."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -7,7 +8,8 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-sys.path.insert(0, str(Path(workflow.basedir).parent))
+REPO = Path(workflow.main_snakefile).resolve().parent
+sys.path.insert(0, str(REPO))
 
 from analysis.cohort import discover_cohorts, load_cohort, emg_params  # noqa: E402
 from analysis.errors import ValidationError  # noqa: E402
@@ -23,7 +25,7 @@ RESULTS = config.get("results_dir", "results")
 COHORTS = discover_cohorts(
     RAW, config["cohorts"].get("include"), config["cohorts"].get("exclude")
 )
-ANALYSIS = Path(workflow.basedir).parent / "analysis"
+ANALYSIS = REPO / "analysis"
 
 _cohort_cache = {}
 
@@ -44,7 +46,7 @@ def code(*modules):
     for m in modules:
         p = ANALYSIS / m
         files += sorted(str(f) for f in p.rglob("*.py")) if p.is_dir() else [str(p) + ".py"]
-    return sorted(set(files))
+    return sorted({os.path.relpath(f) for f in files})
 
 
 def cohort_tables(wildcards):
