@@ -1,18 +1,47 @@
-"""Mixed-model inference on par with R's lme4 + lmerTest + emmeans (see docs/statistics.md)."""
+"""Mixed-model inference on par with R's lme4 + lmerTest + emmeans (see docs/statistics.md).
 
+Fit with :func:`fit_lmm`, then ask for :func:`coefficients`, :func:`anova_type3`,
+:func:`emmeans`, :func:`contrast_backward_forward`, :func:`interaction_contrast`,
+:func:`variance_components`, :func:`r2_nakagawa`, :func:`icc` and :func:`lrt`;
+:func:`analyse_outcomes` does all of it for every outcome of a long outcome table.
+"""
+
+from analysis.stats.anova import anova_type3
+from analysis.stats.effectsize import icc, r2_nakagawa, total_variance, variance_components
+from analysis.stats.emmeans import (
+    contrast_backward_forward,
+    emmeans,
+    interaction_contrast,
+    level_contrast,
+    level_interaction,
+)
 from analysis.stats.fit import LmmFit, fit_lmm, refit
 from analysis.stats.formula import FormulaError, ModelSpec, RandomTerm, parse_formula
 from analysis.stats.inference import coefficients, contrast_tests, f_test
+from analysis.stats.lrt import lrt
+from analysis.stats.multiplicity import adjust_pvalues
 
 __all__ = [
     "FormulaError",
     "LmmFit",
     "ModelSpec",
     "RandomTerm",
+    "adjust_pvalues",
+    "anova_type3",
     "coefficients",
+    "contrast_backward_forward",
     "contrast_tests",
+    "emmeans",
     "f_test",
     "fit_lmm",
+    "icc",
+    "interaction_contrast",
+    "level_contrast",
+    "level_interaction",
+    "lrt",
     "parse_formula",
+    "r2_nakagawa",
     "refit",
+    "total_variance",
+    "variance_components",
 ]

@@ -58,7 +58,10 @@ class MixedLMTranslation:
     vc_formula: dict[str, str]
 
     def __str__(self) -> str:
-        return f"groups={self.groups!r}, re_formula={self.re_formula!r}, vc_formula={self.vc_formula!r}"
+        return (
+            f"groups={self.groups!r}, re_formula={self.re_formula!r}, "
+            f"vc_formula={self.vc_formula!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,8 @@ def _translate(spec: ModelSpec, outer: tuple[str, ...], blocks: list[RandomBlock
             raise FormulaError(
                 f"{b.term} asks for correlated effects within '{':'.join(nested)}', which is "
                 f"nested in '{':'.join(outer)}'; MixedLM's variance components are independent. "
-                f"Write (1 | {':'.join(nested)}) + (1 | {':'.join(nested)}:{':'.join(b.term.slopes)}) "
+                f"Write (1 | {':'.join(nested)}) + "
+                f"(1 | {':'.join(nested)}:{':'.join(b.term.slopes)}) "
                 f"for a factor slope, or drop the slope"
             )
         inner = [g for g in b.term.group if g not in outer] or list(b.term.group)

@@ -236,6 +236,30 @@ def _polish(core: LmmCore, theta0: np.ndarray, reml: bool) -> tuple[np.ndarray, 
     theta0 = np.array(
         [max(t, 0.0) if lo == 0.0 else t for t, (lo, _) in zip(theta0, bounds, strict=True)]
     )
+    theta, dev = _lbfgsb(core, theta0, reml, bounds)
+    # The deviance is even in each diagonal theta, so theta_ii = 0 is always a stationary point
+    # and a gradient method that lands there stays; step off the bound when that lowers it.
+    diagonal = np.flatnonzero(core.layout.diagonal)
+    for _ in range(2 * len(diagonal) + 1):
+        at_zero = [i for i in diagonal if theta[i] <= 1e-10]
+        trial = theta.copy()
+        moved = False
+        for i in at_zero:
+            probe = theta.copy()
+            probe[i] = 0.05
+            if core.deviance(probe, reml) < dev - 1e-10:
+                trial[i] = 0.1
+                moved = True
+        if not moved:
+            break
+        new_theta, new_dev = _lbfgsb(core, trial, reml, bounds)
+        if new_dev >= dev - 1e-10:
+            break
+        theta, dev = new_theta, new_dev
+    return theta, dev
+
+
+def _lbfgsb(core: LmmCore, theta0: np.ndarray, reml: bool, bounds) -> tuple[np.ndarray, float]:
     res = so.minimize(
         core.deviance_and_grad,
         theta0,

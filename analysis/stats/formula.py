@@ -1,9 +1,11 @@
 """lme4-style model formulas: parsing, printing and simplification.
 
-A formula such as ``value ~ direction * session + (1 + direction | subject) + (1 | subject:session)``
+A formula such as
+``value ~ direction * session + (1 + direction | subject) + (1 | subject:session)``
 is parsed into a :class:`ModelSpec`. Fixed effects are a set of interaction terms (tuples of
-variable names); random effects are :class:`RandomTerm` objects. Which random structures statsmodels'
-MixedLM can represent is decided in :mod:`analysis.stats.design`, where the data are known.
+variable names); random effects are :class:`RandomTerm` objects. Which random structures
+statsmodels' MixedLM can represent is decided in :mod:`analysis.stats.design`, where the data
+are known.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class ModelSpec:
     def formula(self) -> str:
         """The formula in lme4 syntax (a canonical form, so equal models print equally)."""
         rhs = [] if self.intercept else ["0"]
-        rhs += [":".join(t) for t in self.fixed]
+        rhs += _compact_fixed(self.fixed)
         if not rhs:
             rhs = ["1"]
         rhs += [str(r) for r in self.random]
@@ -84,6 +86,21 @@ class ModelSpec:
 
     def __str__(self) -> str:
         return self.formula
+
+
+def _compact_fixed(terms: tuple[tuple[str, ...], ...]) -> list[str]:
+    """Print a hierarchical set of terms as its maximal terms joined by ``*``."""
+    sets = [frozenset(t) for t in terms]
+    maximal = [t for t, s in zip(terms, sets, strict=True) if not any(s < o for o in sets)]
+    closure = {
+        frozenset(c)
+        for m in maximal
+        for k in range(1, len(m) + 1)
+        for c in itertools.combinations(m, k)
+    }
+    if closure == set(sets):
+        return ["*".join(m) for m in maximal]
+    return [":".join(t) for t in terms]
 
 
 def parse_formula(formula: str) -> ModelSpec:
@@ -117,7 +134,8 @@ def parse_formula(formula: str) -> ModelSpec:
     """
     if formula.count("~") != 1:
         raise FormulaError(
-            f"formula {formula!r} needs exactly one '~' (write e.g. 'value ~ direction + (1 | subject)')"
+            f"formula {formula!r} needs exactly one '~' "
+            "(write e.g. 'value ~ direction + (1 | subject)')"
         )
     lhs, rhs = (s.strip() for s in formula.split("~"))
     if not _NAME.match(lhs):

@@ -1,4 +1,5 @@
-"""Kenward-Roger small-sample inference, ported from pbkrtest (``vcovAdj``, ``Lb_ddf``, ``KRmodcomp``).
+"""Kenward-Roger small-sample inference, ported from pbkrtest (``vcovAdj``, ``Lb_ddf``,
+``KRmodcomp``).
 
 The covariance parameters are the variance-scale ones (each term's variances and covariances,
 then the residual variance), so ``V = sum_i gamma_i G_i``. All matrices are block diagonal by the

@@ -1,0 +1,194 @@
+"""Compare analysis.stats with a golden fixture written by tests/r/make_fixtures.R."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from analysis import stats
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+DATA = FIXTURES / "data"
+CASES_FILE = HERE.parent / "r" / "cases.json"
+
+# Tolerances required by issue 5 (no looser than these).
+RTOL_BETA, RTOL_SE, RTOL_VC, ATOL_LOGLIK, RTOL_DF, RTOL_P = 1e-4, 1e-3, 2e-3, 1e-4, 1e-2, 1e-2
+
+
+def cases() -> list[dict]:
+    return json.loads(CASES_FILE.read_text())
+
+
+def case_data(case: dict) -> pl.DataFrame:
+    d = pl.read_csv(DATA / case["data"], infer_schema_length=None)
+    for col, value in (case.get("filter") or {}).items():
+        d = d.filter(pl.col(col) == value)
+    if case.get("scale"):
+        d = d.with_columns(pl.col(case["response"]) * case["scale"])
+    return d
+
+
+def fit_case(case: dict, formula: str | None = None, **kw) -> stats.LmmFit:
+    return stats.fit_lmm(
+        case_data(case),
+        formula or case["formula"],
+        levels=case.get("levels"),
+        factors=tuple(case.get("factors", ())),
+        simplify_singular=False,
+        **kw,
+    )
+
+
+def _arr(x) -> np.ndarray:
+    if isinstance(x, pl.Series):
+        return x.cast(pl.Float64).to_numpy()
+    x = np.atleast_1d(np.asarray(x, dtype=object))
+    return np.array([np.nan if v is None else float(v) for v in x.ravel()])
+
+
+def _strs(x) -> list[str]:
+    """jsonlite writes length-1 vectors as scalars."""
+    return [x] if isinstance(x, str) else list(x)
+
+
+def close(actual, expected, rtol, atol=0.0, what=""):
+    a, e = _arr(actual), _arr(expected)
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what, equal_nan=True)
+
+
+def p_close(actual, expected, what=""):
+    """p-values within rtol; below 1e-12 only both tiny (digits there carry no information)."""
+    a, e = _arr(actual), _arr(expected)
+    tiny = e < 1e-12
+    assert np.all(a[tiny] < 1e-10), what
+    close(a[~tiny], e[~tiny], RTOL_P, what=what)
+
+
+def compare_fit(case: dict, fix: dict) -> stats.LmmFit:
+    fit = fit_case(case)
+    beta = np.array(list(fix["beta"].values()))
+    assert list(fit.x_names) == list(fix["beta"].keys())
+    close(fit.loglik, fix["loglik_reml"], 0, ATOL_LOGLIK, "REML log-likelihood")
+    close(fit.beta, beta, RTOL_BETA, 1e-7 * np.abs(beta).max(), "fixed effects")
+    se = np.sqrt(np.diag(np.asarray(fix["vcov"], dtype=float)))
+    close(np.sqrt(np.diag(fit.vcov_beta)), se, RTOL_SE, what="fixed-effect SE")
+    assert fit.singular == fix["singular"]
+    vc = stats.variance_components(fit)
+    r = fix["varcorr"]
+    total = float(np.sum([v for v, t2 in zip(r["vcov"], r["term2"], strict=True) if t2 is None]))
+    for g, t1, t2, v, sdcor in zip(
+        r["group"], r["term1"], r["term2"], r["vcov"], r["sdcor"], strict=True
+    ):
+        row = vc.filter(
+            (pl.col("group") == g)
+            & (pl.col("term1").eq_missing(t1))
+            & (pl.col("term2").eq_missing(t2))
+        )
+        assert row.height == 1, (g, t1, t2, vc)
+        close(row["vcov"][0], v, RTOL_VC, 1e-6 * total, f"variance component {g} {t1} {t2}")
+        if t2 is not None and sdcor is not None and np.isfinite(row["sdcor"][0]):
+            close(row["sdcor"][0], sdcor, 0, 2e-3, f"correlation {g} {t1} {t2}")
+    return fit
+
+
+def compare_coefficients(fit, table: dict, ddf: str) -> None:
+    c = stats.coefficients(fit, ddf=ddf)
+    assert c["term"].to_list() == _strs(table["term"])
+    close(c["se"], table["se"], RTOL_SE, what=f"{ddf} SE")
+    close(c["df"], table["df"], RTOL_DF, what=f"{ddf} df")
+    close(c["t"], table["t"], RTOL_SE, what=f"{ddf} t")
+    p_close(c["p"], table["p"], what=f"{ddf} p")
+
+
+def compare_anova(fit, table: dict, ddf: str) -> None:
+    a = stats.anova_type3(fit, ddf=ddf)
+    assert a["term"].to_list() == _strs(table["term"])
+    close(a["F"], table["F"], 2e-3, what=f"{ddf} F")
+    close(a["num_df"], table["num_df"], 0, what=f"{ddf} num df")
+    close(a["den_df"], table["den_df"], RTOL_DF, what=f"{ddf} den df")
+    p_close(a["p"], table["p"], what=f"{ddf} p")
+
+
+def compare_contrasts(ours: pl.DataFrame, theirs: dict, what: str, effect: bool = True) -> None:
+    close(ours["estimate"], theirs["estimate"], RTOL_BETA, 1e-8, f"{what} estimate")
+    close(ours["se"], theirs["se"], RTOL_SE, what=f"{what} SE")
+    close(ours["df"], theirs["df"], RTOL_DF, what=f"{what} df")
+    close(ours["ci_low"], theirs["ci_low"], 1e-3, 1e-6, f"{what} CI")
+    close(ours["ci_high"], theirs["ci_high"], 1e-3, 1e-6, f"{what} CI")
+    p_close(ours["p"], theirs["p"], what=f"{what} p")
+    if effect and "effect" in theirs:
+        e = theirs["effect"]
+        close(ours["effect_size"], e["effect_size"], 1e-3, 1e-6, f"{what} effect size")
+        close(ours["es_ci_low"], e["es_ci_low"], 1e-2, 1e-4, f"{what} effect size CI")
+        close(ours["es_ci_high"], e["es_ci_high"], 1e-2, 1e-4, f"{what} effect size CI")
+
+
+def compare_case(case: dict, fix: dict) -> None:
+    """Every comparison of one case; raises AssertionError on the first mismatch."""
+    fit = compare_fit(case, fix)
+    compare_coefficients(fit, fix["coef_satterthwaite"], "satterthwaite")
+    if fix.get("anova_satterthwaite"):
+        compare_anova(fit, fix["anova_satterthwaite"], "satterthwaite")
+    if fix.get("coef_kenward_roger"):
+        compare_coefficients(fit, fix["coef_kenward_roger"], "kenward-roger")
+    if fix.get("anova_kenward_roger"):
+        compare_anova(fit, fix["anova_kenward_roger"], "kenward-roger")
+    r2 = stats.r2_nakagawa(fit)
+    for key in ("r2_marginal", "r2_conditional", "var_fixed", "var_random"):
+        close(r2[key], fix["r2_icc"][key], 2e-3, 1e-8, key)
+    icc = stats.icc(fit)
+    close(icc["icc"][-1], fix["r2_icc"]["icc_adjusted"], 2e-3, 1e-8, "adjusted ICC")
+    for spec, table in zip(case.get("emmeans", []), fix.get("emmeans", []), strict=True):
+        emm = stats.emmeans(fit, spec["specs"], spec["by"] or None)
+        keys = spec["specs"] + spec["by"]
+        theirs = pl.DataFrame({k: table[k] for k in keys}).with_columns(
+            emmean=pl.Series(table["emmean"]),
+            se_r=pl.Series(table["se"]),
+            df_r=pl.Series(table["df"]),
+        )
+        joined = emm.join(theirs, on=keys, how="inner")
+        assert joined.height == emm.height == theirs.height
+        close(joined["emmean"], joined["emmean_right"], RTOL_BETA, what="emmean")
+        close(joined["se"], joined["se_r"], RTOL_SE, what="emmean SE")
+        close(joined["df"], joined["df_r"], RTOL_DF, what="emmean df")
+    for pr, theirs in zip(case.get("pairs", []), fix.get("pairs", []), strict=True):
+        ours = stats.level_contrast(fit, pr["factor"], pr["a"], pr["b"], pr["by"] or None)
+        _align_by(ours, theirs, pr["by"])
+        compare_contrasts(ours, theirs, f"{pr['a']} - {pr['b']} by {pr['by']}")
+        if "kenward_roger" in theirs:
+            kr = stats.level_contrast(
+                fit, pr["factor"], pr["a"], pr["b"], pr["by"] or None, ddf="kenward-roger"
+            )
+            compare_contrasts(kr, theirs["kenward_roger"], "KR contrast", effect=False)
+    for ic, theirs in zip(case.get("interactions", []), fix.get("interactions", []), strict=True):
+        ours = stats.level_interaction(fit, ic["factor"], ic["a"], ic["b"], ic["across"])
+        assert ours["level"].to_list() == _strs(theirs["level"])
+        compare_contrasts(ours, theirs, f"interaction across {ic['across']}")
+    for spec, theirs in zip(case.get("lrt", []), fix.get("lrt", []), strict=True):
+        small = fit_case(case, spec["small"])
+        big = fit_case(case, spec["big"])
+        res = stats.lrt(small, big)
+        assert res["method"][0] == theirs["method"]
+        close(res["loglik"], theirs["loglik"], 0, ATOL_LOGLIK, "LRT log-likelihoods")
+        close(res["chisq"][1], theirs["chisq"], 0, 1e-3, "LRT chi-square")
+        assert res["df"][1] == theirs["df"]
+        p_close([res["p"][1]], [theirs["p"]], "LRT p")
+    if "ml" in fix:
+        ml = fit_case(case, reml=False)
+        close(ml.loglik, fix["ml"]["loglik"], 0, ATOL_LOGLIK, "ML log-likelihood")
+        beta = np.array(list(fix["ml"]["beta"].values()))
+        close(ml.beta, beta, RTOL_BETA, 1e-7 * np.abs(beta).max(), "ML fixed effects")
+        compare_coefficients(ml, fix["ml"]["coef_satterthwaite"], "satterthwaite")
+
+
+def _align_by(ours: pl.DataFrame, theirs: dict, by: list[str]) -> None:
+    if not by:
+        assert ours.height == 1
+        return
+    by_rows = theirs["by"] if isinstance(theirs["by"], list) else [theirs["by"]]
+    labels = [[str(b[k]) for k in by] for b in by_rows]
+    assert [[str(r[k]) for k in by] for r in ours.iter_rows(named=True)] == labels
