@@ -15,6 +15,7 @@ design cut-off is moved so that the double-pass gain is -3.01 dB at the requeste
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
@@ -100,9 +101,24 @@ def butterworth_sos(
     *,
     correct_double_pass: bool = False,
 ) -> np.ndarray:
-    """Second-order sections of a Butterworth design meant for a forward-backward pass."""
-    wn = design_cutoffs(cutoffs, btype, order, rate, correct_double_pass=correct_double_pass)
-    return sps.butter(int(order), wn, btype=btype, fs=rate, output="sos")
+    """Second-order sections of a Butterworth design meant for a forward-backward pass.
+
+    Examples
+    --------
+    >>> butterworth_sos((20.0, 450.0), "bandpass", 4, 1000.0).shape
+    (4, 6)
+    """
+    key = tuple(np.atleast_1d(cutoffs).astype(float).tolist())
+    return _butter_cached(key, btype, int(order), float(rate), bool(correct_double_pass)).copy()
+
+
+@lru_cache(maxsize=64)
+def _butter_cached(
+    cutoffs: tuple[float, ...], btype: str, order: int, rate: float, correct: bool
+) -> np.ndarray:
+    wn = cutoffs if len(cutoffs) == 2 else cutoffs[0]
+    wn = design_cutoffs(wn, btype, order, rate, correct_double_pass=correct)
+    return sps.butter(order, wn, btype=btype, fs=rate, output="sos")
 
 
 def finite_segments(x: np.ndarray) -> list[tuple[int, int]]:
@@ -351,16 +367,66 @@ def moving_average(emg: EMG, window_s: float = 0.5) -> EMG:
     )
 
 
+def bandpass_params(emg: EMG, params: dict) -> EMG:
+    """:func:`bandpass` (and :func:`notch` when enabled) with the ``emg:`` parameters.
+
+    Examples
+    --------
+    >>> from analysis.emg.params import merge_params
+    >>> x = EMG(np.random.default_rng(0).standard_normal(3000), rate=1000.0, channels=("VL",))
+    >>> bandpass_params(x, merge_params()).meta["bandpass_hz"]
+    (20.0, 450.0)
+    """
+    bp, nt = params["bandpass"], params["notch"]
+    seg = float(params.get("gaps", {}).get("min_segment_s", 0.0))
+    x = bandpass(
+        emg,
+        bp["low_hz"],
+        bp["high_hz"],
+        int(bp["order"]),
+        correct_double_pass=bool(bp.get("correct_double_pass", False)),
+        max_nyquist_fraction=float(bp.get("max_nyquist_fraction", 0.9)),
+        min_segment_s=seg,
+    )
+    if nt.get("enabled", False):
+        applied = x.meta["bandpass_hz"]
+        x = notch(x, float(nt["mains_hz"]), int(nt["harmonics"]), float(nt["quality"]))
+        x.meta["bandpass_hz"] = applied
+    return x
+
+
+def envelope_of_bandpassed(emg: EMG, params: dict) -> EMG:
+    """Envelope of an already band-passed signal: linear envelope or moving RMS (``emg:``).
+
+    Examples
+    --------
+    >>> from analysis.emg.params import merge_params
+    >>> t = np.arange(4000) / 1000.0
+    >>> x = EMG(np.sin(2 * np.pi * 101.3 * t), rate=1000.0, channels=("VL",))
+    >>> round(float(envelope_of_bandpassed(x, merge_params()).data[0, 2000]), 2)
+    0.64
+    """
+    ev = params["envelope"]
+    if ev["method"] == "rms":
+        return moving_rms(emg, float(ev["rms_window_s"]))
+    return linear_envelope(
+        emg,
+        float(ev["lowpass_hz"]),
+        int(ev["order"]),
+        correct_double_pass=bool(ev.get("correct_double_pass", False)),
+    )
+
+
 def envelope(emg: EMG, params: dict) -> EMG:
     """The configured processing chain from raw EMG to envelope.
 
     Band-pass, optional mains notch, then either a linear envelope (rectification and low-pass)
     or a moving RMS, with the parameters of the ``emg:`` configuration block (see
-    :func:`analysis.emg.params.merge_params`).
+    :func:`analysis.emg.params.merge_params`). Channels are processed one at a time, so the
+    temporary memory is a few channels' worth.
 
     Examples
     --------
-    >>> import numpy as np
     >>> from analysis.emg.params import merge_params
     >>> rng = np.random.default_rng(0)
     >>> x = EMG(rng.standard_normal((2, 5000)), rate=1000.0, channels=("VL", "TA"))
@@ -368,35 +434,14 @@ def envelope(emg: EMG, params: dict) -> EMG:
     >>> env.data.shape, bool((env.data[:, 500:-500] > 0).all())
     ((2, 5000), True)
     """
-    bp, nt, ev = params["bandpass"], params["notch"], params["envelope"]
-    seg = float(params.get("gaps", {}).get("min_segment_s", 0.0))
     out = np.empty_like(emg.data)
-    applied = (float(bp["low_hz"]), float(bp["high_hz"]))
-    # one channel at a time keeps the temporaries at one channel's size
+    applied = None
     for i, c in enumerate(emg.channels):
-        x = bandpass(
-            emg.select([c]),
-            bp["low_hz"],
-            bp["high_hz"],
-            int(bp["order"]),
-            correct_double_pass=bool(bp.get("correct_double_pass", False)),
-            max_nyquist_fraction=float(bp.get("max_nyquist_fraction", 0.9)),
-            min_segment_s=seg,
-        )
-        applied = x.meta["bandpass_hz"]
-        if nt.get("enabled", False):
-            x = notch(x, float(nt["mains_hz"]), int(nt["harmonics"]), float(nt["quality"]))
-        if ev["method"] == "rms":
-            x = moving_rms(x, float(ev["rms_window_s"]))
-        else:
-            x = linear_envelope(
-                x,
-                float(ev["lowpass_hz"]),
-                int(ev["order"]),
-                correct_double_pass=bool(ev.get("correct_double_pass", False)),
-            )
-        out[i] = x.data[0]
+        one = EMG(emg.data[i], emg.rate, (c,), emg.units, emg.t0)
+        bp = bandpass_params(one, params)
+        applied = bp.meta["bandpass_hz"]
+        out[i] = envelope_of_bandpassed(bp, params).data[0]
     result = emg.replace(out)
-    if emg.channels:
+    if applied is not None:
         result.meta["bandpass_hz"] = applied
     return result

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
         "rms_window_s": 0.05,
     },
     "gaps": {"min_segment_s": 0.5},
+    "unmapped_channels": "skip",
     "normalisation": {
         "method": "auto",
         "reference": "peak_mean_forward",
@@ -46,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
         "mains_ratio": 0.3,
         "ecg_ratio": 0.5,
         "cycle_duration_mad": 3.5,
+        "cycle_duration_min_dev_pct": 10.0,
         "spectral_max_s": 120.0,
     },
 }
@@ -102,6 +104,8 @@ def _validate(p: dict) -> None:
         )
     if p["normalisation"]["reference"] != "peak_mean_forward":
         raise ValueError("emg.normalisation.reference: only 'peak_mean_forward' is implemented")
+    if p["unmapped_channels"] not in ("skip", "process"):
+        raise ValueError("emg.unmapped_channels must be 'skip' or 'process'")
     if cyc["side"] not in ("left", "right"):
         raise ValueError(f"emg.cycles.side must be 'left' or 'right', got {cyc['side']!r}")
     if int(cyc["points"]) < 3:

@@ -8,11 +8,17 @@ import numpy as np
 import polars as pl
 
 from analysis.emg.features import onset_offset, onset_threshold, segment_stats, time_normalise
-from analysis.emg.filters import bandpass, moving_average, notch, rectify
-from analysis.emg.filters import envelope as envelope_chain
+from analysis.emg.filters import (
+    bandpass,
+    bandpass_params,
+    envelope_of_bandpassed,
+    moving_average,
+    notch,
+    rectify,
+)
 from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
 from analysis.emg.params import merge_params
-from analysis.emg.qc import check_channels
+from analysis.emg.qc import check_channel
 from analysis.io.channels import CANONICAL_MUSCLES
 from analysis.signal import EMG
 
@@ -66,85 +72,175 @@ class EMGResult:
 
 
 @dataclass
+class _Phases:
+    """Fine sample segments of the used cycles and the phases (ranges of fine segments)."""
+
+    fine_a: np.ndarray
+    fine_b: np.ndarray
+    cycle: np.ndarray  # index into the used cycles
+    name: list[str]
+    first: np.ndarray
+    last: np.ndarray
+    lo_pct: np.ndarray
+    hi_pct: np.ndarray
+
+
+@dataclass
 class _Trial:
     rec: Recording
     muscles: list[str]
-    env: EMG
     cycles: pl.DataFrame  # all cycles from the events
     used: np.ndarray  # indices into `cycles` of the cycles inside the recording
+    phases: _Phases
     curves: np.ndarray  # (n_used, n_muscles, points), microvolts
+    fine: dict[str, dict[str, np.ndarray]]  # muscle -> segment stats in microvolts
+    kept_env: dict[str, np.ndarray]  # envelopes of the co-contraction muscles (microvolts)
+    rate: float
     qc: list[tuple]  # (muscle, cycle, flag, reason, severity)
     excluded: np.ndarray | None = None  # (n_used, n_muscles)
+
+    @property
+    def cycle_ids(self) -> np.ndarray:
+        return self.cycles["cycle"].to_numpy()[self.used].astype(np.int64)
 
 
 def _severity_excluded(severity: str, exclude_flagged: bool) -> bool:
     return severity == "hard" or (severity == "soft" and exclude_flagged)
 
 
-def _prepare(rec: Recording, p: dict) -> _Trial:
-    emg = rec.emg
-    qc_rows: list[tuple] = []
-    muscles = [c for c in emg.channels if c in CANONICAL_MUSCLES]
-    for c in emg.channels:
-        if c not in CANONICAL_MUSCLES:
-            qc_rows.append(
-                (c, None, "not_a_muscle", f"channel '{c}' is not a canonical muscle code: not "
-                 "processed as EMG", "info")
-            )  # fmt: skip
-    events = rec.events
-    if events is None and rec.footswitch is not None:
+def _events(rec: Recording, p: dict, qc_rows: list) -> pl.DataFrame:
+    if rec.events is not None:
+        return rec.events
+    if rec.footswitch is not None:
         fs = p["footswitch"]
-        events = events_from_threshold(
-            emg,
+        return events_from_threshold(
+            rec.emg,
             rec.footswitch,
             side=p["cycles"]["side"],
             threshold_fraction=float(fs["threshold_fraction"]),
             min_contact_s=float(fs["min_contact_s"]),
             min_swing_s=float(fs["min_swing_s"]),
         )
-    if events is None:
-        events = pl.DataFrame(schema={"side": pl.String, "event": pl.String, "time_s": pl.Float64})
-        qc_rows.append((None, None, "no_events", "no events file and no footswitch", "hard"))
+    qc_rows.append((None, None, "no_events", "no events and no footswitch channel", "hard"))
+    return pl.DataFrame(schema={"side": pl.String, "event": pl.String, "time_s": pl.Float64})
+
+
+def _phase_segments(emg: EMG, cycles: pl.DataFrame, used: np.ndarray) -> _Phases:
+    """Fine segments (sample ranges) of each used cycle and the phases made of them."""
+    cols = {
+        c: cycles[c].to_numpy().astype(float)
+        for c in ("start_s", "end_s", "foot_off_s", "opp_off_s", "opp_contact_s")
+    }
+    fine_a: list[int] = []
+    fine_b: list[int] = []
+    ph: list[tuple[int, str, int, int, float, float]] = []
+    names = {4: ("double_support_1", "single_support", "double_support_2")}
+    for k, i in enumerate(used):
+        a, b = cols["start_s"][i], cols["end_s"][i]
+        off, oo, oc = cols["foot_off_s"][i], cols["opp_off_s"][i], cols["opp_contact_s"][i]
+        for times in ([a, oo, oc, off, b], [a, off, b], [a, b]):
+            if np.isnan(times).any():
+                continue
+            # half-open sample ranges: the next contact's sample belongs to the next cycle
+            idx = np.clip(emg.index_at(np.array(times)), 0, emg.n_samples)
+            if np.all(np.diff(idx) > 0):
+                break
+        pct = [(t - a) / (b - a) * 100.0 for t in times]
+        n0, nf = len(fine_a), len(idx) - 1
+        fine_a += idx[:-1].tolist()
+        fine_b += idx[1:].tolist()
+        ph.append((k, "cycle", n0, n0 + nf - 1, 0.0, 100.0))
+        if nf >= 2:
+            ph.append((k, "stance", n0, n0 + nf - 2, 0.0, pct[-2]))
+            ph.append((k, "swing", n0 + nf - 1, n0 + nf - 1, pct[-2], 100.0))
+        for j, name in enumerate(names.get(nf, ())):
+            ph.append((k, name, n0 + j, n0 + j, pct[j], pct[j + 1]))
+    return _Phases(
+        np.array(fine_a, dtype=np.int64),
+        np.array(fine_b, dtype=np.int64),
+        np.array([x[0] for x in ph], dtype=np.int64),
+        [x[1] for x in ph],
+        np.array([x[2] for x in ph], dtype=np.int64),
+        np.array([x[3] for x in ph], dtype=np.int64),
+        np.array([x[4] for x in ph], dtype=float),
+        np.array([x[5] for x in ph], dtype=float),
+    )
+
+
+def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
+    """Sum, count and maximum of each phase from those of its fine segments."""
+    first, last = phases.first, phases.last
+    out = {}
+    for key in ("sum", "n"):
+        cs = np.concatenate([[0.0], np.cumsum(fine[key])])
+        out[key] = cs[last + 1] - cs[first]
+    best = np.full(first.size, -np.inf)
+    for o in range(int((last - first).max(initial=0)) + 1):
+        j = np.minimum(first + o, last)
+        best = np.where(first + o <= last, np.maximum(best, fine["max"][j]), best)
+    out["max"] = best
+    return out
+
+
+def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
+    emg = rec.emg
+    qc_rows: list[tuple] = []
+    muscles = [c for c in emg.channels if c in CANONICAL_MUSCLES]
+    if p.get("unmapped_channels", "skip") == "process":
+        skip = set([rec.footswitch] if isinstance(rec.footswitch, str) else
+                   (rec.footswitch or {}).values())  # fmt: skip
+        muscles = [c for c in emg.channels if c not in skip]
+    for c in emg.channels:
+        if c not in muscles:
+            qc_rows.append(
+                (c, None, "not_a_muscle", f"channel '{c}' is not a canonical muscle code: not "
+                 "processed as EMG", "info")
+            )  # fmt: skip
+    events = _events(rec, p, qc_rows)
     t_end = emg.t0 + (emg.n_samples - 1) / emg.rate
     cycles, issues = gait_cycles(
         events,
         p["cycles"],
         recording=(emg.t0, t_end),
         duration_mad=float(p["qc"]["cycle_duration_mad"]),
-        duration_min_dev_pct=float(p["qc"].get("cycle_duration_min_dev_pct", 10.0)),
+        duration_min_dev_pct=float(p["qc"]["cycle_duration_min_dev_pct"]),
     )
-    if not (events.height == 0 and qc_rows and qc_rows[-1][2] == "no_events"):
+    if events.height:
         qc_rows += [(None, r["cycle"], r["flag"], r["reason"], r["severity"])
                     for r in issues.iter_rows(named=True)]  # fmt: skip
     outside = set(issues.filter(pl.col("flag") == "outside_recording")["cycle"].to_list())
     used = np.array([i for i, c in enumerate(cycles["cycle"].to_list()) if c not in outside], int)
-    raw = emg.select(muscles)
-    qc_rows += [(r["muscle"], None, r["flag"], r["reason"], r["severity"])
-                for r in check_channels(raw, p).iter_rows(named=True)]  # fmt: skip
-    env = envelope_chain(raw, p)
+    phases = _phase_segments(emg, cycles, used)
     starts = cycles["start_s"].to_numpy()[used] if used.size else np.empty(0)
     ends = cycles["end_s"].to_numpy()[used] if used.size else np.empty(0)
-    curves = time_normalise(env, starts, ends, int(p["cycles"]["points"]))
     cycle_ids = cycles["cycle"].to_numpy()[used] if used.size else np.empty(0, int)
-    i0, i1 = env.index_at(starts), env.index_at(ends) + 1
-    for m, x in enumerate(env.data):
-        if not np.isnan(x).any():
-            continue
-        nan_cs = np.concatenate([[0], np.cumsum(np.isnan(x))])
-        for k in range(used.size):
-            n_nan = nan_cs[min(i1[k], x.size)] - nan_cs[max(i0[k], 0)]
-            if n_nan:
-                qc_rows.append(
-                    (muscles[m], int(cycle_ids[k]), "gap", f"{n_nan / env.rate * 1000:.0f} ms of "
-                     "the cycle missing (or too short to filter)", "hard")
-                )  # fmt: skip
-    return _Trial(rec, muscles, env, cycles, used, curves, qc_rows)
+    points = int(p["cycles"]["points"])
+    curves = np.empty((used.size, len(muscles), points))
+    fine: dict[str, dict[str, np.ndarray]] = {}
+    kept: dict[str, np.ndarray] = {}
+    for k, m in enumerate(muscles):
+        i = emg.channels.index(m)
+        raw = EMG(emg.data[i], emg.rate, (m,), emg.units, emg.t0)
+        bp = bandpass_params(raw, p)
+        qc_rows += [(r[0], None, r[1], r[2], r[3]) for r in check_channel(raw, bp, p)]
+        env = envelope_of_bandpassed(bp, p)
+        del bp
+        curves[:, k, :] = time_normalise(env, starts, ends, points)[:, 0, :]
+        fine[m] = segment_stats(env.data[0], phases.fine_a, phases.fine_b)
+        if m in pair_muscles:
+            kept[m] = env.data[0]
+        cycle_sums = _combine(fine[m], phases)["sum"][[n == "cycle" for n in phases.name]]
+        for cyc in cycle_ids[np.isnan(cycle_sums)]:
+            qc_rows.append(
+                (m, int(cyc), "gap", "samples missing in the cycle (or in a stretch too short "
+                 "to filter)", "hard")
+            )  # fmt: skip
+    return _Trial(rec, muscles, cycles, used, phases, curves, fine, kept, emg.rate, qc_rows)
 
 
 def _exclusions(t: _Trial, exclude_flagged: bool) -> np.ndarray:
-    cycle_ids = t.cycles["cycle"].to_numpy()[t.used] if t.used.size else np.empty(0, int)
     out = np.zeros((t.used.size, len(t.muscles)), dtype=bool)
-    pos = {int(c): k for k, c in enumerate(cycle_ids)}
+    pos = {int(c): k for k, c in enumerate(t.cycle_ids)}
     col = {m: k for k, m in enumerate(t.muscles)}
     for muscle, cycle, _flag, _reason, severity in t.qc:
         if not _severity_excluded(severity, exclude_flagged):
@@ -196,7 +292,8 @@ def _references(
     trials: list[_Trial], p: dict, mvc: dict | None
 ) -> dict[str, tuple[float, str, int]]:
     method = p["normalisation"]["method"]
-    muscles = sorted({m for t in trials for m in t.muscles}, key=CANONICAL_MUSCLES.index)
+    order = {m: i for i, m in enumerate(CANONICAL_MUSCLES)}
+    muscles = sorted({m for t in trials for m in t.muscles}, key=lambda m: (order.get(m, 99), m))
     refs: dict[str, tuple[float, str, int]] = {}
     for m in muscles:
         if method in ("auto", "mvc") and mvc and m in mvc:
@@ -226,160 +323,118 @@ def _references(
     return refs
 
 
-def _phase_segments(t: _Trial) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str, int, int]]]:
-    """Fine segments (sample ranges) of each used cycle and the phases made of them."""
-    env = t.env
-    cyc = t.cycles
-    cols = {c: cyc[c].to_numpy().astype(float) for c in ("start_s", "end_s", "foot_off_s",
-                                                         "opp_off_s", "opp_contact_s")}  # fmt: skip
-    fine_a, fine_b, phases = [], [], []
-    for k, i in enumerate(t.used):
-        a, b = cols["start_s"][i], cols["end_s"][i]
-        off, oo, oc = cols["foot_off_s"][i], cols["opp_off_s"][i], cols["opp_contact_s"][i]
-        candidates = [[a, oo, oc, off, b], [a, off, b], [a, b]]
-        for times in candidates:
-            if np.isnan(times).any():
-                continue
-            idx = np.clip(env.index_at(np.array(times)), 0, env.n_samples)
-            idx[-1] = min(idx[-1] + 1, env.n_samples)  # the cycle's last sample belongs to it
-            if np.all(np.diff(idx) > 0):
-                break
-        n0 = len(fine_a)
-        fine_a += idx[:-1].tolist()
-        fine_b += idx[1:].tolist()
-        nf = len(idx) - 1
-        phases.append((k, "cycle", n0, n0 + nf - 1))
-        if nf >= 2:
-            phases.append((k, "stance", n0, n0 + nf - 2))
-            phases.append((k, "swing", n0 + nf - 1, n0 + nf - 1))
-        if nf == 4:
-            phases += [(k, "double_support_1", n0, n0), (k, "single_support", n0 + 1, n0 + 1),
-                       (k, "double_support_2", n0 + 2, n0 + 2)]  # fmt: skip
-    return np.array(fine_a, dtype=np.int64), np.array(fine_b, dtype=np.int64), phases
-
-
-def _combine(fine: dict, first: np.ndarray, last: np.ndarray) -> dict[str, np.ndarray]:
-    cs = {k: np.concatenate([[0.0], np.cumsum(fine[k])]) for k in ("sum", "n", "nan")}
-    out = {k: cs[k][last + 1] - cs[k][first] for k in cs}
-    best = np.full(first.size, -np.inf)
-    arg = np.zeros(first.size, dtype=np.int64)
-    for o in range(int((last - first).max(initial=0)) + 1):
-        j = np.minimum(first + o, last)
-        better = (first + o <= last) & (fine["max"][j] > best)
-        best = np.where(better, fine["max"][j], best)
-        arg = np.where(better, fine["argmax"][j], arg)
-    out["max"] = np.where(out["nan"] > 0, np.nan, best)
-    out["argmax"] = arg
-    return out
+def _strings(categories: list[str], codes: np.ndarray) -> pl.Series:
+    """A String column from category codes, built in polars (fast for millions of rows)."""
+    return pl.Series(categories, dtype=pl.String).gather(np.asarray(codes, dtype=np.int64))
 
 
 def _trial_frames(t: _Trial, refs: dict, p: dict, keys: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     points = int(p["cycles"]["points"])
-    cycle_ids = t.cycles["cycle"].to_numpy()[t.used] if t.used.size else np.empty(0, np.int64)
+    cycle_ids = t.cycle_ids
     n_used, n_m = t.used.size, len(t.muscles)
     scale = np.array([100.0 / refs[m][0] if refs[m][0] > 0 else np.nan for m in t.muscles])
     units = [UNIT_MVC if refs[m][1] == METHOD_MVC else UNIT_REF for m in t.muscles]
     curves = t.curves * scale[None, :, None]
-    # curves: cycle x muscle x pct, flattened in that order
+    unit_names = sorted(set(units))
     curve_frame = pl.DataFrame(
         {
             "cycle": np.repeat(cycle_ids, n_m * points),
-            "muscle": pl.Series(
-                np.tile(np.repeat(np.array(t.muscles, dtype=object), points), n_used),
-                dtype=pl.String,
-            ),  # fmt: skip
+            "muscle": _strings(t.muscles, np.tile(np.repeat(np.arange(n_m), points), n_used)),
             "pct": np.tile(np.rint(np.linspace(0, 100, points)).astype(np.int64), n_used * n_m),
             "value": curves.ravel(),
-            "norm_unit": pl.Series(
-                np.tile(np.repeat(np.array(units, dtype=object), points), n_used), dtype=pl.String
-            ),  # fmt: skip
+            "norm_unit": _strings(
+                unit_names,
+                np.tile(np.repeat([unit_names.index(u) for u in units], points), n_used),
+            ),
             "excluded": np.repeat(t.excluded, points, axis=1).ravel(),
         }
     )
-    fine_a, fine_b, phases = _phase_segments(t)
-    ph_cycle = np.array([x[0] for x in phases], dtype=np.int64)
-    ph_name = np.array([x[1] for x in phases], dtype=object)
-    first = np.array([x[2] for x in phases], dtype=np.int64)
-    last = np.array([x[3] for x in phases], dtype=np.int64)
-    starts_s = t.cycles["start_s"].to_numpy()[t.used] if n_used else np.empty(0)
-    ends_s = t.cycles["end_s"].to_numpy()[t.used] if n_used else np.empty(0)
-    cols: dict[str, list] = {k: [] for k in ("cycle", "muscle", "phase", "feature", "value",
-                                             "unit", "excluded")}  # fmt: skip
+    ph = t.phases
+    phase_names = sorted(set(ph.name), key=ph.name.index)
+    ph_code = np.array([phase_names.index(n) for n in ph.name], dtype=np.int64)
+    is_cycle = ph_code == (phase_names.index("cycle") if "cycle" in phase_names else -1)
+    grid = np.linspace(0.0, 100.0, points)
+    in_phase = (grid[None, :] >= ph.lo_pct[:, None] - 1e-9) & (
+        grid[None, :] <= ph.hi_pct[:, None] + 1e-9
+    )
+    has_point = in_phase.any(axis=1)
+    names: list[str] = []
+    features: list[str] = []
+    unit_list: list[str] = []
+    parts: dict[str, list] = {k: [] for k in ("row", "muscle", "phase", "feature", "value",
+                                              "unit", "excluded")}  # fmt: skip
 
     def add(muscle: str, excl: np.ndarray, feature: str, values: np.ndarray, unit: str,
-            rows: np.ndarray | None = None, phase: np.ndarray | None = None) -> None:  # fmt: skip
-        rows = ph_cycle if rows is None else rows
+            cycle_only: bool = False) -> None:  # fmt: skip
+        rows = np.flatnonzero(is_cycle) if cycle_only else np.arange(ph.cycle.size)
+        for lst, v in ((names, muscle), (features, feature), (unit_list, unit)):
+            if v not in lst:
+                lst.append(v)
         n = rows.size
-        cols["cycle"].append(cycle_ids[rows])
-        cols["muscle"].append(np.full(n, muscle, dtype=object))
-        cols["phase"].append(ph_name if phase is None else phase)
-        cols["feature"].append(np.full(n, feature, dtype=object))
-        cols["value"].append(np.asarray(values, dtype=float))
-        cols["unit"].append(np.full(n, unit, dtype=object))
-        cols["excluded"].append(excl[rows])
+        parts["row"].append(ph.cycle[rows])
+        parts["phase"].append(ph_code[rows])
+        parts["muscle"].append(np.full(n, names.index(muscle)))
+        parts["feature"].append(np.full(n, features.index(feature)))
+        parts["unit"].append(np.full(n, unit_list.index(unit)))
+        parts["value"].append(np.asarray(values, dtype=float))
+        parts["excluded"].append(excl[ph.cycle[rows]])
 
-    duration = (ends_s - starts_s)[ph_cycle] if n_used else np.empty(0)
-    stats = {}
     if n_used:
+        min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 * (points - 1))))
         for k, m in enumerate(t.muscles):
-            x = t.env.data[k]
-            fine = segment_stats(x, fine_a, fine_b)
-            s = _combine(fine, first, last)
-            stats[m] = s
+            s = _combine(t.fine[m], ph)
             unit = units[k]
             excl = t.excluded[:, k]
             mean = s["sum"] / s["n"] * scale[k]
-            mean = np.where(s["nan"] > 0, np.nan, mean)
             add(m, excl, "mean", mean, unit)
             add(m, excl, "peak", s["max"] * scale[k], unit)
-            add(m, excl, "iemg", mean * (s["n"] / t.env.rate), f"{unit}*s")
-            t_peak = t.env.t0 + s["argmax"] / t.env.rate
-            peak_time = (t_peak - starts_s[ph_cycle]) / duration * 100
-            add(m, excl, "peak_time", np.where(np.isnan(s["max"]), np.nan, peak_time), "% cycle")
+            add(m, excl, "iemg", s["sum"] / t.rate * scale[k], f"{unit}*s")
+            c = np.where(in_phase, curves[ph.cycle, k, :], -np.inf)
+            peak_time = grid[np.argmax(c, axis=1)]
+            bad = ~has_point | np.isnan(mean)
+            add(m, excl, "peak_time", np.where(bad, np.nan, peak_time), "% cycle")
             included = curves[~excl, k, :]
             base = included if included.shape[0] else curves[:, k, :]
-            thr, _, _ = onset_threshold(base, float(p["onset"]["baseline_sd"]),
-                                        float(p["onset"]["baseline_window_pct"]))  # fmt: skip
-            min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 *
-                                       (points - 1))))  # fmt: skip
+            thr, _, _ = onset_threshold(
+                base, float(p["onset"]["baseline_sd"]), float(p["onset"]["baseline_window_pct"])
+            )
             on, off, active = onset_offset(curves[:, k, :], thr, min_pts)
-            rows = np.arange(n_used)
-            cyc_phase = np.full(n_used, "cycle", dtype=object)
-            add(m, excl, "onset", on, "% cycle", rows, cyc_phase)
-            add(m, excl, "offset", off, "% cycle", rows, cyc_phase)
-            add(m, excl, "active_pct", active, "% cycle", rows, cyc_phase)
+            add(m, excl, "onset", on, "% cycle", cycle_only=True)
+            add(m, excl, "offset", off, "% cycle", cycle_only=True)
+            add(m, excl, "active_pct", active, "% cycle", cycle_only=True)
         for a_m, b_m in p["cocontraction_pairs"]:
-            if a_m not in t.muscles or b_m not in t.muscles:
+            if a_m not in t.kept_env or b_m not in t.kept_env:
                 continue
             ka, kb = t.muscles.index(a_m), t.muscles.index(b_m)
-            a = np.maximum(t.env.data[ka] * scale[ka], 0.0)
-            b = np.maximum(t.env.data[kb] * scale[kb], 0.0)
+            a = np.maximum(t.kept_env[a_m] * scale[ka], 0.0)
+            b = np.maximum(t.kept_env[b_m] * scale[kb], 0.0)
             lo = np.minimum(a, b)
-            hi = np.maximum(a, b)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rud = np.where(hi > 0, lo / hi * (a + b), 0.0)
             both = a + b
-            s_lo = _combine(segment_stats(lo, fine_a, fine_b), first, last)["sum"]
-            s_both = _combine(segment_stats(both, fine_a, fine_b), first, last)["sum"]
-            s_rud = _combine(segment_stats(rud, fine_a, fine_b), first, last)
-            del a, b, lo, hi, rud, both
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rud = np.where(both > lo, lo / (both - lo) * both, 0.0)
+            del a, b
+            s_lo = _combine(segment_stats(lo, ph.fine_a, ph.fine_b), ph)["sum"]
+            s_both = _combine(segment_stats(both, ph.fine_a, ph.fine_b), ph)["sum"]
+            s_rud = _combine(segment_stats(rud, ph.fine_a, ph.fine_b), ph)
+            del lo, both, rud
             excl = t.excluded[:, ka] | t.excluded[:, kb]
             with np.errstate(invalid="ignore", divide="ignore"):
                 fw = np.where(s_both > 0, 200.0 * s_lo / s_both, np.nan)
             pair = f"{a_m}/{b_m}"
-            pair_unit = units[ka] if units[ka] == units[kb] else "mixed"
             add(pair, excl, "cci_falconer_winter", fw, "%")
-            add(pair, excl, "cci_rudolph", s_rud["sum"] / s_rud["n"], pair_unit)
-    if cols["cycle"]:
+            add(pair, excl, "cci_rudolph", s_rud["sum"] / s_rud["n"],
+                units[ka] if units[ka] == units[kb] else "mixed")  # fmt: skip
+    if parts["row"]:
+        row = np.concatenate(parts["row"])
         feat = pl.DataFrame(
             {
-                "cycle": np.concatenate(cols["cycle"]).astype(np.int64),
-                "muscle": pl.Series(np.concatenate(cols["muscle"]), dtype=pl.String),
-                "phase": pl.Series(np.concatenate(cols["phase"]), dtype=pl.String),
-                "feature": pl.Series(np.concatenate(cols["feature"]), dtype=pl.String),
-                "value": np.concatenate(cols["value"]),
-                "unit": pl.Series(np.concatenate(cols["unit"]), dtype=pl.String),
-                "excluded": np.concatenate(cols["excluded"]).astype(bool),
+                "cycle": cycle_ids[row],
+                "muscle": _strings(names, np.concatenate(parts["muscle"])),
+                "phase": _strings(phase_names, np.concatenate(parts["phase"])),
+                "feature": _strings(features, np.concatenate(parts["feature"])),
+                "value": np.concatenate(parts["value"]),
+                "unit": _strings(unit_list, np.concatenate(parts["unit"])),
+                "excluded": np.concatenate(parts["excluded"]).astype(bool),
             }
         )
     else:
@@ -455,7 +510,8 @@ def process_subject(
     """
     p = merge_params(params)
     exclude_flagged = bool(p["qc"]["exclude_flagged"])
-    trials = [_prepare(rec, p) for rec in recordings]
+    pair_muscles = {m for pair in p["cocontraction_pairs"] for m in pair}
+    trials = [_prepare(rec, p, pair_muscles) for rec in recordings]
     for t in trials:
         t.excluded = _exclusions(t, exclude_flagged)
     refs = _references(trials, p, mvc)
@@ -493,7 +549,7 @@ def process_subject(
             excluded=pl.lit(trial_excl) | pl.col("cycle").is_in(sorted(cycle_excl))
         )
         st_frames.append(_with_keys(st, keys))
-        t.env = None  # free the envelope before the next trial's frames
+        t.kept_env = {}  # free the envelopes before the next trial's frames
     normalisation = pl.DataFrame(
         [(cohort, subject, m, method, ref, "uV", n) for m, (ref, method, n) in refs.items()],
         schema={

@@ -13,7 +13,7 @@ import polars as pl
 from scipy import ndimage
 from scipy import signal as sps
 
-from analysis.emg.filters import bandpass, finite_segments
+from analysis.emg.filters import finite_segments
 from analysis.signal import EMG
 
 QC_SCHEMA = {"muscle": pl.String, "flag": pl.String, "reason": pl.String, "severity": pl.String}
@@ -71,8 +71,17 @@ def mains_ratio(
     >>> round(mains_ratio(noisy, 1000.0, 50.0, 3, (20.0, 450.0)), 1)
     0.8
     """
-    nper = int(min(x.size, rate))
-    f, p = sps.welch(x, fs=rate, nperseg=nper, detrend="constant")
+    f, p = _psd(x, rate)
+    return _mains_share(f, p, mains_hz, harmonics, band)
+
+
+def _psd(x: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    return sps.welch(x, fs=rate, nperseg=int(min(x.size, rate)), detrend="constant")
+
+
+def _mains_share(
+    f: np.ndarray, p: np.ndarray, mains_hz: float, harmonics: int, band: tuple[float, float]
+) -> float:
     inband = (f >= band[0]) & (f <= band[1])
     total = p[inband].sum()
     if total <= 0:
@@ -87,16 +96,18 @@ def ecg_ratio(x: np.ndarray, rate: float) -> float:
     """Coherence of spikes repeating at heart rate: ~0 for EMG, ~1 when ECG dominates peaks.
 
     Peaks of the (20 ms) smoothed rectified band-passed signal at least 0.33 s apart are taken
-    as candidate beats; the signal around each (+-50 ms, aligned on its largest sample) is
-    averaged. EMG is a random-sign interference pattern and averages out; a QRS complex has a
-    fixed shape and polarity and does not. The ratio is RMS(average) / mean RMS(windows).
+    as candidate beats (the taller half of them is kept); the signal around each (+-50 ms,
+    aligned on its largest absolute sample, scaled to unit RMS) is compared with the others.
+    The result is the mean correlation between pairs of windows, estimated without bias from
+    the power of their average. EMG is a random-sign interference pattern (about 0); a QRS
+    complex has a fixed shape and polarity (near 1).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> rate = 1000.0
     >>> emg = rng.standard_normal(20000)
-    >>> round(ecg_ratio(emg, rate), 1) < 0.3
+    >>> abs(ecg_ratio(emg, rate)) < 0.2
     True
     >>> qrs = np.zeros(20000)
     >>> qrs[(np.arange(0.5, 20, 0.8) * rate).astype(int)] = 1.0
@@ -119,92 +130,120 @@ def ecg_ratio(x: np.ndarray, rate: float) -> float:
     local = np.abs(x[peaks[:, None] + offs[None, :]])
     centre = peaks + offs[np.argmax(local, axis=1)]
     w = x[centre[:, None] + np.arange(-half, half + 1)[None, :]]
-    mean_rms = np.sqrt((w**2).mean(axis=1)).mean()
-    if mean_rms == 0:
+    rms = np.sqrt((w**2).mean(axis=1))
+    w = w[rms > 0] / rms[rms > 0, None]
+    n = w.shape[0]
+    if n < 5:
         return float("nan")
-    return float(np.sqrt((w.mean(axis=0) ** 2).mean()) / mean_rms)
+    # power of the average of n unit-power windows = 1/n + (n-1)/n * mean pairwise correlation
+    power = float((w.mean(axis=0) ** 2).mean())
+    return (n * power - 1.0) / (n - 1.0)
+
+
+def check_channel(raw: EMG, bandpassed: EMG, params: dict) -> list[tuple[str, str, str, str]]:
+    """QC flags of one channel, given its raw (microvolts) and band-passed signals.
+
+    See :func:`check_channels` for the flags; returns ``(muscle, flag, reason, severity)`` rows.
+
+    Examples
+    --------
+    >>> from analysis.emg.params import merge_params
+    >>> x = EMG(np.random.default_rng(0).normal(0, 0.1, 5000), 1000.0, ("VL",))
+    >>> [row[1] for row in check_channel(x, x, merge_params())]
+    ['flat']
+    """
+    qc, bp, nt = params["qc"], params["bandpass"], params["notch"]
+    c = raw.channels[0]
+    x, y = raw.data[0], bandpassed.data[0]
+    rows: list[tuple[str, str, str, str]] = []
+    segments = finite_segments(x)
+    n_finite = sum(b - a for a, b in segments)
+    if n_finite == 0 or not np.isfinite(y).any():
+        return [(c, "all_nan", "channel holds no usable samples", "hard")]
+    if n_finite < x.size:
+        missing = (x.size - n_finite) / raw.rate
+        first_gap = segments[0][1] if segments[0][0] == 0 else 0
+        rows.append(
+            (c, "gap", f"{missing:.3f} s of samples missing in up to {len(segments) + 1} "
+             f"gap(s), first at {raw.t0 + first_gap / raw.rate:.3f} s", "info")
+        )  # fmt: skip
+    sd = float(np.nanstd(y))
+    if sd < float(qc["flat_sd_uv"]):
+        rows.append(
+            (c, "flat", f"band-passed SD {sd:.3g} uV below {qc['flat_sd_uv']} uV: flat or "
+             "disconnected channel", "soft")
+        )  # fmt: skip
+        return rows
+    clip = clipping_fraction(x)
+    if clip > float(qc["clipping_fraction"]):
+        rows.append(
+            (c, "clipping", f"{clip:.1%} of samples at the channel's extreme values "
+             f"(limit {float(qc['clipping_fraction']):.1%})", "soft")
+        )  # fmt: skip
+    blocks = excerpt_blocks(raw.n_samples, raw.rate, float(qc.get("spectral_max_s", 120.0)))
+    raw_parts = [x[a:b] for a, b in blocks]
+    bp_parts = [y[a:b] for a, b in blocks]
+    keep = [
+        i
+        for i, (r, f) in enumerate(zip(raw_parts, bp_parts, strict=True))
+        if np.isfinite(r).all() and np.isfinite(f).all() and r.size >= raw.rate
+    ]
+    if not keep:
+        return rows
+    band = (float(bp["low_hz"]), min(float(bp["high_hz"]), 0.9 * raw.rate / 2))
+    psds = [_psd(raw_parts[i], raw.rate) for i in keep]
+    mains = {
+        hz: float(np.mean([_mains_share(f, p, hz, int(nt["harmonics"]), band) for f, p in psds]))
+        for hz in (50.0, 60.0)
+    }
+    hz = max(mains, key=mains.get)
+    if mains[hz] > float(qc["mains_ratio"]):
+        notched = nt.get("enabled", False) and abs(float(nt["mains_hz"]) - hz) < 1
+        rows.append(
+            (c, "mains", f"{mains[hz]:.0%} of the {band[0]:g}-{band[1]:g} Hz power within "
+             f"1 Hz of {hz:g} Hz and harmonics (limit {float(qc['mains_ratio']):.0%})"
+             + ("; removed by the notch filter" if notched else ""),
+             "info" if notched else "soft")
+        )  # fmt: skip
+    ecg = [ecg_ratio(bp_parts[i], raw.rate) for i in keep]
+    ecg = [v for v in ecg if np.isfinite(v)]
+    if ecg and float(np.mean(ecg)) > float(qc["ecg_ratio"]):
+        rows.append(
+            (c, "ecg", f"spikes at heart rate with a fixed shape (coherence "
+             f"{np.mean(ecg):.2f} > {qc['ecg_ratio']}): ECG contamination", "soft")
+        )  # fmt: skip
+    return rows
 
 
 def check_channels(emg: EMG, params: dict) -> pl.DataFrame:
     """QC flags of each channel of a raw recording (microvolts).
 
-    Flags: ``all_nan`` (no data), ``flat`` (band-passed SD below ``qc.flat_sd_uv``: flat or
-    disconnected), ``clipping`` (more than ``qc.clipping_fraction`` of samples at the extremes),
-    ``mains`` (more than ``qc.mains_ratio`` of the in-band power within 1 Hz of the mains
-    frequency or a harmonic; tested at 50 and 60 Hz), ``ecg`` (:func:`ecg_ratio` above
-    ``qc.ecg_ratio``) and ``gap`` (missing samples, informational: the cycles they touch are
-    flagged separately).
+    Flags: ``all_nan`` (no data), ``gap`` (missing samples; informational, the cycles they touch
+    are flagged separately), ``flat`` (band-passed SD below ``qc.flat_sd_uv``: flat or
+    disconnected), ``clipping`` (more than ``qc.clipping_fraction`` of samples at the
+    extremes), ``mains`` (more than ``qc.mains_ratio`` of the in-band power within 1 Hz of the
+    mains frequency or a harmonic; tested at 50 and 60 Hz) and ``ecg`` (:func:`ecg_ratio`
+    above ``qc.ecg_ratio``). Spectral and ECG checks use an excerpt of at most
+    ``qc.spectral_max_s`` seconds.
 
     Returns
     -------
     polars.DataFrame
         muscle, flag, reason, severity (``hard``: always excluded; ``soft``: excluded when
         ``qc.exclude_flagged``; ``info``: never excluded).
+
+    Examples
+    --------
+    >>> from analysis.emg.params import merge_params
+    >>> rng = np.random.default_rng(0)
+    >>> x = EMG(np.vstack([rng.normal(0, 50, 5000), np.zeros(5000)]), 1000.0, ("VL", "TA"))
+    >>> check_channels(x, merge_params())["flag"].to_list()
+    ['flat']
     """
-    qc, bp, nt = params["qc"], params["bandpass"], params["notch"]
+    from analysis.emg.filters import bandpass_params
+
     rows = []
-    blocks = excerpt_blocks(emg.n_samples, emg.rate, float(qc.get("spectral_max_s", 120.0)))
-    for c, x in zip(emg.channels, emg.data, strict=True):
-        segments = finite_segments(x)
-        n_finite = sum(b - a for a, b in segments)
-        if n_finite == 0:
-            rows.append((c, "all_nan", "channel holds no numeric samples", "hard"))
-            continue
-        if n_finite < x.size:
-            missing = (x.size - n_finite) / emg.rate
-            first_gap = segments[0][1] if segments[0][0] == 0 else 0
-            rows.append(
-                (c, "gap", f"{missing:.3f} s of samples missing in {len(segments) + 1} or fewer "
-                 f"gap(s), first at {emg.t0 + first_gap / emg.rate:.3f} s", "info")
-            )  # fmt: skip
-        parts = [x[a:b] for a, b in blocks]
-        parts = [p[np.isfinite(p)] for p in parts]
-        parts = [p for p in parts if p.size > emg.rate]
-        if not parts:
-            continue
-        filtered = [
-            bandpass(
-                EMG(p, emg.rate, (c,)),
-                bp["low_hz"],
-                bp["high_hz"],
-                int(bp["order"]),
-                max_nyquist_fraction=float(bp.get("max_nyquist_fraction", 0.9)),
-            ).data[0]
-            for p in parts
-        ]
-        sd = float(np.sqrt(np.mean([np.mean(f**2) for f in filtered])))
-        if sd < float(qc["flat_sd_uv"]):
-            rows.append(
-                (c, "flat", f"band-passed SD {sd:.3g} uV below {qc['flat_sd_uv']} uV: flat or "
-                 "disconnected channel", "soft")
-            )  # fmt: skip
-            continue
-        clip = clipping_fraction(x)
-        if clip > float(qc["clipping_fraction"]):
-            rows.append(
-                (c, "clipping", f"{clip:.1%} of samples at the channel's extreme values "
-                 f"(limit {float(qc['clipping_fraction']):.1%})", "soft")
-            )  # fmt: skip
-        band = (float(bp["low_hz"]), min(float(bp["high_hz"]), 0.9 * emg.rate / 2))
-        mains = {
-            hz: float(np.mean([mains_ratio(p, emg.rate, hz, int(nt["harmonics"]), band)
-                               for p in parts]))
-            for hz in (50.0, 60.0)
-        }  # fmt: skip
-        hz = max(mains, key=mains.get)
-        if mains[hz] > float(qc["mains_ratio"]):
-            notched = nt.get("enabled", False) and abs(float(nt["mains_hz"]) - hz) < 1
-            rows.append(
-                (c, "mains", f"{mains[hz]:.0%} of the {band[0]:g}-{band[1]:g} Hz power within "
-                 f"1 Hz of {hz:g} Hz and harmonics (limit {float(qc['mains_ratio']):.0%})"
-                 + ("; removed by the notch filter" if notched else ""),
-                 "info" if notched else "soft")
-            )  # fmt: skip
-        ecg = [ecg_ratio(f, emg.rate) for f in filtered]
-        ecg = [v for v in ecg if np.isfinite(v)]
-        if ecg and float(np.mean(ecg)) > float(qc["ecg_ratio"]):
-            rows.append(
-                (c, "ecg", f"spikes at heart rate with a fixed shape (coherence "
-                 f"{np.mean(ecg):.2f} > {qc['ecg_ratio']}): ECG contamination", "soft")
-            )  # fmt: skip
+    for i, c in enumerate(emg.channels):
+        one = EMG(emg.data[i], emg.rate, (c,), emg.units, emg.t0)
+        rows += check_channel(one, bandpass_params(one, params), params)
     return pl.DataFrame(rows, schema=QC_SCHEMA, orient="row")
