@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -141,6 +142,8 @@ _LATEX_ESCAPE = {
     "μ": r"$\mu$",
     "²": r"$^{2}$",
     "·": r"$\cdot$",
+    "<": r"$<$",
+    ">": r"$>$",
 }
 
 
@@ -148,10 +151,9 @@ def _latex_escape(text: str) -> str:
     return "".join(_LATEX_ESCAPE.get(ch, ch) for ch in text)
 
 
-def _latex_cell(text: str, numeric: bool) -> str:
-    if numeric and text.startswith("-"):
-        text = "−" + text[1:]
-    return _latex_escape(text).replace(" [−", " [$-$").replace(", −", ", $-$")
+def _latex_cell(text: str) -> str:
+    # a hyphen starting a number is a minus sign
+    return re.sub(r"(?<![\w.])-(?=\.?\d)", "$-$", _latex_escape(text))
 
 
 def to_latex(
@@ -185,7 +187,7 @@ def to_latex(
     lines.append(" & ".join(_latex_escape(c) for c in shown.columns) + r" \\")
     lines.append(r"\midrule")
     for row in shown.iter_rows():
-        cells = [_latex_cell(v or "", r) for v, r in zip(row, right, strict=True)]
+        cells = [_latex_cell(v or "") for v in row]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
