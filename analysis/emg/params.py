@@ -71,9 +71,14 @@ def merge_params(params: dict | None = None) -> dict:
     >>> p = merge_params({"bandpass": {"low_hz": 10}})
     >>> p["bandpass"]["low_hz"], p["bandpass"]["high_hz"]
     (10, 450.0)
+    >>> merge_params({"mains_hz": 60})["notch"]["mains_hz"]
+    60.0
     """
     out = copy.deepcopy(DEFAULTS)
     _deep_update(out, params or {})
+    # the cohort's mains frequency (cohort.yaml emg.mains_hz, added by analysis.cohort.emg_params)
+    if out.get("mains_hz") is not None:
+        out["notch"]["mains_hz"] = float(out["mains_hz"])
     _validate(out)
     return out
 

@@ -551,7 +551,19 @@ def process_subject(
         st_frames.append(_with_keys(st, keys))
         t.kept_env = {}  # free the envelopes before the next trial's frames
     normalisation = pl.DataFrame(
-        [(cohort, subject, m, method, ref, "uV", n) for m, (ref, method, n) in refs.items()],
+        [
+            (
+                cohort,
+                subject,
+                m,
+                method,
+                ref,
+                "uV",
+                UNIT_MVC if method == METHOD_MVC else UNIT_REF,
+                n,
+            )
+            for m, (ref, method, n) in refs.items()
+        ],
         schema={
             "cohort": pl.String,
             "subject": pl.String,
@@ -559,6 +571,7 @@ def process_subject(
             "method": pl.String,
             "reference_value": pl.Float64,
             "units": pl.String,
+            "norm_unit": pl.String,
             "n_cycles": pl.Int64,
         },  # fmt: skip
         orient="row",
