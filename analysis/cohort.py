@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.errors import Problem, ValidationError, raise_if
+from analysis.errors import Problem, raise_if
 from analysis.tabular import (
     ROW,
     closest,
@@ -213,7 +213,7 @@ def safe_reference(cohort_dir: Path, ref: str) -> tuple[Path | None, str]:
     if "\x00" in ref:
         return None, "file reference holds a NUL character"
     if os.path.isabs(ref) or ref.startswith(("/", "\\", "~")) or (len(ref) > 1 and ref[1] == ":"):
-        return None, f"'{ref}' is an absolute path; give a path relative to the cohort folder"
+        return None, f"'{ref}' is an absolute path"
     parts = Path(ref.replace("\\", "/")).parts
     if ".." in parts:
         return None, f"'{ref}' points outside the cohort folder ('..')"
@@ -222,7 +222,7 @@ def safe_reference(cohort_dir: Path, ref: str) -> tuple[Path | None, str]:
         for part in parts:
             probe = probe / part
             if probe.is_symlink():
-                return None, f"'{ref}' goes through a symbolic link; copy the file into the folder"
+                return None, f"'{ref}' goes through a symbolic link"
         path = cohort_dir.joinpath(*parts)
         if not path.resolve().is_relative_to(cohort_dir.resolve()):
             return None, f"'{ref}' resolves outside the cohort folder"
@@ -253,25 +253,39 @@ def load_cohort(cohort_dir: str | Path) -> Cohort:
         With every problem found, each naming cohort, file, row and column. Problems in a key
         of ``cohort.yaml`` only skip the table checks that depend on that key.
     """
+    cohort, problems = survey_cohort(cohort_dir)
+    raise_if(problems)
+    assert cohort is not None
+    return cohort
+
+
+def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]:
+    """Every problem of a cohort's tables, and what of the cohort could be read.
+
+    Returns
+    -------
+    cohort, problems
+        When there are problems, ``cohort`` is partial (``None`` when ``cohort.yaml`` is
+        unusable): its ``trials`` hold only the rows whose file references are sound, so that
+        their recordings can still be checked, and the other tables may be empty.
+    """
     cohort_dir = Path(cohort_dir)
     name = cohort_dir.name
     if not cohort_dir.is_dir():
         what = "is not a folder" if cohort_dir.exists() else "does not exist"
-        raise ValidationError(
-            [
-                Problem(
-                    name,
-                    ".",
-                    None,
-                    None,
-                    f"cohort folder {what}",
-                    "give the path of a folder under data/raw/",
-                )
-            ]
-        )
+        return None, [
+            Problem(
+                name,
+                ".",
+                None,
+                None,
+                f"cohort folder {what}",
+                "give the path of a folder under data/raw/",
+            )
+        ]
     settings, bad, problems = _settings(cohort_dir)
     if settings is None:
-        raise ValidationError(problems)
+        return None, problems
     skipped: list[str] = []
 
     participants, p = read_csv_table(
@@ -318,24 +332,50 @@ def load_cohort(cohort_dir: str | Path) -> Cohort:
     for f in MEASURE_FILES[:2]:
         if not (cohort_dir / f).exists():
             skipped.append(f"{MEASURE_FAMILY_BY_FILE[f]} (no {f})")
-    raise_if(problems)
+    if problems:
+        usable = _sound_trials(trials, problems) if "emg" in set(settings) - bad else None
+        return Cohort(
+            name,
+            cohort_dir,
+            settings,
+            pl.DataFrame(),
+            _tidy_trials(usable, name),
+            measures,
+            skipped,
+        ), problems
 
     assert participants is not None
-    participants = (
-        participants.drop(ROW)
-        .with_columns(
-            pl.lit(name).alias("cohort"), (pl.col("knee_pain") == "yes").alias("knee_pain")
-        )
-        .select(["cohort", *[c for c in participants.columns if c not in ("cohort", ROW)]])
-    )
+    participants = participants.with_columns(
+        pl.lit(name).alias("cohort"), (pl.col("knee_pain") == "yes").alias("knee_pain")
+    ).select(["cohort", *[c for c in participants.columns if c not in ("cohort", ROW)]])
     participants = _harmonise_anthropometrics(participants, settings)
-    if trials is not None:
-        trials = trials.with_columns(pl.lit(name).alias("cohort")).select(
-            ["cohort", *load_schema("trials")["properties"]]
-        )
-    else:
-        trials = pl.DataFrame()
-    return Cohort(name, cohort_dir, settings, participants, trials, measures, skipped)
+    return Cohort(
+        name, cohort_dir, settings, participants, _tidy_trials(trials, name), measures, skipped
+    ), []
+
+
+def _tidy_trials(trials: pl.DataFrame | None, cohort: str) -> pl.DataFrame:
+    if trials is None or trials.height == 0:
+        return pl.DataFrame()
+    return trials.with_columns(pl.lit(cohort).alias("cohort")).select(
+        ["cohort", *load_schema("trials")["properties"]]
+    )
+
+
+def _sound_trials(trials: pl.DataFrame | None, problems: list[Problem]) -> pl.DataFrame | None:
+    """The trials whose EMG and events references have no problem."""
+    if trials is None:
+        return None
+    bad_rows = [
+        p.row
+        for p in problems
+        if p.file == "trials.csv" and p.column in ("emg_file", "events_file")
+    ]
+    return trials.filter(
+        pl.col("emg_file").is_not_null()
+        & pl.col("events_file").is_not_null()
+        & ~pl.col(ROW).is_in(bad_rows)
+    )
 
 
 def _trial_checks(

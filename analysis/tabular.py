@@ -571,7 +571,7 @@ def validate_document(
                             cohort,
                             file,
                             lines,
-                            path,
+                            path or None,  # the line of the enclosing key, if any
                             (*path, key),
                             "required key is missing",
                             f"add '{key}:'",
@@ -601,7 +601,7 @@ def validate_document(
 
 
 def _doc_problem(
-    cohort: str, file: str, lines: dict, at: tuple, key: tuple, message: str, fix: str
+    cohort: str, file: str, lines: dict, at: tuple | None, key: tuple, message: str, fix: str
 ) -> Problem:
     column = ".".join(str(k) for k in key) or None
     return Problem(cohort, file, lines.get(at), column, message, fix)

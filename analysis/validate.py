@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from analysis.cohort import Cohort, load_cohort
+from analysis.cohort import Cohort, survey_cohort
 from analysis.errors import Problem, ValidationError, raise_if
 from analysis.tabular import read_text
 
@@ -39,13 +40,7 @@ def validate_cohort_folder(cohort_dir: str | Path, deep: bool = True) -> list[Pr
     >>> validate_cohort_folder("data/raw/demo")  # doctest: +SKIP
     []
     """
-    try:
-        cohort = load_cohort(cohort_dir)
-    except ValidationError as exc:
-        return exc.problems
-    if not deep or not cohort.has_emg:
-        return []
-    return sorted(set(check_recordings(cohort)), key=_order)
+    return sorted(set(_survey(cohort_dir, deep)[1]), key=_order)
 
 
 def validated_cohort(cohort_dir: str | Path, deep: bool = True) -> Cohort:
@@ -56,10 +51,17 @@ def validated_cohort(cohort_dir: str | Path, deep: bool = True) -> Cohort:
     ValidationError
         With every problem found, so that nothing of an invalid cohort is ever written.
     """
-    cohort = load_cohort(cohort_dir)
-    if deep and cohort.has_emg:
-        raise_if(check_recordings(cohort))
+    cohort, problems = _survey(cohort_dir, deep)
+    raise_if(problems)
+    assert cohort is not None
     return cohort
+
+
+def _survey(cohort_dir: str | Path, deep: bool) -> tuple[Cohort | None, list[Problem]]:
+    cohort, problems = survey_cohort(cohort_dir)
+    if deep and cohort is not None and cohort.has_emg:
+        problems = problems + check_recordings(cohort)
+    return cohort, problems
 
 
 def _order(p: Problem) -> tuple:
@@ -92,6 +94,17 @@ def check_recordings(cohort: Cohort) -> list[Problem]:
     return problems
 
 
+FALLBACK_FIX = {
+    "emg": "see 'EMG files' in data/raw/README.md",
+    "events": "see 'Gait-event files' in data/raw/README.md (columns side, event, time_s)",
+}
+
+
+def _with_fix(problems: list[Problem], kind: str) -> list[Problem]:
+    """Problems from the readers, each with a fix (a pointer to the contract when none)."""
+    return [p if p.fix else replace(p, fix=FALLBACK_FIX[kind]) for p in problems]
+
+
 def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list[Problem]]:
     from analysis.io import read_emg
 
@@ -105,7 +118,7 @@ def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list
             file=file,
         )
     except ValidationError as exc:
-        return None, exc.problems
+        return None, _with_fix(exc.problems, "emg")
     except Exception as exc:  # noqa: BLE001 (a reader bug must not hide the other problems)
         return None, [_unreadable(cohort.name, file, exc)]
     return emg, []
@@ -117,7 +130,7 @@ def _read_trial_events(cohort: Cohort, file: str) -> tuple[pl.DataFrame | None, 
     try:
         return read_events(cohort.path / file, cohort=cohort.name, file=file), []
     except ValidationError as exc:
-        return None, exc.problems
+        return None, _with_fix(exc.problems, "events")
     except Exception as exc:  # noqa: BLE001
         return None, [_unreadable(cohort.name, file, exc)]
 
@@ -152,26 +165,28 @@ def _missing_muscles(emg, muscles: list[str], cohort: str, file: str) -> list[Pr
 def _events_in_signal(
     events: pl.DataFrame, emg, cohort: Cohort, file: str, emg_file: str
 ) -> list[Problem]:
-    """Events outside the EMG recording, each at its row in the events file."""
+    """The first event outside the EMG recording (by row in the events file), and how many."""
     t0, t_end = emg.t0, emg.t0 + emg.duration
     outside = events.filter((pl.col("time_s") < t0) | (pl.col("time_s") > t_end))
     if outside.height == 0:
         return []
     rows = _event_rows(cohort.path / file)
-    out = []
-    for side, event, t in outside.select("side", "event", "time_s").iter_rows():
-        out.append(
-            Problem(
-                cohort.name,
-                file,
-                rows.get((side, event, t)),
-                "time_s",
-                f"{side} {event} at {t:g} s is outside the EMG recording "
-                f"{emg_file} ({t0:g} to {t_end:g} s)",
-                "check the event times, and the EMG sampling rate in cohort.yaml",
-            )
+    found = sorted(
+        (rows.get(key, -1), *key) for key in outside.select("side", "event", "time_s").iter_rows()
+    )
+    row, side, event, t = found[0]
+    more = f", and so are {len(found) - 1} more events in this file" if len(found) > 1 else ""
+    return [
+        Problem(
+            cohort.name,
+            file,
+            None if row < 0 else row,
+            "time_s",
+            f"{side} {event} at {t:g} s is outside the EMG recording {emg_file} "
+            f"({t0:g} to {t_end:g} s){more}",
+            "check the event times, and the EMG sampling rate in cohort.yaml",
         )
-    return out
+    ]
 
 
 def _event_rows(path: Path) -> dict[tuple[str, str, float], int]:
