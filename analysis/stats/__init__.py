@@ -6,7 +6,9 @@ Fit with :func:`fit_lmm`, then ask for :func:`coefficients`, :func:`anova_type3`
 :func:`analyse_outcomes` does all of it for every outcome of a long outcome table.
 """
 
+from analysis.stats.analyse import adapt_spec, analyse_outcomes, model_contrasts
 from analysis.stats.anova import anova_type3
+from analysis.stats.crosscheck import crosscheck_pingouin
 from analysis.stats.effectsize import icc, r2_nakagawa, total_variance, variance_components
 from analysis.stats.emmeans import (
     contrast_backward_forward,
@@ -26,11 +28,14 @@ __all__ = [
     "LmmFit",
     "ModelSpec",
     "RandomTerm",
+    "adapt_spec",
     "adjust_pvalues",
+    "analyse_outcomes",
     "anova_type3",
     "coefficients",
     "contrast_backward_forward",
     "contrast_tests",
+    "crosscheck_pingouin",
     "emmeans",
     "f_test",
     "fit_lmm",
@@ -39,6 +44,7 @@ __all__ = [
     "level_contrast",
     "level_interaction",
     "lrt",
+    "model_contrasts",
     "parse_formula",
     "r2_nakagawa",
     "refit",

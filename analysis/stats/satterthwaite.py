@@ -1,10 +1,11 @@
 """Satterthwaite degrees of freedom exactly as lmerTest computes them.
 
 For a contrast ``l``: ``df = 2 (l'Cl)^2 / (g' A g)`` where ``C = vcov(beta)``,
-``g_j = l' dC/dvarpar_j l`` and ``A = 2 H^+`` the asymptotic covariance of the variance parameters (theta, sigma) from the
-Hessian ``H`` of the deviance (:attr:`LmmFit.vcov_varpar`, :attr:`LmmFit.jacobian`). An F test of
-several rows uses lmerTest's ``contestMD``: the rows are rotated to the eigenvectors of
-``L C L'``, each rotated row gets its own ``nu_m``, and the F denominator df follows from them.
+``g_j = l' dC/dvarpar_j l`` and ``A = 2 H^+`` is the asymptotic covariance of the variance
+parameters (theta, sigma) from the Hessian ``H`` of the deviance (:attr:`LmmFit.vcov_varpar`,
+:attr:`LmmFit.jacobian`). An F test of several rows uses lmerTest's ``contestMD``: the rows are
+rotated to the eigenvectors of ``L C L'``, each rotated row gets its own ``nu_m``, and the F
+denominator df follows from them.
 """
 
 from __future__ import annotations

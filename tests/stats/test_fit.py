@@ -1,0 +1,123 @@
+"""Fitting: optimisers, missing rows, boundary fits, unit-free singularity, simplification path."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+import statsmodels.api as sm
+from rcompare import DATA
+
+from analysis.stats import coefficients, contrast_backward_forward, fit_lmm
+from analysis.stats.fit import SINGULAR_TOL, singular_terms
+
+FULL = "value ~ direction*session + (1 + direction | subject) + (1 | subject:session)"
+LEVELS = {"session": ["pre", "post"]}
+
+
+@pytest.fixture(scope="module")
+def singular_data() -> pl.DataFrame:
+    return pl.read_csv(DATA / "retro_singular.csv")
+
+
+def test_missing_values_are_dropped_and_counted():
+    d = pl.read_csv(DATA / "retro_unbalanced.csv")
+    fit = fit_lmm(d, FULL, levels=LEVELS)
+    n_missing = d["value"].null_count()
+    assert n_missing == 5
+    assert fit.n_dropped == n_missing
+    assert fit.n_obs == d.height - n_missing
+
+
+def test_every_optimizer_is_scored_and_best_kept():
+    d = pl.read_csv(DATA / "retro_trials.csv")
+    fit = fit_lmm(d, FULL, levels=LEVELS, optimizers=("lbfgs", "powell"))
+    assert {"lbfgs", "powell", "polished"} <= set(fit.optimizer_logliks)
+    assert fit.loglik >= max(fit.optimizer_logliks.values()) - 1e-9
+    assert fit.sm_result is not None
+
+
+def test_singular_flag_does_not_depend_on_units(singular_data):
+    a = fit_lmm(singular_data, FULL, levels=LEVELS, simplify_singular=False)
+    b = fit_lmm(
+        singular_data.with_columns(pl.col("value") * 1000),
+        FULL,
+        levels=LEVELS,
+        simplify_singular=False,
+    )
+    assert a.singular and b.singular
+    np.testing.assert_allclose(a.theta, b.theta, atol=1e-4)
+    np.testing.assert_allclose(b.beta, 1000 * a.beta, rtol=1e-6)
+    assert [str(t) for t in singular_terms(a)] == [str(t) for t in singular_terms(b)]
+
+
+def test_singular_fit_is_simplified_along_documented_path(singular_data):
+    fit = fit_lmm(singular_data, FULL, levels=LEVELS)
+    assert not fit.singular
+    assert fit.formula_requested == FULL.replace("(1 + direction", "(1 + direction")
+    assert fit.formula == "value ~ direction*session + (1 | subject)"
+    assert fit.simplification[0].startswith("(1 + direction | subject) is singular")
+    assert "replaced by (1 | subject) + (1 | subject:direction)" in fit.simplification[0]
+    assert all("dropped" in s for s in fit.simplification[1:])
+    assert fit.history[0]["singular"] and not fit.history[-1]["singular"]
+
+
+def test_last_random_term_is_never_dropped():
+    rng = np.random.default_rng(5)
+    s = np.repeat(np.arange(8), 4)
+    df = pl.DataFrame(
+        {
+            "subject": s.astype(str),
+            "direction": ["forward", "backward"] * 16,
+            "value": rng.normal(size=32),
+        }
+    )
+    fit = fit_lmm(df, "value ~ direction + (1 | subject)", optimizers=("lbfgs",))
+    if fit.theta[0] < SINGULAR_TOL:
+        assert fit.singular
+    assert fit.formula == "value ~ direction + (1 | subject)"
+
+
+def test_boundary_se_is_computed_at_the_fit_not_taken_from_statsmodels(singular_data):
+    """At a boundary fit MixedLM's bse_fe can differ from (X'V^-1X)^-1; ours is checked against
+    lmerTest in test_against_r; here: it equals the GLS covariance at the fitted parameters."""
+    fit = fit_lmm(singular_data, FULL, levels=LEVELS, simplify_singular=False)
+    design = fit.design
+    n = design.n
+    z_cols = []
+    cov_blocks = []
+    for block, cov in zip(design.blocks, fit.covariances(), strict=True):
+        for g in range(design.n_groups):
+            for slot in range(block.n_slots):
+                rows = (design.group_codes == g) & (block.slot == slot)
+                if not rows.any():
+                    continue
+                zz = np.zeros((n, block.q))
+                zz[rows] = block.x[rows]
+                z_cols.append(zz)
+                cov_blocks.append(cov)
+    z = np.hstack(z_cols)
+    from scipy.linalg import block_diag
+
+    v = z @ block_diag(*cov_blocks) @ z.T + fit.sigma**2 * np.eye(n)
+    x = design.x
+    gls = np.linalg.inv(x.T @ np.linalg.solve(v, x))
+    np.testing.assert_allclose(fit.vcov_beta, gls, rtol=1e-8, atol=1e-10 * np.abs(gls).max())
+
+
+def test_no_z_values_unless_asked(singular_data):
+    fit = fit_lmm(singular_data, FULL, levels=LEVELS)
+    sat = coefficients(fit)
+    assert np.all(np.isfinite(sat["df"].to_numpy()))
+    z = coefficients(fit, ddf="z")
+    assert np.all(np.isinf(z["df"].to_numpy()))
+    assert np.all(z["p"].to_numpy() <= sat["p"].to_numpy() + 1e-15)
+
+
+def test_statsmodels_z_test_is_what_we_replace():
+    """With 16 subjects the direction contrast's Satterthwaite df is ~15, not infinity."""
+    d = pl.read_csv(DATA / "retro_trials.csv")
+    fit = fit_lmm(d, FULL, levels=LEVELS)
+    con = contrast_backward_forward(fit)
+    assert 10 < con["df"][0] < 20
+    assert isinstance(fit.sm_result.model, sm.MixedLM)
