@@ -97,7 +97,8 @@ def ecg_ratio(x: np.ndarray, rate: float) -> float:
 
     Peaks of the (20 ms) smoothed rectified band-passed signal at least 0.33 s apart are taken
     as candidate beats (the taller half of them is kept); the signal around each (+-50 ms,
-    aligned on its largest absolute sample, scaled to unit RMS) is compared with the others.
+    centred on the peak of the smoothed rectified signal, scaled to unit RMS) is compared with
+    the others.
     The result is the mean correlation between pairs of windows, estimated without bias from
     the power of their average. EMG is a random-sign interference pattern (about 0); a QRS
     complex has a fixed shape and polarity (near 1).
@@ -116,19 +117,15 @@ def ecg_ratio(x: np.ndarray, rate: float) -> float:
     True
     """
     half = int(round(0.05 * rate))
-    align = int(round(0.01 * rate))
     if x.size < 10 * half:
         return float("nan")
     e = ndimage.uniform_filter1d(np.abs(x), size=max(1, int(0.02 * rate)))
     peaks, _ = sps.find_peaks(e, distance=max(1, int(0.33 * rate)))
-    peaks = peaks[(peaks > half + align) & (peaks < x.size - half - align)]
+    peaks = peaks[(peaks > half) & (peaks < x.size - half)]
     if peaks.size < 10:
         return float("nan")
     # keep the taller half of the candidates: beats stand out of the background
-    peaks = peaks[e[peaks] >= np.median(e[peaks])]
-    offs = np.arange(-align, align + 1)
-    local = np.abs(x[peaks[:, None] + offs[None, :]])
-    centre = peaks + offs[np.argmax(local, axis=1)]
+    centre = peaks[e[peaks] >= np.median(e[peaks])]
     w = x[centre[:, None] + np.arange(-half, half + 1)[None, :]]
     rms = np.sqrt((w**2).mean(axis=1))
     w = w[rms > 0] / rms[rms > 0, None]

@@ -39,8 +39,21 @@ def map_channels(
     >>> map_channels(["Vastus Lat.", "Delsys: TA", "FSW"], {"vastus lat.": "VL", "TA": "TA"})
     (['VL', 'TA', 'FSW'], [])
     """
-    table = {_key(k): v for k, v in (channel_map or {}).items()}
+    table: dict[str, str | None] = {}
     problems: list[Problem] = []
+    for k, v in (channel_map or {}).items():
+        if _key(k) in table and table[_key(k)] != v:
+            problems.append(
+                Problem(
+                    cohort,
+                    file,
+                    None,
+                    str(k),
+                    f"channel_map names '{k}' twice (ignoring case and spaces), differently",
+                    "keep one entry",
+                )
+            )
+        table[_key(k)] = v
     out: list[str | None] = []
     for name in names:
         raw = str(name).strip()

@@ -25,6 +25,23 @@ def _read_csv_strings(path: Path, *, cohort: str, file: str) -> pl.DataFrame:
     try:
         df = pl.read_csv(path, infer_schema=False)
     except pl.exceptions.PolarsError as exc:
+        from analysis.io.tables import _ragged_row
+
+        ragged = _ragged_row(path, ",")
+        if ragged is not None:
+            row, found, expected = ragged
+            raise_if(
+                [
+                    Problem(
+                        cohort,
+                        file,
+                        row,
+                        None,
+                        f"{found} fields where the header has {expected}",
+                        "decimal commas? write times with a decimal point",
+                    )
+                ]
+            )
         raise_if([Problem(cohort, file, None, None, f"cannot be read as CSV: {exc}")])
     return df.rename({c: c.strip().casefold() for c in df.columns})
 

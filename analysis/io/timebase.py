@@ -102,8 +102,14 @@ def timebase(
     if problems:
         return None, float(t[0]), None, problems
     dt = float(np.median(d))
+    # time stamps written in decimal lose the last bits: 999.9999999999991 Hz is 1000 Hz
     rate, rate_problems = check_rates(
-        1.0 / dt, declared, cohort=cohort, file=file, column=column, source="the time column"
+        float(f"{1.0 / dt:.9g}"),
+        declared,
+        cohort=cohort,
+        file=file,
+        column=column,
+        source="the time column",
     )
     problems += rate_problems
     if rate is None:
