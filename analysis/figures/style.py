@@ -5,13 +5,17 @@ every figure; groups use the remaining Okabe-Ito colours so that they never look
 direction.
 
 Byte-identical output: :func:`save_figure` drops the creation date (PDF ``CreationDate``, SVG
-``Date``) and the PNG ``Software`` text chunk, and the style fixes ``svg.hashsalt`` (SVG element
-ids), the font (DejaVu Sans, shipped with matplotlib) and font embedding.
+``Date``) and the PNG ``Software`` text chunk, the style fixes ``svg.hashsalt``, the font
+(DejaVu Sans, shipped with matplotlib) and font embedding, and SVG element ids are renumbered in
+order of appearance (matplotlib hashes them from float coordinates, whose last bits can depend
+on what was drawn before).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -140,7 +144,7 @@ def new_figure(width: float = SINGLE_COLUMN_IN, height: float | None = None) -> 
     Examples
     --------
     >>> fig = new_figure(DOUBLE_COLUMN_IN, 3.0)
-    >>> [round(v, 2) for v in fig.get_size_inches()]
+    >>> [round(float(v), 2) for v in fig.get_size_inches()]
     [7.09, 3.0]
     """
     return Figure(figsize=(width, 0.75 * width if height is None else height), layout="constrained")
@@ -155,6 +159,22 @@ def group_colors(groups: Sequence[str]) -> dict[str, str]:
     {'control': '#009E73', 'knee pain': '#CC79A7'}
     """
     return {g: GROUP_COLORS[i % len(GROUP_COLORS)] for i, g in enumerate(groups)}
+
+
+_HASHED_ID = re.compile(r'id="([^"]*?[0-9a-f]{10})"')
+
+
+def _canonical_svg_ids(svg: str) -> str:
+    """Number matplotlib's hashed element ids in order of appearance.
+
+    The hashes cover float coordinates (e.g. of clip rectangles), which can differ in the last
+    bits after the figure was drawn for another format; the numbering does not.
+    """
+    ids = list(dict.fromkeys(_HASHED_ID.findall(svg)))
+    ids.sort(key=svg.index)
+    for i, old in enumerate(ids):
+        svg = svg.replace(old, f"{old[:-10]}{i:010d}")
+    return svg
 
 
 def save_figure(
@@ -199,6 +219,11 @@ def save_figure(
             if fmt not in _METADATA:
                 raise ValueError(f"unsupported figure format {fmt!r}; use one of {FORMATS}")
             path = stem.with_name(f"{stem.name}.{fmt}")
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+            if fmt == "svg":
+                buf = io.BytesIO()
+                fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+                path.write_bytes(_canonical_svg_ids(buf.getvalue().decode("utf-8")).encode())
+            else:
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
             written.append(path)
     return written

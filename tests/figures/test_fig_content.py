@@ -1,0 +1,289 @@
+"""Each figure's content checked against the data it was drawn from."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection, QuadMesh
+from matplotlib.colors import to_hex
+from matplotlib.patches import Rectangle
+
+from analysis.figures import (
+    mean_toe_off,
+    plot_diagnostics,
+    plot_effect_size,
+    plot_ensemble,
+    plot_forest,
+    plot_paired,
+    plot_qc,
+    plot_trajectories,
+    qc_summary,
+)
+from analysis.figures.diagnostics import qq_points
+from analysis.figures.forest import forest_rows
+from analysis.figures.paired import paired_means
+from analysis.figures.style import BACKWARD, DIRECTION_COLORS, FORWARD, group_colors
+from analysis.figures.trajectories import trajectory_means
+from analysis.spm import effect_size_curve, ensemble_mean, spm_paired
+
+
+def _spans(ax) -> list[float]:
+    """x extents of the axvspan rectangles of an axes, flattened: [start1, end1, ...]."""
+    out = []
+    for p in ax.patches:
+        if isinstance(p, Rectangle):
+            x0 = p.get_x()
+            out.append((x0, x0 + p.get_width()))
+    return [x for pair in sorted(out) for x in pair]
+
+
+def _polys(ax) -> list:
+    return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def _paths(ax) -> list:
+    return [c for c in ax.collections if isinstance(c, PathCollection)]
+
+
+def test_okabe_ito_direction_colours():
+    assert FORWARD == "#0072B2" and BACKWARD == "#D55E00"
+    assert DIRECTION_COLORS == {"forward": FORWARD, "backward": BACKWARD}
+    assert FORWARD not in group_colors(["a", "b", "c"]).values()
+
+
+def test_ensemble_panels_lines_bands_and_clusters(curves, toe_off):
+    clusters = spm_paired(curves)
+    fig = plot_ensemble(curves, clusters, toe_off, ncols=3)
+    muscles = curves["muscle"].unique().to_list()
+    assert len(fig.axes) == len(muscles)
+    ens = ensemble_mean(curves)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["VL", "BF", "TA", "GM"]  # hip to ankle
+    for ax in fig.axes:
+        muscle = ax.get_title()
+        lines = ax.get_lines()
+        # two means + one toe-off line per direction
+        assert len(lines) == 2 + toe_off.height
+        means, boundaries = lines[:2], lines[2:]
+        assert [to_hex(ln.get_color()).upper() for ln in means] == [FORWARD, BACKWARD]
+        for ln, d in zip(means, ("forward", "backward"), strict=True):
+            expect = ens.filter((pl.col("muscle") == muscle) & (pl.col("direction") == d))
+            np.testing.assert_allclose(ln.get_ydata(), expect.sort("pct")["mean"].to_numpy())
+        assert sorted(ln.get_xdata()[0] for ln in boundaries) == [61.0, 67.0]
+        assert len(_polys(ax)) == 2  # CI bands
+        expected = clusters.filter((pl.col("muscle") == muscle) & pl.col("cluster").is_not_null())
+        pairs = sorted(zip(expected["start_pct"], expected["end_pct"], strict=True))
+        assert _spans(ax) == pytest.approx([x for pair in pairs for x in pair])
+    assert fig.get_supxlabel() == "Gait cycle (%)"
+    assert "EMG amplitude" in fig.get_supylabel()
+
+
+def test_ensemble_without_toe_off_or_clusters(curves):
+    fig = plot_ensemble(curves.filter(pl.col("muscle").is_in(["TA", "GM"])))
+    assert [len(ax.get_lines()) for ax in fig.axes] == [2, 2]
+    assert all(_spans(ax) == [] for ax in fig.axes)
+
+
+def test_ensemble_refuses_several_cohorts_without_a_choice(curves):
+    two = pl.concat([curves, curves.with_columns(cohort=pl.lit("other"))])
+    with pytest.raises(ValueError, match="cohort"):
+        plot_ensemble(two)
+    assert len(plot_ensemble(two, cohort="other").axes) == 4
+
+
+def test_mean_toe_off_from_spatiotemporal():
+    st = pl.DataFrame(
+        {
+            "cohort": "A",
+            "subject": ["s1", "s1", "s2", "s1", "s2"],
+            "direction": ["forward", "forward", "forward", "backward", "backward"],
+            "parameter": "stance_pct",
+            "value": [60.0, 64.0, 59.0, 66.0, 68.0],
+        }
+    )
+    out = mean_toe_off(st)
+    assert out.rows() == [("forward", 60.5, 2), ("backward", 67.0, 2)]
+
+
+def test_effect_size_figure(curves):
+    es = effect_size_curve(curves)
+    clusters = spm_paired(curves)
+    fig = plot_effect_size(es, clusters, ncols=2)
+    assert len(fig.axes) == 4
+    for ax in fig.axes:
+        muscle = ax.get_title()
+        lines = ax.get_lines()
+        assert len(lines) == 2  # d_z and the zero line
+        expect = es.filter(pl.col("muscle") == muscle).sort("pct")["dz"].to_numpy()
+        np.testing.assert_allclose(lines[0].get_ydata(), expect)
+        n_clusters = clusters.filter(
+            (pl.col("muscle") == muscle) & pl.col("cluster").is_not_null()
+        ).height
+        assert len(_spans(ax)) == 2 * n_clusters
+
+
+def test_paired_plot_one_line_per_subject(outcomes):
+    fig = plot_paired(outcomes)
+    means = paired_means(outcomes)
+    names = means["outcome"].unique().to_list()
+    assert len(fig.axes) == len(names) == 5  # 4 EMG + pain; balance has no direction
+    for ax in fig.axes:
+        lines = ax.get_lines()
+        n_subjects = 8
+        assert len(lines) == n_subjects + 1
+        scatters = _paths(ax)
+        assert [len(s.get_offsets()) for s in scatters] == [n_subjects, n_subjects]
+        assert [to_hex(s.get_facecolor()[0]).upper() for s in scatters] == [FORWARD, BACKWARD]
+    pain_ax = next(ax for ax in fig.axes if "pain" in ax.get_title())
+    pain = means.filter(pl.col("outcome") == "knee_pain_walking")
+    wide = pain.pivot(on="direction", index="subject", values="value").sort("subject")
+    got = sorted(tuple(ln.get_ydata()) for ln in pain_ax.get_lines()[:-1])
+    assert got == sorted(wide.select("forward", "backward").rows())
+    assert pain_ax.get_ylabel() == "NRS"
+
+
+def test_paired_plot_family_filter(outcomes):
+    fig = plot_paired(outcomes, family="pain")
+    assert len(fig.axes) == 1
+    with pytest.raises(ValueError, match="both walking directions"):
+        plot_paired(outcomes, family="balance")
+
+
+def test_forest_points_and_intervals(contrasts):
+    fig = plot_forest(contrasts)
+    ax = fig.axes[0]
+    points = np.vstack([s.get_offsets() for s in _paths(ax)])
+    assert len(points) == contrasts.height
+    assert sorted(points[:, 0]) == pytest.approx(sorted(contrasts["effect_size"].to_list()))
+    segs = next(c for c in ax.collections if isinstance(c, LineCollection)).get_segments()
+    assert len(segs) == contrasts.height
+    got = sorted((s[0][0], s[1][0]) for s in segs)
+    want = sorted(zip(contrasts["es_ci_low"], contrasts["es_ci_high"], strict=True))
+    np.testing.assert_allclose(got, want)
+    filled = _paths(ax)[0]
+    assert len(filled.get_offsets()) == (contrasts["p_adj"] < 0.05).sum()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert {"EMG (backward − forward)", "Pain (backward − forward)"} <= set(labels)
+    assert "Balance (post − baseline)" in labels
+    rows = forest_rows(contrasts)
+    assert rows.filter(pl.col("kind") == "family").height == contrasts["family"].n_unique()
+
+
+def test_forest_falls_back_to_raw_estimates(contrasts):
+    fig = plot_forest(contrasts.drop("effect_size", "es_ci_low", "es_ci_high"))
+    ax = fig.axes[0]
+    points = np.vstack([s.get_offsets() for s in _paths(ax)])
+    assert sorted(points[:, 0]) == pytest.approx(sorted(contrasts["estimate"].to_list()))
+    assert "outcome units" in ax.get_xlabel()
+
+
+def test_trajectories_lines_per_group_and_direction(outcomes):
+    sessions = ["baseline", "post"]
+    fig = plot_trajectories(outcomes, session_order=sessions)
+    means = trajectory_means(outcomes)
+    assert len(fig.axes) == 3  # BBS, TUG, knee pain
+    gc = group_colors(["control", "retro"])
+    for ax in fig.axes:
+        title = ax.get_title()
+        outcome = {"BBS": "BBS", "TUG": "TUG"}.get(title, "knee_pain_walking")
+        sub = means.filter(pl.col("outcome") == outcome)
+        n_lines = sub.select("group", "direction").unique().height
+        assert len(ax.get_lines()) == n_lines
+        assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == n_lines
+        assert {to_hex(ln.get_color()) for ln in ax.get_lines()} == {c.lower() for c in gc.values()}
+        assert [t.get_text() for t in ax.get_xticklabels()] == sessions
+    bbs_ax = next(ax for ax in fig.axes if ax.get_title() == "BBS")
+    retro = means.filter((pl.col("outcome") == "BBS") & (pl.col("group") == "retro")).sort(
+        "session"
+    )
+    line = next(ln for ln in bbs_ax.get_lines() if to_hex(ln.get_color()) == gc["retro"].lower())
+    np.testing.assert_allclose(line.get_ydata(), retro["mean"].to_numpy())
+
+
+def test_trajectories_one_group_uses_direction_colours(outcomes):
+    one = outcomes.filter(pl.col("group") == "retro")
+    fig = plot_trajectories(one, families=["pain"], session_order=["baseline", "post"])
+    colours = sorted(to_hex(ln.get_color()).upper() for ln in fig.axes[0].get_lines())
+    assert colours == sorted([FORWARD, BACKWARD])
+
+
+def test_diagnostics_panels_and_points(diagnostics):
+    residuals, ranef = diagnostics
+    fig = plot_diagnostics(residuals, ranef)
+    outcomes = residuals["outcome"].unique(maintain_order=True).to_list()
+    assert len(fig.axes) == 3 * len(outcomes)
+    for i, outcome in enumerate(outcomes):
+        qq, rvf, re_qq = fig.axes[3 * i : 3 * i + 3]
+        res = residuals.filter(pl.col("outcome") == outcome)
+        x, y, _, _ = qq_points(res["residual"].to_numpy())
+        np.testing.assert_allclose(_paths(qq)[0].get_offsets(), np.column_stack([x, y]))
+        np.testing.assert_allclose(
+            _paths(rvf)[0].get_offsets(), res.select("fitted", "residual").to_numpy()
+        )
+        n_levels = ranef.filter(pl.col("outcome") == outcome).height
+        assert len(_paths(re_qq)[0].get_offsets()) == n_levels
+        assert len(qq.get_lines()) == 1 and len(re_qq.get_lines()) == 1
+
+
+def test_diagnostics_without_random_effects(diagnostics):
+    residuals, _ = diagnostics
+    fig = plot_diagnostics(residuals, outcomes=["BBS"])
+    assert len(fig.axes) == 2
+
+
+def test_qc_heatmap_counts_excluded_items(qc):
+    subjects = [f"S{i:02d}" for i in range(1, 9)]
+    fig = plot_qc(qc, subjects=subjects, muscles=["VL", "BF", "TA", "GM"])
+    heat, bars = fig.axes[:2]
+    mesh = next(c for c in heat.collections if isinstance(c, QuadMesh))
+    counts = np.asarray(mesh.get_array()).reshape(len(subjects), -1)
+    assert counts.shape == (8, 5)  # 4 muscles + all muscles
+    summary = qc_summary(qc)
+    assert counts.sum() == summary["n_excluded"].sum() == 4
+    cols = ["VL", "BF", "TA", "GM", "all muscles"]
+    for s, m, n in summary.select("subject", "muscle", "n_excluded").iter_rows():
+        assert counts[subjects.index(s), cols.index(m)] == n
+    assert counts[subjects.index("S06"), cols.index("TA")] == 0  # flagged, kept
+    # annotations show the numbers
+    assert sorted(t.get_text() for t in heat.texts if t.get_text() != "0") == ["1", "1", "2"]
+    flagged, excluded = bars.containers
+    assert sum(b.get_width() for b in flagged) == 5
+    assert sum(b.get_width() for b in excluded) == 4
+
+
+def test_qc_without_flags():
+    empty = pl.DataFrame(
+        schema={
+            "cohort": pl.String,
+            "subject": pl.String,
+            "session": pl.String,
+            "direction": pl.String,
+            "trial": pl.Int64,
+            "muscle": pl.String,
+            "cycle": pl.Int64,
+            "flag": pl.String,
+            "reason": pl.String,
+            "excluded": pl.Boolean,
+        }
+    )
+    fig = plot_qc(empty, subjects=["S01"], muscles=["VL"])
+    mesh = next(c for c in fig.axes[0].collections if isinstance(c, QuadMesh))
+    assert np.asarray(mesh.get_array()).sum() == 0
+    assert any(t.get_text() == "no QC flags" for t in fig.axes[1].texts)
+
+
+def test_every_axis_is_labelled(curves, outcomes, contrasts, diagnostics, qc):
+    figs = [
+        plot_paired(outcomes),
+        plot_forest(contrasts),
+        plot_trajectories(outcomes),
+        plot_diagnostics(*diagnostics),
+        plot_qc(qc),
+    ]
+    for fig in figs:
+        for ax in fig.axes:
+            if not ax.get_visible() or not ax.has_data():
+                continue
+            assert ax.get_ylabel() or ax.get_yticklabels(), ax
+            assert ax.get_xlabel() or fig.get_supxlabel() or ax.get_xticklabels(), ax
