@@ -272,14 +272,18 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
     cohort_dir = Path(cohort_dir)
     name = cohort_dir.name
     if not cohort_dir.is_dir():
-        what = "is not a folder" if cohort_dir.exists() else "does not exist"
+        what = (
+            "is a file, not a cohort folder"
+            if cohort_dir.exists()
+            else ("cohort folder does not exist")
+        )
         return None, [
             Problem(
                 name,
                 ".",
                 None,
                 None,
-                f"cohort folder {what}",
+                what,
                 "give the path of a folder under data/raw/",
             )
         ]

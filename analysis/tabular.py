@@ -416,7 +416,7 @@ def schema_message(err: jsonschema.ValidationError) -> str:
 
 
 def schema_fix(err: jsonschema.ValidationError) -> str:
-    """A suggested fix for a JSON-schema error, or ``''``."""
+    """A suggested fix for a JSON-schema error."""
     if err.validator == "enum":
         allowed = [str(v) for v in err.validator_value if v is not None]
         close = closest(str(err.instance), allowed)
@@ -427,7 +427,9 @@ def schema_fix(err: jsonschema.ValidationError) -> str:
         return f"write {err.validator_value!r}"
     if err.validator == "uniqueItems":
         return "list each item once"
-    return ""
+    if err.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return "check the value and its unit (data/raw/README.md gives each column's unit)"
+    return "data/raw/README.md lists the allowed values"
 
 
 def closest(name: str, options: list[str]) -> str | None:

@@ -1,0 +1,67 @@
+"""The bad-input corpus, written once per session under a temporary ``raw/`` folder."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bad_cases import CASES
+
+from analysis.simulate import DemoDesign, simulate_cohort
+
+BASE_DESIGN = DemoDesign(n_subjects=2, n_trials=1, n_strides=3, name="base")
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``; symbolic links by their target, not followed."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        key = str(p.relative_to(folder))
+        if p.is_symlink():
+            out[key] = "link -> " + str(p.readlink())
+        elif p.is_file():
+            out[key] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def make_base(folder: Path) -> Path:
+    """A small valid cohort: 2 subjects, 1 trial per condition, 3 strides."""
+    return simulate_cohort(folder, BASE_DESIGN)
+
+
+def make_case(base: Path, raw: Path, case) -> Path:
+    """Copy the base cohort to ``raw/bad_<name>`` and break it as the case says."""
+    folder = raw / case.folder
+    shutil.copytree(base, folder)
+    yaml = folder / "cohort.yaml"
+    yaml.write_text(yaml.read_text().replace("name: base\n", f"name: {case.folder}\n"))
+    case.mutate(folder)
+    return folder
+
+
+@dataclass
+class Corpus:
+    root: Path
+    raw: Path
+    base: Path
+    digests: dict[str, dict[str, str]]
+    outside_digest: dict[str, str]
+
+    def folder(self, case) -> Path:
+        return self.raw / case.folder
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> Corpus:
+    """Every case of ``bad_cases.CASES`` as a cohort folder, with its checksums."""
+    root = tmp_path_factory.mktemp("bad_input")
+    base = make_base(root / "base" / "base")
+    raw = root / "raw"
+    raw.mkdir()
+    digests = {}
+    for case in CASES:
+        digests[case.name] = digest(make_case(base, raw, case))
+    return Corpus(root, raw, base, digests, digest(root / "outside"))
