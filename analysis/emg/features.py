@@ -94,7 +94,7 @@ def onset_offset(
     onset, offset, active_pct : ndarray, shape (n_cycles,)
         Onset (first active point) and offset (last active point) in % of the cycle (NaN
         when no burst lasts ``min_points``; 0 and 100 when active throughout), and the % of
-        the cycle above threshold.
+        the cycle above threshold. All NaN for cycles with missing values or a NaN threshold.
 
     Examples
     --------
@@ -113,6 +113,9 @@ def onset_offset(
     active_pct = active.sum(axis=1) * step
     onset = np.full(n, np.nan)
     offset = np.full(n, np.nan)
+    undefined = np.isnan(curves[:, :p]).any(axis=1) | np.isnan(thr[:, 0])
+    active[undefined] = False
+    active_pct[undefined] = np.nan
     all_on = active.all(axis=1)
     onset[all_on], offset[all_on] = 0.0, 100.0
     partial = np.flatnonzero(~all_on & active.any(axis=1))
@@ -159,6 +162,8 @@ def onset_threshold(
     """
     curves = np.asarray(curves, dtype=float)
     p = curves.shape[1] - 1
+    if curves.shape[0] == 0 or np.isnan(curves[:, :p]).all(axis=0).any():
+        return float("nan"), float("nan"), float("nan")
     w = max(1, int(round(window_pct / 100.0 * p)))
     mean_curve = np.nanmean(curves[:, :p], axis=0)
     ext = np.concatenate([mean_curve, mean_curve[: w - 1]])

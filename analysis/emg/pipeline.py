@@ -168,17 +168,23 @@ def _phase_segments(emg: EMG, cycles: pl.DataFrame, used: np.ndarray) -> _Phases
 
 
 def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
-    """Sum, count and maximum of each phase from those of its fine segments."""
+    """Sum, count and maximum of each phase from those of its (at most four) fine segments.
+
+    NaN in one fine segment makes only the phases containing it NaN.
+    """
     first, last = phases.first, phases.last
-    out = {}
-    for key in ("sum", "n"):
-        cs = np.concatenate([[0.0], np.cumsum(fine[key])])
-        out[key] = cs[last + 1] - cs[first]
-    best = np.full(first.size, -np.inf)
+    out = {
+        "sum": np.zeros(first.size),
+        "n": np.zeros(first.size),
+        "max": np.full(first.size, -np.inf),
+    }
     for o in range(int((last - first).max(initial=0)) + 1):
+        inside = first + o <= last
         j = np.minimum(first + o, last)
-        best = np.where(first + o <= last, np.maximum(best, fine["max"][j]), best)
-    out["max"] = best
+        for key in ("sum", "n"):
+            out[key] = np.where(inside, out[key] + fine[key][j], out[key])
+        out["max"] = np.where(inside, np.fmax(out["max"], fine["max"][j]), out["max"])
+        out["max"] = np.where(inside & np.isnan(fine["max"][j]), np.nan, out["max"])
     return out
 
 

@@ -72,8 +72,11 @@ def test_no_time_and_no_rate(tmp_path, signals):
 
 
 def test_non_monotonic_and_negative_time_name_the_row(tmp_path):
-    path = write_csv(tmp_path / "t.csv", ["time_s", "VL"],
-                     [(0.000, 1), (0.001, 2), (0.002, 3), (0.002, 4), (0.004, 5)])  # fmt: skip
+    path = write_csv(
+        tmp_path / "t.csv",
+        ["time_s", "VL"],
+        [(0.000, 1), (0.001, 2), (0.002, 3), (0.002, 4), (0.004, 5)],
+    )
     with pytest.raises(ValidationError) as exc:
         read_emg(path, cohort="c", file="t.csv")
     (p,) = problems(exc)
@@ -85,8 +88,9 @@ def test_non_monotonic_and_negative_time_name_the_row(tmp_path):
 
 
 def test_non_numeric_cell_names_row_and_column(tmp_path):
-    path = write_csv(tmp_path / "t.csv", ["time_s", "VL", "TA"],
-                     [(0.0, 1, 2), (0.001, "x1", 2), (0.002, 3, "")])  # fmt: skip
+    path = write_csv(
+        tmp_path / "t.csv", ["time_s", "VL", "TA"], [(0.0, 1, 2), (0.001, "x1", 2), (0.002, 3, "")]
+    )
     with pytest.raises(ValidationError) as exc:
         read_emg(path, cohort="demo", file="emg/t.csv")
     (p,) = problems(exc)
@@ -96,8 +100,9 @@ def test_non_numeric_cell_names_row_and_column(tmp_path):
 
 
 def test_decimal_commas_are_a_clear_error(tmp_path):
-    path = write_csv(tmp_path / "t.csv", ["time_s", "VL"],
-                     [("0,000", "1,5"), ("0,001", "2,5")], sep=";")  # fmt: skip
+    path = write_csv(
+        tmp_path / "t.csv", ["time_s", "VL"], [("0,000", "1,5"), ("0,001", "2,5")], sep=";"
+    )
     with pytest.raises(ValidationError) as exc:
         read_emg(path)
     assert {p.column for p in problems(exc)} == {"time_s", "VL"}
@@ -145,8 +150,16 @@ def test_empty_cells_are_gaps(tmp_path):
 
 def test_channel_map_rules():
     names = ["Delsys:EMG VL", "Sensor 2: TA", "ta", "Trigger", "Gastroc Med"]
-    out, probs = map_channels(names, {"Delsys:EMG VL": "VL", "Sensor 2: TA": "TA", "ta": None,
-                                      "gastroc  med": "GM", "Trigger": None})  # fmt: skip
+    out, probs = map_channels(
+        names,
+        {
+            "Delsys:EMG VL": "VL",
+            "Sensor 2: TA": "TA",
+            "ta": None,
+            "gastroc  med": "GM",
+            "Trigger": None,
+        },
+    )
     assert out == ["VL", "TA", None, None, "GM"] and probs == []
     out, probs = map_channels(["x"], {"TA": "TA", "ta": None})
     assert "twice" in probs[0].message
@@ -182,9 +195,13 @@ def test_c3d_analog_channels_by_label_at_analog_rate(tmp_path, signals):
 
 @pytest.mark.parametrize("kind", ["edf", "bdf"])
 def test_edf_and_bdf(tmp_path, signals, kind):
-    headers = highlevel.make_signal_headers(["EMG VL", "Tib Ant"], dimension="uV",
-                                            sample_frequency=RATE, physical_min=-1000,
-                                            physical_max=1000)  # fmt: skip
+    headers = highlevel.make_signal_headers(
+        ["EMG VL", "Tib Ant"],
+        dimension="uV",
+        sample_frequency=RATE,
+        physical_min=-1000,
+        physical_max=1000,
+    )
     path = tmp_path / f"t.{kind}"
     ftype = pyedflib.FILETYPE_EDFPLUS if kind == "edf" else pyedflib.FILETYPE_BDFPLUS
     highlevel.write_edf(str(path), signals, headers, file_type=ftype)
@@ -205,9 +222,15 @@ def test_unknown_units_and_suffix(tmp_path, signals):
 
 
 def test_read_events_valid_and_sorted(tmp_path):
-    path = write_csv(tmp_path / "e.csv", ["side", "event", "time_s", "contact"],
-                     [("right", "foot_off", 1.2, ""), ("Right", "foot_contact", 0.5, "toe"),
-                      ("left", "foot_contact", 1.0, "flat")])  # fmt: skip
+    path = write_csv(
+        tmp_path / "e.csv",
+        ["side", "event", "time_s", "contact"],
+        [
+            ("right", "foot_off", 1.2, ""),
+            ("Right", "foot_contact", 0.5, "toe"),
+            ("left", "foot_contact", 1.0, "flat"),
+        ],
+    )
     ev = read_events(path)
     assert ev.columns == ["side", "event", "time_s", "contact"]
     assert ev["time_s"].to_list() == [0.5, 1.0, 1.2]
@@ -219,9 +242,15 @@ def test_read_events_valid_and_sorted(tmp_path):
 
 
 def test_read_events_errors_name_rows_and_columns(tmp_path):
-    path = write_csv(tmp_path / "e.csv", ["side", "event", "time_s", "contact"],
-                     [("right", "heel_strike", 0.5, ""), ("middle", "foot_off", '"1,2"', ""),
-                      ("left", "foot_off", -1, "heel")])  # fmt: skip
+    path = write_csv(
+        tmp_path / "e.csv",
+        ["side", "event", "time_s", "contact"],
+        [
+            ("right", "heel_strike", 0.5, ""),
+            ("middle", "foot_off", '"1,2"', ""),
+            ("left", "foot_off", -1, "heel"),
+        ],
+    )
     with pytest.raises(ValidationError) as exc:
         read_events(path, cohort="demo", file="events/e.csv")
     where = {(p.row, p.column) for p in problems(exc)}
@@ -238,11 +267,15 @@ def test_read_events_errors_name_rows_and_columns(tmp_path):
 
 
 def test_mvc_table(tmp_path):
-    path = write_csv(tmp_path / "mvc.csv", ["subject", "muscle", "emg_file"],
-                     [("S01", "vl", "mvc/S01_VL.csv"), ("S01", "XX", "../x.csv")])  # fmt: skip
+    path = write_csv(
+        tmp_path / "mvc.csv",
+        ["subject", "muscle", "emg_file"],
+        [("S01", "vl", "mvc/S01_VL.csv"), ("S01", "XX", "../x.csv")],
+    )
     with pytest.raises(ValidationError) as exc:
         read_mvc_table(path, cohort="c", file="mvc.csv")
     assert {(p.row, p.column) for p in problems(exc)} == {(2, "muscle"), (2, "emg_file")}
-    ok = write_csv(tmp_path / "ok.csv", ["subject", "muscle", "emg_file"],
-                   [("S01", "vl", "mvc/S01_VL.csv")])  # fmt: skip
+    ok = write_csv(
+        tmp_path / "ok.csv", ["subject", "muscle", "emg_file"], [("S01", "vl", "mvc/S01_VL.csv")]
+    )
     assert read_mvc_table(ok).row(0) == ("S01", "VL", "mvc/S01_VL.csv")
