@@ -16,6 +16,7 @@ from importlib import metadata
 import polars as pl
 
 __all__ = [
+    "FAMILY_NAMES",
     "MUSCLE_NAMES",
     "MUSCLE_ORDER",
     "muscle_sort_key",
@@ -59,6 +60,12 @@ MUSCLE_ORDER: tuple[str, ...] = (
     "GL",
     "SO",
 )
+FAMILY_NAMES: dict[str, str] = {
+    "emg": "EMG",
+    "spatiotemporal": "Spatiotemporal",
+    "balance": "Balance",
+    "pain": "Pain",
+}
 _FEATURES = {
     "mean": "mean amplitude",
     "peak": "peak amplitude",
@@ -601,7 +608,8 @@ def results_text(
         for fam in contrasts["family"].unique(maintain_order=True).to_list():
             sub = contrasts.filter(pl.col("family") == fam)
             text = " ".join(results_sentences(sub, alpha=alpha, decimals=decimals, labels=labels))
-            paragraphs.append(f"**{str(fam).capitalize()}.** {text}")
+            name = FAMILY_NAMES.get(str(fam), str(fam).capitalize())
+            paragraphs.append(f"**{name}.** {text}")
     else:
         paragraphs.append(
             " ".join(results_sentences(contrasts, alpha=alpha, decimals=decimals, labels=labels))

@@ -12,17 +12,11 @@ from matplotlib.lines import Line2D
 
 from analysis.figures.ensemble import _one_cohort
 from analysis.figures.style import ONE_HALF_COLUMN_IN, new_figure, style
-from analysis.text import format_p, outcome_label, outcome_sort_key
+from analysis.text import FAMILY_NAMES, format_p, outcome_label, outcome_sort_key
 
 __all__ = ["forest_rows", "plot_forest"]
 
 ROW_IN = 0.17
-FAMILY_NAMES = {
-    "emg": "EMG",
-    "spatiotemporal": "Spatiotemporal",
-    "balance": "Balance",
-    "pain": "Pain",
-}
 
 
 def _base(contrast: str | None) -> str:

@@ -1,0 +1,164 @@
+"""Methods paragraph and results sentences follow what was run."""
+
+from __future__ import annotations
+
+import copy
+import doctest
+import importlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from analysis.spm import spm_paired
+from analysis.text import (
+    format_p,
+    methods_text,
+    outcome_label,
+    results_sentences,
+    results_text,
+    software_versions,
+    spm_sentences,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+SOFTWARE = {"Python": "3.11.0", "spm1d": "0.4.55", "polars": "2.1.0"}
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def test_methods_reports_the_configured_parameters(config):
+    text = methods_text(config, software=SOFTWARE)
+    emg = config["emg"]
+    assert f"{emg['bandpass']['low_hz']:g}–{emg['bandpass']['high_hz']:g} Hz" in text
+    assert f"order {emg['bandpass']['order']}" in text
+    assert f"{emg['envelope']['lowpass_hz']:g} Hz low-pass" in text
+    assert f"time-normalised to {emg['cycles']['points']} points" in text
+    assert "REML" in text and "Holm" in text
+    assert "Python 3.11.0" in text and "spm1d 0.4.55" in text
+    assert len(text.strip().split("\n\n")) == 3  # EMG, statistics, software
+
+
+def test_methods_changes_with_the_config(config):
+    cfg = copy.deepcopy(config)
+    cfg["emg"]["envelope"] = {"method": "rms", "rms_window_s": 0.1}
+    cfg["emg"]["notch"] = {"enabled": True, "harmonics": 2, "quality": 25}
+    cfg["emg"]["normalisation"]["method"] = "mvc"
+    cfg["models"] = {
+        "formula": "value ~ direction + (1 + direction | subject)",
+        "reml": False,
+        "ddf": "kenward-roger",
+        "adjust": "fdr_bh",
+        "alpha": 0.01,
+    }
+    text = methods_text(cfg, software=SOFTWARE)
+    assert "moving root mean square over 100 ms" in text
+    assert "notch-filtered" in text and "2 harmonics" in text
+    assert "maximal voluntary contractions (MVC)" in text
+    assert "maximum likelihood" in text and "REML" not in text
+    assert "random intercept and random slope for direction per subject" in text
+    assert "Kenward–Roger degrees of freedom" in text
+    assert "Benjamini–Hochberg" in text and "α = 0.01" in text
+    assert "99% confidence intervals" in text
+
+
+def test_methods_prefers_what_was_fitted(config, contrasts, curves):
+    text = methods_text(config, contrasts=contrasts, spm=spm_paired(curves), software=SOFTWARE)
+    assert "balance outcomes: `value ~ session * group + (1 | subject)`" in text
+    assert "emg outcomes: `value ~ direction * session + (1 | subject)`" in text
+    assert "(1 + direction | subject)" not in text  # configured, but not what was fitted
+    assert "(balance, emg, pain)" in text
+    assert "backward − forward, post − baseline" in text
+    assert "divide the contrast by the residual SD" in text
+    assert "statistical parametric mapping (spm1d)" in text and "noncentral t" in text
+    assert len(text.strip().split("\n\n")) == 4
+
+
+def test_software_versions_are_the_installed_ones():
+    import polars
+
+    v = software_versions()
+    assert v["polars"] == polars.__version__
+    assert "Python" in v
+
+
+def test_results_sentences_carry_the_numbers(contrasts):
+    labels = {"knee_pain_walking": "knee pain while walking"}
+    sentences = results_sentences(contrasts, labels=labels)
+    assert len(sentences) == contrasts.height
+    vl = sentences[0]
+    assert vl.startswith("VL mean amplitude (gait cycle) was higher walking backward than forward")
+    assert "95% CI" in vl and "t(7.0) = 8.00" in vl and "adjusted p < .001" in vl
+    bf = sentences[1]
+    assert "did not differ significantly between backward and forward walking" in bf
+    ta = sentences[2]
+    assert "was lower walking backward" in ta and "difference −0.03 % ref" in ta
+    pain = sentences[3]
+    assert pain.startswith("Knee pain while walking was lower walking backward")
+    bbs = sentences[4]
+    assert "was higher at post than at baseline" in bbs
+    tug = sentences[5]
+    assert "did not differ significantly between post and baseline" in tug
+
+
+def test_results_text_groups_by_family(contrasts, curves):
+    text = results_text(contrasts, spm=spm_paired(curves))
+    paragraphs = text.strip().split("\n\n")
+    assert [p.split("**")[1] for p in paragraphs] == [
+        "EMG.",
+        "Pain.",
+        "Balance.",
+        "EMG waveforms (SPM).",
+    ]
+
+
+def test_spm_sentences(curves):
+    clusters = spm_paired(curves)
+    s = spm_sentences(clusters)
+    assert len(s) == 4
+    vl = next(x for x in s if x.startswith("synth, VL"))
+    row = clusters.filter((pl.col("muscle") == "VL") & pl.col("cluster").is_not_null()).row(
+        0, named=True
+    )
+    assert f"from {row['start_pct']:.0f}% to {row['end_pct']:.0f}%" in vl and "higher" in vl
+    assert any(x.startswith("synth, BF: no supra-threshold cluster") for x in s)
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(0.0004, "< .001"), (0.001, ".001"), (0.05, ".050"), (0.9999, "1.000")]
+)
+def test_format_p(p, text):
+    assert format_p(p) == text
+
+
+def test_outcome_label_unknown_feature():
+    assert outcome_label("TA_onset_stance") == "TA onset (stance)"
+    assert outcome_label("GMED_cci_swing") == "GMED co-contraction index (swing)"
+
+
+MODULES = [
+    "analysis.spm",
+    "analysis.text",
+    "analysis.figures.style",
+    "analysis.figures.ensemble",
+    "analysis.figures.paired",
+    "analysis.figures.forest",
+    "analysis.figures.trajectories",
+    "analysis.figures.diagnostics",
+    "analysis.figures.qc",
+    "analysis.tables.formats",
+    "analysis.tables.table1",
+    "analysis.tables.results",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
