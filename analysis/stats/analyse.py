@@ -283,7 +283,9 @@ def analyse_outcomes(
         tag = pl.DataFrame([info]).drop("error")
 
         def with_meta(df: pl.DataFrame, tag=tag) -> pl.DataFrame:
-            return tag.join(df, how="cross") if df.height else df
+            if not df.height:
+                return df
+            return tag.join(df.drop([c for c in df.columns if c in tag.columns]), how="cross")
 
         frames["contrasts"].append(with_meta(model_contrasts(fit, ddf, level)))
         primary = _primary(fit)

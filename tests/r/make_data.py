@@ -3,6 +3,10 @@
 Run from the repository root: ``.venv/bin/python tests/r/make_data.py``. The simulated sets use
 fixed seeds; pingouin's bundled data sets are exported as they are. ``sleepstudy.csv`` is written
 by ``tests/r/make_fixtures.R`` from lme4 (its subjects prefixed with ``s``).
+
+``--demo results/demo/outcomes.parquet`` also exports two outcomes of the demo cohort's outcome
+table (``demo_outcomes.csv``); then ``Rscript tests/r/make_fixtures.R tests/r/cases.json
+tests/stats/fixtures demo_emg_VL demo_pain`` refreshes their fixtures.
 """
 
 from __future__ import annotations
@@ -81,8 +85,24 @@ def unbalanced(df: pl.DataFrame, seed: int = 7) -> pl.DataFrame:
     )
 
 
+DEMO_OUTCOMES = ("VL_mean_cycle", "knee_pain_walking")
+
+
+def export_demo(parquet: Path) -> None:
+    """Two outcomes of the demo cohort's outcome table, as CSV."""
+    table = pl.read_parquet(parquet).filter(pl.col("outcome").is_in(DEMO_OUTCOMES))
+    table.write_csv(OUT / "demo_outcomes.csv")
+
+
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--demo", type=Path, help="results/demo/outcomes.parquet to export from")
+    args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.demo:
+        export_demo(args.demo)
     trials = retro_trials()
     trials.write_csv(OUT / "retro_trials.csv")
     unbalanced(trials).write_csv(OUT / "retro_unbalanced.csv")
