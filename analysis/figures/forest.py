@@ -200,10 +200,12 @@ def plot_forest(
         right.set_ylim(ax.get_ylim())
         head = "Effect size" if value_col == "effect_size" else "Estimate"
         right_labels = [
-            f"{a:.2f} [{b:.2f}, {c:.2f}]   {format_p(q)}".replace("-", "−")
+            f"{a:.2f} [{b:.2f}, {c:.2f}]\u2002\u2002{format_p(q)}".replace("-", "−")
             for a, b, c, q in zip(v, lo, hi, p, strict=True)
         ]
-        right.set_yticks([*y, rows["y"].max()], [*right_labels, f"{head} [95% CI]   adj. p"])
+        right.set_yticks(
+            [*y, rows["y"].max()], [*right_labels, f"{head} [95% CI]\u2002\u2002adj. p"]
+        )
         right.get_yticklabels()[-1].set_fontweight("bold")
         right.tick_params(axis="y", length=0, labelsize=6.5)
         for side in ("left", "right", "top"):

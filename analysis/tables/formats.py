@@ -200,7 +200,7 @@ _CSS = (
     "table.retrowalk th,table.retrowalk td{padding:2px 8px;text-align:left}"
     "table.retrowalk thead th{border-top:2px solid #000;border-bottom:1px solid #000}"
     "table.retrowalk tbody tr:last-child td{border-bottom:2px solid #000}"
-    "table.retrowalk .num{text-align:right;font-variant-numeric:tabular-nums}"
+    "table.retrowalk .num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
 )
 
 
