@@ -32,11 +32,8 @@ def total_variance(fit: LmmFit, varpar: np.ndarray | None = None) -> float:
 
 def denominator_label(fit: LmmFit) -> str:
     """Plain-text statement of the effect-size denominator of this model."""
-    parts = []
-    for block in fit.design.blocks:
-        names = ", ".join(block.columns)
-        parts.append(f"{block.term.group_label} [{names}]")
-    return "sqrt(" + " + ".join([*parts, "residual"]) + ") variance (SD of one observation)"
+    parts = [f"var {b.term.group_label}[{', '.join(b.columns)}]" for b in fit.design.blocks]
+    return "sqrt(" + " + ".join([*parts, "var residual"]) + "): SD of one observation"
 
 
 def total_variance_se(fit: LmmFit) -> float:
