@@ -32,6 +32,9 @@ def methods_text(params: dict | None = None) -> str:
     cyc, on, qc = p["cycles"], p["onset"], p["qc"]
     n = int(bp["order"])
     s = []
+    rate = params.get("sampling_rate_hz") if params else None
+    if rate:
+        s.append(f"Surface EMG was sampled at {float(rate):g} Hz.")
     s.append(
         f"Raw surface EMG signals (in microvolts) were band-pass filtered ({bp['low_hz']:g}-"
         f"{bp['high_hz']:g} Hz) with a {_ordinal(n)}-order Butterworth filter applied forward "

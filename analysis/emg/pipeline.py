@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -68,7 +68,6 @@ class EMGResult:
     qc: pl.DataFrame
     spatiotemporal: pl.DataFrame
     normalisation: pl.DataFrame
-    log: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -228,6 +227,12 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
         i = emg.channels.index(m)
         raw = EMG(emg.data[i], emg.rate, (m,), emg.units, emg.t0)
         bp = bandpass_params(raw, p)
+        if k == 0 and bp.meta["bandpass_hz"][1] < float(p["bandpass"]["high_hz"]):
+            qc_rows.append(
+                (None, None, "bandpass_limited", f"high cut-off lowered from "
+                 f"{float(p['bandpass']['high_hz']):g} to {bp.meta['bandpass_hz'][1]:g} Hz "
+                 f"(sampling rate {emg.rate:g} Hz)", "info")
+            )  # fmt: skip
         qc_rows += [(r[0], None, r[1], r[2], r[3]) for r in check_channel(raw, bp, p)]
         env = envelope_of_bandpassed(bp, p)
         del bp

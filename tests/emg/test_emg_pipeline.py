@@ -265,3 +265,13 @@ def test_methods_text_follows_parameters():
     )
     assert "100 ms" in rms and "60 Hz, 120 Hz, 180 Hz" in rms and "2nd-order" in rms
     assert "forward-walking" not in rms and "maximal voluntary" in rms
+
+
+def test_low_sampling_rate_lowers_the_high_cutoff_and_says_so():
+    emg, ev = trial()
+    slow = EMG(emg.data[:, ::2], 500.0, emg.channels)
+    out = run([Recording("baseline", "forward", 1, slow, ev)])
+    row = out.qc.filter(pl.col("flag") == "bandpass_limited")
+    assert row.height == 1 and "450 to 225 Hz" in row["reason"][0]
+    assert not row["excluded"][0]
+    assert "sampled at 500 Hz" in methods_text({"sampling_rate_hz": 500})

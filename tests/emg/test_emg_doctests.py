@@ -1,0 +1,27 @@
+"""The examples in the EMG stage's docstrings run and give what they say."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "analysis.io.channels",
+    "analysis.io.emg",
+    "analysis.io.events",
+    "analysis.io.timebase",
+    "analysis.emg.params",
+    "analysis.emg.filters",
+    "analysis.emg.features",
+    "analysis.emg.gait",
+    "analysis.emg.qc",
+    "analysis.emg.pipeline",
+    "analysis.emg.methods",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
