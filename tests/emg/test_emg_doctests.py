@@ -10,6 +10,7 @@ MODULES = [
     "analysis.io.emg",
     "analysis.io.events",
     "analysis.io.timebase",
+    "analysis.io.mvc",
     "analysis.emg.params",
     "analysis.emg.filters",
     "analysis.emg.features",
