@@ -290,24 +290,25 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
     settings, bad, problems = _settings(cohort_dir)
     if settings is None:
         return None, problems
+    checked = {k: v for k, v in settings.items() if k not in bad}  # keys without problems
     skipped: list[str] = []
 
     participants, p = read_csv_table(
         cohort_dir / "participants.csv",
         name,
         "participants.csv",
-        _participants_schema(settings, bad),
+        _participants_schema(checked, bad),
     )
-    problems += _anthropometric_fixes(p, settings)
+    problems += _anthropometric_fixes(p, checked)
     subjects: set[str] | None = None
     if participants is not None:
         problems += _duplicates(participants, ["subject"], name, "participants.csv")
         subjects = set(participants["subject"].drop_nulls().to_list())
-        if settings.get("groups") and "groups" not in bad:
+        if checked.get("groups"):
             problems += _allowed(
-                participants, "group", settings["groups"], name, "participants.csv", "groups"
+                participants, "group", checked["groups"], name, "participants.csv", "groups"
             )
-    sessions = None if "sessions" in bad else settings["sessions"]
+    sessions = checked.get("sessions")
 
     trials = None
     if (cohort_dir / "trials.csv").exists() or (cohort_dir / "trials.csv").is_symlink():
@@ -331,13 +332,13 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
     else:
         skipped.append("EMG (no trials.csv)")
 
-    measures, p = _read_measures(cohort_dir, settings, bad, subjects, sessions)
+    measures, p = _read_measures(cohort_dir, checked, bad, subjects, sessions)
     problems += p
     for f in MEASURE_FILES[:2]:
         if not (cohort_dir / f).exists():
             skipped.append(f"{MEASURE_FAMILY_BY_FILE[f]} (no {f})")
     if problems:
-        usable = _sound_trials(trials, problems) if "emg" in set(settings) - bad else None
+        usable = _sound_trials(trials, problems) if "emg" in checked else None
         return Cohort(
             name,
             cohort_dir,
