@@ -3,7 +3,8 @@
 Every function takes the EMG ``curves`` table of docs/architecture.md (cohort, subject, session,
 direction, trial, cycle, muscle, pct, value) and returns a tidy polars frame.
 
-Curves are first reduced to one curve per subject and condition with :func:`subject_means`:
+Curves are first reduced to one curve per subject and condition with :func:`subject_means`
+(rows with ``excluded`` true left out):
 cycles are averaged within their trial, trials within their session and (unless
 ``by_session=True``) sessions within the subject, so that subjects with more cycles or trials do
 not weigh more. Statistical parametric mapping uses spm1d (random field theory, parametric,
@@ -94,6 +95,8 @@ def subject_means(
     """
     keys = [c for c in ("cohort", "subject", "session", "direction", "muscle") if c in curves]
     out = curves
+    if "excluded" in out.columns:
+        out = out.filter(~pl.col("excluded").fill_null(False))
     if "trial" in curves.columns:
         out = out.group_by([*keys, "trial", "pct"]).agg(pl.col(value).mean())
     out = out.group_by([*keys, "pct"]).agg(pl.col(value).mean())

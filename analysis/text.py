@@ -11,6 +11,7 @@ import math
 import platform
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 
 import polars as pl
@@ -22,6 +23,8 @@ __all__ = [
     "muscle_sort_key",
     "outcome_label",
     "outcome_sort_key",
+    "Contrast",
+    "parse_contrast",
     "format_p",
     "software_versions",
     "methods_text",
@@ -343,7 +346,13 @@ def _stats_sentences(
             f"outcome family{fam}; significance was set at α = {_num(alpha, 3)}."
         )
     den = _unique(contrasts, "es_denominator")
-    if den:
+    if den and all("SD of one observation" in str(d) for d in den):
+        out.append(
+            "Standardised effect sizes divide each contrast by the SD of one observation (the "
+            "square root of the summed variance components named per model in the contrast "
+            "table, residual included)."
+        )
+    elif den:
         out.append("Standardised effect sizes divide the contrast by " + " or ".join(den) + ".")
     return out
 
@@ -446,34 +455,137 @@ def _fmt(x: float | None, decimals: int) -> str:
     return f"{x:.{decimals}f}".replace("-", "−")
 
 
-def _where(row: Mapping) -> str:
-    bits = []
-    for key in ("session", "group"):
-        if row.get(key) is not None:
-            bits.append(f"{key} {row[key]}")
-    if not bits:
-        m = re.search(r"\|\s*(.+)$", str(row.get("contrast", "")))
-        if m:
-            bits.append(m.group(1).replace("=", "").replace("  ", " ").strip())
-    return f" ({', '.join(bits)})" if bits else ""
+@dataclass(frozen=True)
+class Contrast:
+    """One row of the contrast table, understood.
+
+    ``kind`` is ``"main"``, ``"simple"`` (within ``condition``, e.g. ``{"session": "post"}``) or
+    ``"interaction"`` (the ``a - b`` difference at ``level`` minus that at ``reference`` of
+    ``factor``). ``factor_ab`` is the factor whose levels ``a`` and ``b`` are, when known.
+    """
+
+    kind: str
+    a: str
+    b: str
+    condition: tuple[tuple[str, str], ...] = ()
+    factor: str | None = None
+    level: str | None = None
+    reference: str | None = None
+    factor_ab: str | None = None
+
+    @property
+    def is_direction(self) -> bool:
+        """Whether this compares backward with forward walking (within any condition)."""
+        return {self.a, self.b} == {"backward", "forward"}
+
+    @property
+    def pair(self) -> str:
+        return f"{self.a} − {self.b}"
+
+    @property
+    def label(self) -> str:
+        """Display label: ``a − b``, ``a − b | session post`` or ``(a − b): post − baseline``."""
+        if self.kind == "interaction":
+            return f"({self.pair}): {self.level} − {self.reference}"
+        if self.condition:
+            return f"{self.pair} | " + ", ".join(f"{k} {v}" for k, v in self.condition)
+        return self.pair
 
 
-def _levels(contrast: str | None) -> tuple[str, str]:
-    head = str(contrast or "backward - forward").split("|")[0]
-    a, sep, b = head.partition(" - ")
-    return (a.strip(), b.strip()) if sep else ("backward", "forward")
+_INTERACTION = re.compile(
+    r"^\((?P<pair>[^()]+)\)\s*\|\s*(?P<factor>[\w.]+)\s*=\s*(?P<level>.+?)\s*-\s*\("
+    r"[^()]+\)\s*\|\s*[\w.]+\s*=\s*(?P<reference>.+?)\s*$"
+)
 
 
-def _than(a: str, b: str) -> str:
-    if {a, b} == {"backward", "forward"}:
-        return f"walking {a} than {b}"
-    return f"at {a} than at {b}"
+def parse_contrast(
+    row: Mapping, factor_levels: Mapping[str, Sequence[str]] | None = None
+) -> Contrast:
+    """Read a contrast-table row (``contrast`` label plus the optional ``contrast_type``,
+    ``factor``, ``level``, ``reference``, ``session``, ``group`` columns).
+
+    Parameters
+    ----------
+    row : mapping
+        One row as a dict; without ``contrast`` it is ``backward - forward``.
+    factor_levels : mapping, optional
+        Factor -> its levels (e.g. ``{"session": ["baseline", "post"]}``), to name the factor
+        of ``a - b`` when it is not walking direction.
+
+    Examples
+    --------
+    >>> parse_contrast({"contrast": "backward - forward | session = post"}).label
+    'backward − forward | session post'
+    >>> c = parse_contrast({"contrast": "(backward - forward) | session = post - "
+    ...                     "(backward - forward) | session = baseline"})
+    >>> c.kind, c.factor, c.level, c.reference, c.label
+    ('interaction', 'session', 'post', 'baseline', '(backward − forward): post − baseline')
+    >>> parse_contrast({"contrast": "retro - control"}, {"group": ["retro", "control"]}).factor_ab
+    'group'
+    """
+    label = str(row.get("contrast") or "backward - forward").strip()
+    kind = row.get("contrast_type")
+    m = _INTERACTION.match(label)
+    if kind == "interaction" or m or label.startswith("("):
+        pair = m.group("pair") if m else label[1 : label.find(")")]
+        a, _, b = pair.partition(" - ")
+        factor = row.get("factor") or (m.group("factor") if m else None)
+        level = row.get("level") or (m.group("level") if m else None)
+        reference = row.get("reference") or (m.group("reference") if m else None)
+        info = Contrast("interaction", a.strip(), b.strip(), (), factor, level, reference)
+    else:
+        head, _, tail = label.partition("|")
+        a, sep, b = head.partition(" - ")
+        if not sep:
+            a, b = "backward", "forward"
+        cond = [(k, str(row[k])) for k in ("session", "group") if row.get(k) is not None]
+        if not cond and tail:
+            for part in tail.split(","):
+                k, eq, v = part.partition("=")
+                if eq:
+                    cond.append((k.strip(), v.strip()))
+        info = Contrast(kind or ("simple" if cond else "main"), a.strip(), b.strip(), tuple(cond))
+    factor_ab = "direction" if info.is_direction else None
+    for f, levels in (factor_levels or {}).items():
+        if factor_ab is None and info.a in levels and info.b in levels:
+            factor_ab = f
+    return Contrast(**{**info.__dict__, "factor_ab": factor_ab})
 
 
-def _between(a: str, b: str) -> str:
-    if {a, b} == {"backward", "forward"}:
-        return f"between {a} and {b} walking"
-    return f"between {a} and {b}"
+def _at(factor: str | None, level: str) -> str:
+    if factor == "direction":
+        return f"walking {level}"
+    if factor == "group":
+        return f"in the {level} group"
+    if factor == "session":
+        return f"at {level}"
+    return f"for {level}"
+
+
+def _than(c: Contrast) -> str:
+    if c.factor_ab == "direction":
+        return f"walking {c.a} than {c.b}"
+    return f"{_at(c.factor_ab, c.a)} than {_at(c.factor_ab, c.b)}"
+
+
+def _between(c: Contrast) -> str:
+    if c.factor_ab == "direction":
+        return f"between {c.a} and {c.b} walking"
+    if c.factor_ab == "group":
+        return f"between the {c.a} and {c.b} groups"
+    return f"between {c.a} and {c.b}"
+
+
+def _levels_in(frame: pl.DataFrame) -> dict[str, list[str]]:
+    """Levels of session and group named anywhere in a contrast table."""
+    found: dict[str, set[str]] = {}
+    for row in frame.iter_rows(named=True):
+        c = parse_contrast(row)
+        for k, v in c.condition:
+            found.setdefault(k, set()).add(v)
+        if c.factor:
+            found.setdefault(c.factor, set()).update(x for x in (c.level, c.reference) if x)
+    return {k: sorted(v) for k, v in found.items() if k in ("session", "group")}
 
 
 def results_sentences(
@@ -482,22 +594,32 @@ def results_sentences(
     alpha: float = 0.05,
     decimals: int = 2,
     labels: Mapping[str, str] | None = None,
+    factor_levels: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
-    """One results-section sentence per contrast (``a - b`` read from ``contrast``).
+    """One results-section sentence per contrast row, in the order given.
+
+    Main and simple contrasts (``a - b``, optionally ``| session = x``) read "X was higher
+    walking backward than forward at post (...)"; interactions read "X: the backward − forward
+    difference was larger at post than at baseline (...)". "Higher", "lower", "larger" and
+    "smaller" are used only when the adjusted p (``p`` without one) is below ``alpha``.
 
     Parameters
     ----------
     contrasts : polars.DataFrame
-        Contrast table (outcome, unit, estimate, ci_low, ci_high, df, t, p, p_adj, effect_size,
-        es_ci_low, es_ci_high; session/group/contrast when present). Rows are taken in order;
-        without a ``contrast`` column every row is ``backward - forward``.
+        Contrast table (outcome, unit, contrast, estimate, ci_low, ci_high, df, t, p, p_adj,
+        effect_size, es_ci_low, es_ci_high; contrast_type, factor, level, reference, session,
+        group when present). Without a ``contrast`` column every row is
+        ``backward - forward``.
     alpha : float
-        Threshold on the adjusted p value (``p`` when there is none) for "higher/lower" versus
-        "did not differ".
+        Threshold of the adjusted p.
     decimals : int
         Decimals of estimates and CIs.
     labels : mapping, optional
         Outcome code -> readable name (see :func:`outcome_label`).
+    factor_levels : mapping, optional
+        Factor -> levels (e.g. the cohort's sessions and groups), to phrase contrasts between
+        sessions ("at post than at baseline") or groups ("in the retro group than in the
+        control group"); read from the table's session/group/factor columns when not given.
 
     Examples
     --------
@@ -509,21 +631,41 @@ def results_sentences(
     VL mean amplitude (gait cycle) was higher walking backward than forward (difference 0.31 % ref, 95% CI 0.12 to 0.50; t(11.0) = 3.60, p = .004, adjusted p = .020; effect size 1.04, 95% CI 0.30 to 1.70).
     """  # noqa: E501
     cols = set(contrasts.columns)
+    levels = dict(factor_levels) if factor_levels else _levels_in(contrasts)
     out = []
     for row in contrasts.iter_rows(named=True):
+        c = parse_contrast(row, levels)
         name = outcome_label(str(row["outcome"]), labels)
         name = name[0].upper() + name[1:]
         p_dec = row.get("p_adj") if "p_adj" in cols and row.get("p_adj") is not None else row["p"]
         est = row["estimate"]
-        a, b = _levels(row.get("contrast"))
-        if p_dec is not None and p_dec < alpha and est is not None and est != 0:
-            verb = "was higher" if est > 0 else "was lower"
-            claim = f"{verb} {_than(a, b)}"
-        else:
-            claim = f"did not differ significantly {_between(a, b)}"
+        significant = p_dec is not None and p_dec < alpha and est is not None and est != 0
         unit = f" {row['unit']}" if row.get("unit") else ""
+        if c.kind == "interaction":
+            inner = "walking backward − forward" if c.is_direction else c.pair
+            if significant:
+                size = "larger" if est > 0 else "smaller"
+                claim = (
+                    f": the {inner} difference was {size} {_at(c.factor, c.level or '')} than "
+                    f"{_at(c.factor, c.reference or '')}"
+                )
+            else:
+                claim = (
+                    f": the {inner} difference did not differ significantly between "
+                    f"{c.level} and {c.reference}"
+                )
+            what = "difference of differences"
+        else:
+            claim = (
+                f" was {'higher' if est > 0 else 'lower'} {_than(c)}"
+                if significant
+                else (f" did not differ significantly {_between(c)}")
+            )
+            for k, v in c.condition:
+                claim += f" {_at(k, v)}"
+            what = "difference"
         stats = (
-            f"difference {_fmt(est, decimals)}{unit}, 95% CI {_fmt(row['ci_low'], decimals)} to "
+            f"{what} {_fmt(est, decimals)}{unit}, 95% CI {_fmt(row['ci_low'], decimals)} to "
             f"{_fmt(row['ci_high'], decimals)}"
         )
         test = []
@@ -542,7 +684,7 @@ def results_sentences(
                     f", 95% CI {_fmt(row['es_ci_low'], decimals)} to "
                     f"{_fmt(row['es_ci_high'], decimals)}"
                 )
-        out.append(f"{name}{_where(row)} {claim} ({stats}; {', '.join(test)}{es}).")
+        out.append(f"{name}{claim} ({stats}; {', '.join(test)}{es}).")
     return out
 
 
@@ -591,8 +733,22 @@ def results_text(
     alpha: float = 0.05,
     decimals: int = 2,
     labels: Mapping[str, str] | None = None,
+    contrast_types: Sequence[str] | None = ("main",),
+    factor_levels: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """Results summary (Markdown): contrast sentences grouped by family, then SPM sentences.
+
+    Parameters
+    ----------
+    contrasts : polars.DataFrame
+        The contrast table.
+    spm : polars.DataFrame, optional
+        SPM clusters (:func:`analysis.spm.spm_paired`); one sentence per muscle.
+    alpha, decimals, labels, factor_levels
+        As in :func:`results_sentences`.
+    contrast_types : sequence of str, optional
+        Rows of these ``contrast_type`` values only (default the main contrasts); ``None`` for
+        every row. Ignored when the table has no ``contrast_type`` column.
 
     Examples
     --------
@@ -603,17 +759,19 @@ def results_text(
     **Balance.** TUG did not differ significantly between backward and forward walking (difference 0.10 s, 95% CI −0.20 to 0.40; p = .500, adjusted p = .500).
     <BLANKLINE>
     """  # noqa: E501
+    levels = dict(factor_levels) if factor_levels else _levels_in(contrasts)
+    if contrast_types is not None and "contrast_type" in contrasts.columns:
+        contrasts = contrasts.filter(pl.col("contrast_type").is_in(list(contrast_types)))
+    kw = {"alpha": alpha, "decimals": decimals, "labels": labels, "factor_levels": levels}
     paragraphs = []
     if "family" in contrasts.columns:
         for fam in contrasts["family"].unique(maintain_order=True).to_list():
             sub = contrasts.filter(pl.col("family") == fam)
-            text = " ".join(results_sentences(sub, alpha=alpha, decimals=decimals, labels=labels))
+            text = " ".join(results_sentences(sub, **kw))
             name = FAMILY_NAMES.get(str(fam), str(fam).capitalize())
             paragraphs.append(f"**{name}.** {text}")
     else:
-        paragraphs.append(
-            " ".join(results_sentences(contrasts, alpha=alpha, decimals=decimals, labels=labels))
-        )
+        paragraphs.append(" ".join(results_sentences(contrasts, **kw)))
     if spm is not None and spm.height:
         paragraphs.append("**EMG waveforms (SPM).** " + " ".join(spm_sentences(spm)))
     return "\n\n".join(paragraphs) + "\n"

@@ -66,7 +66,8 @@ def mean_toe_off(
     Parameters
     ----------
     spatiotemporal : polars.DataFrame
-        cohort, subject, session, direction, trial, cycle, parameter, value, unit.
+        cohort, subject, session, direction, trial, cycle, parameter, value, unit
+        [, excluded: rows true are left out].
     parameter : str
         Name of the stance-duration parameter in % of the gait cycle.
     cohort : str, optional
@@ -88,6 +89,8 @@ def mean_toe_off(
     """
     st = _one_cohort(spatiotemporal, cohort, "spatiotemporal")
     st = st.filter(pl.col("parameter") == parameter)
+    if "excluded" in st.columns:
+        st = st.filter(~pl.col("excluded").fill_null(False))
     per_subject = st.group_by("subject", "direction").agg(pl.col("value").mean())
     out = per_subject.group_by("direction").agg(
         pl.col("value").mean().alias("toe_off_pct"),

@@ -12,22 +12,39 @@ from matplotlib.lines import Line2D
 
 from analysis.figures.ensemble import _one_cohort
 from analysis.figures.style import ONE_HALF_COLUMN_IN, new_figure, style
-from analysis.text import FAMILY_NAMES, format_p, outcome_label, outcome_sort_key
+from analysis.text import (
+    FAMILY_NAMES,
+    Contrast,
+    format_p,
+    outcome_label,
+    outcome_sort_key,
+    parse_contrast,
+)
 
 __all__ = ["forest_rows", "plot_forest"]
 
 ROW_IN = 0.17
+_KIND_RANK = {"main": 0, "simple": 1, "interaction": 2}
 
 
-def _base(contrast: str | None) -> str:
-    return str(contrast or "backward - forward").split("|")[0].strip().replace(" - ", " − ")
+def _selected(
+    c: pl.DataFrame, contrast_types: Sequence[str] | None, direction_only: bool
+) -> list[tuple[dict, Contrast]]:
+    out = []
+    for r in c.iter_rows(named=True):
+        info = parse_contrast(r)
+        if contrast_types is not None and info.kind not in contrast_types:
+            continue
+        if direction_only and not info.is_direction:
+            continue
+        out.append((r, info))
+    return out
 
 
-def _condition(row: Mapping) -> str:
-    bits = [f"{k} {row[k]}" for k in ("session", "group") if row.get(k) is not None]
-    if not bits and "|" in str(row.get("contrast") or ""):
-        bits = [str(row["contrast"]).split("|", 1)[1].strip().replace(" = ", " ")]
-    return ", ".join(bits)
+def _condition(info: Contrast) -> str:
+    if info.kind == "interaction":
+        return f"{info.level} − {info.reference}"
+    return ", ".join(f"{k} {v}" for k, v in info.condition)
 
 
 def _measure(contrasts: pl.DataFrame, measure: str) -> tuple[str, str, str]:
@@ -48,8 +65,12 @@ def forest_rows(
     measure: Literal["auto", "effect_size", "estimate"] = "auto",
     families: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    contrast_types: Sequence[str] | None = ("main",),
+    direction_only: bool = True,
 ) -> pl.DataFrame:
     """The rows of the forest plot, top to bottom: family headers and contrasts.
+
+    Parameters are those of :func:`plot_forest`.
 
     Returns
     -------
@@ -69,27 +90,27 @@ def forest_rows(
     c = _one_cohort(contrasts, cohort, "contrasts")
     value, low, high = _measure(c, measure)
     pcol = "p_adj" if "p_adj" in c.columns else "p"
-    fam_order = list(families) if families else c["family"].unique(maintain_order=True).to_list()
+    picked = _selected(c, contrast_types, direction_only)
+    present = list(dict.fromkeys(r["family"] for r, _ in picked))
+    fam_order = [f for f in families if f in present] if families else present
     rows: list[dict] = []
     for fam in fam_order:
-        sub = c.filter(pl.col("family") == fam)
-        if sub.height == 0:
-            continue
         records = sorted(
-            sub.iter_rows(named=True),
-            key=lambda r: (
-                outcome_sort_key(str(r["outcome"])),
-                _condition(r),
-                _base(r.get("contrast")),
+            ((r, i) for r, i in picked if r["family"] == fam),
+            key=lambda ri: (
+                outcome_sort_key(str(ri[0]["outcome"])),
+                _KIND_RANK.get(ri[1].kind, 3),
+                _condition(ri[1]),
+                ri[1].pair,
             ),
         )
-        bases = sorted({_base(r.get("contrast")) for r in records})
+        pairs = sorted({i.pair for _, i in records})
         name = FAMILY_NAMES.get(str(fam), str(fam).capitalize())
-        header = f"{name} ({bases[0]})" if len(bases) == 1 else name
+        header = f"{name} ({pairs[0]})" if len(pairs) == 1 else name
         rows.append({"kind": "family", "family": fam, "label": header})
-        for r in records:
+        for r, info in records:
             label = outcome_label(str(r["outcome"]), labels)
-            extra = [_condition(r)] + ([_base(r.get("contrast"))] if len(bases) > 1 else [])
+            extra = [_condition(info)] + ([info.pair] if len(pairs) > 1 else [])
             extra = [e for e in extra if e]
             if extra:
                 label += f" ({'; '.join(extra)})"
@@ -125,6 +146,8 @@ def plot_forest(
     alpha: float = 0.05,
     families: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    contrast_types: Sequence[str] | None = ("main",),
+    direction_only: bool = True,
     width: float = ONE_HALF_COLUMN_IN,
 ) -> Figure:
     """Forest plot of all contrasts: point estimate and 95% CI per row, grouped by family.
@@ -150,6 +173,13 @@ def plot_forest(
         Families and their order (default: order of appearance).
     labels : mapping, optional
         Outcome code -> readable label.
+    contrast_types : sequence of str, optional
+        Kinds of contrast drawn (``main``, ``simple``, ``interaction``, see
+        :func:`analysis.text.parse_contrast`); default the main contrast of every outcome,
+        ``None`` for all.
+    direction_only : bool
+        Only backward − forward contrasts (and their interactions); ``False`` adds contrasts
+        between sessions or groups.
     width : float
         Figure width in inches.
 
@@ -168,7 +198,15 @@ def plot_forest(
     >>> [len(p.get_offsets()) for p in fig.axes[0].collections if isinstance(p, PathCollection)]
     [1, 1]
     """
-    rows = forest_rows(contrasts, cohort=cohort, measure=measure, families=families, labels=labels)
+    rows = forest_rows(
+        contrasts,
+        cohort=cohort,
+        measure=measure,
+        families=families,
+        labels=labels,
+        contrast_types=contrast_types,
+        direction_only=direction_only,
+    )
     value_col = _measure(_one_cohort(contrasts, cohort, "contrasts"), measure)[0]
     pts = rows.filter(pl.col("kind") == "contrast")
     if pts.height == 0:

@@ -8,12 +8,11 @@ cell) for Markdown, LaTeX and HTML (see :func:`analysis.tables.formats.write_tab
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 
 import polars as pl
 
-from analysis.text import format_p, outcome_label, outcome_sort_key
+from analysis.text import format_p, outcome_label, outcome_sort_key, parse_contrast
 
 __all__ = [
     "results_table",
@@ -25,6 +24,7 @@ __all__ = [
 ]
 
 _CONDITIONS = ("session", "group")
+_KIND_RANK = {"main": 0, "simple": 1, "interaction": 2}
 _LEVEL_COLUMNS = ("direction", "session", "group")
 _CONTRAST_COLS = (
     "estimate",
@@ -46,28 +46,12 @@ _CONTRAST_COLS = (
 )
 
 
-def _levels(contrast: str | None) -> tuple[str, str]:
-    head = str(contrast or "backward - forward").split("|")[0]
-    a, sep, b = head.partition(" - ")
-    return (a.strip(), b.strip()) if sep else ("backward", "forward")
-
-
-def _conditions(row: Mapping) -> dict[str, str]:
-    cond = {k: row[k] for k in _CONDITIONS if row.get(k) is not None}
-    if not cond and "|" in str(row.get("contrast") or ""):
-        for part in str(row["contrast"]).split("|", 1)[1].split(","):
-            m = re.match(r"\s*(\w+)\s*=\s*(.+?)\s*$", part)
-            if m:
-                cond[m.group(1)] = m.group(2)
-    return cond
-
-
 def _emm(emmeans: pl.DataFrame, row: Mapping, level: str) -> dict | None:
     """The EMM row of ``level`` under the contrast's conditions, or None if not unique."""
     e = emmeans.filter(pl.col("outcome") == row["outcome"])
     if "cohort" in e.columns and row.get("cohort") is not None:
         e = e.filter(pl.col("cohort") == row["cohort"])
-    cond = _conditions(row)
+    cond = dict(parse_contrast(row).condition)
     for k, v in cond.items():
         if k in e.columns:
             e = e.filter(pl.col(k).cast(pl.String) == str(v))
@@ -87,7 +71,9 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
     For a contrast ``a - b`` (``backward - forward``) the reference ``b`` and comparison ``a``
     EMMs are looked up in ``emmeans`` by outcome (and cohort), matching the contrast's session
     or group (columns, or ``| session = x`` in the label) and the level in any of direction,
-    session or group. EMMs are left null when not found or ambiguous.
+    session or group. EMMs are left null when not found or ambiguous (e.g. a main effect when
+    ``emmeans`` only holds cells per session) and for interactions (a difference of
+    differences, no pair of EMMs).
 
     Parameters
     ----------
@@ -99,7 +85,8 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
     Returns
     -------
     polars.DataFrame
-        cohort, family, outcome, unit, [session, group], contrast, reference_level,
+        cohort, family, outcome, unit, [session, group], contrast, contrast_type (main,
+        simple or interaction), reference_level,
         reference_emmean, reference_ci_low, reference_ci_high, comparison_level,
         comparison_emmean, comparison_ci_low, comparison_ci_high, then the contrast columns
         present (estimate, se, ci_low, ci_high, df, t, p, p_adj, adjust, effect_size,
@@ -123,12 +110,14 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
     keys = [k for k in ("cohort", "family", "outcome", "unit", *_CONDITIONS) if k in c.columns]
     rows = []
     for r in c.iter_rows(named=True):
-        a, b = _levels(r["contrast"])
+        info = parse_contrast(r)
         out = {k: r[k] for k in keys}
         out["contrast"] = r["contrast"]
-        for role, level in (("reference", b), ("comparison", a)):
-            hit = _emm(emmeans, r, level) if emmeans is not None else None
-            out[f"{role}_level"] = level
+        out["contrast_type"] = info.kind
+        for role, level in (("reference", info.b), ("comparison", info.a)):
+            usable = emmeans is not None and info.kind != "interaction"
+            hit = _emm(emmeans, r, level) if usable else None
+            out[f"{role}_level"] = None if info.kind == "interaction" else level
             for src, dst in (("emmean", "emmean"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
                 val = hit.get(src) if hit else None
                 out[f"{role}_{dst}"] = None if val is None else float(val)
@@ -138,6 +127,7 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
         rows.append(out)
     schema = {k: c.schema[k] for k in keys}
     schema["contrast"] = pl.String
+    schema["contrast_type"] = pl.String
     for role in ("reference", "comparison"):
         schema[f"{role}_level"] = pl.String
         for dst in ("emmean", "ci_low", "ci_high"):
@@ -161,6 +151,7 @@ def _sort(table: pl.DataFrame) -> pl.DataFrame:
             str(r.get("cohort") or ""),
             fam_order.get(r.get("family"), 0),
             outcome_sort_key(str(r["outcome"])),
+            _KIND_RANK.get(r.get("contrast_type"), 3),
             tuple(str(r.get(k) or "") for k in cond),
             str(r.get("contrast") or ""),
         )
@@ -219,11 +210,13 @@ def format_results(
     out["Outcome"] = [outcome_label(str(o), labels) for o in table["outcome"].to_list()]
     if "unit" in cols:
         out["Unit"] = [u or "" for u in table["unit"].to_list()]
-    for k in _CONDITIONS:
-        if k in cols and table[k].drop_nulls().len():
-            out[k.capitalize()] = [v or "" for v in table[k].cast(pl.String).to_list()]
-    if not same:
-        out["Contrast"] = [str(c).replace(" - ", " − ") for c in table["contrast"].to_list()]
+    show_contrast = not same or table["contrast_type"].n_unique() > 1
+    if show_contrast:
+        out["Contrast"] = [parse_contrast(r).label for r in table.iter_rows(named=True)]
+    else:
+        for k in _CONDITIONS:
+            if k in cols and table[k].drop_nulls().len():
+                out[k.capitalize()] = [v or "" for v in table[k].cast(pl.String).to_list()]
     rows = list(table.iter_rows(named=True))
     have_emm = any(r["reference_emmean"] is not None for r in rows)
     if have_emm:
@@ -258,20 +251,61 @@ def format_results(
     return pl.DataFrame(out, schema={k: pl.String for k in out})
 
 
+def _component_name(group: str, term: str | None) -> str:
+    if group.lower() == "residual":
+        return "residual"
+    return group if term in (None, "(Intercept)") else f"{group}: {term}"
+
+
+def _variance_from_long(variance: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The stats layer's long layout (group, term1, term2, quantity, value) as components."""
+    rows = []
+    for key, g in variance.group_by(keys, maintain_order=True):
+        base = dict(zip(keys, key, strict=True))
+        var = g.filter((pl.col("quantity") == "variance") & pl.col("term2").is_null())
+        icc = g.filter(pl.col("quantity") == "icc")
+        adjusted = icc.filter(pl.col("group").str.starts_with("all random effects"))
+        icc_value = (adjusted if adjusted.height else icc)["value"]
+        r2 = {
+            q: g.filter(pl.col("quantity") == q)["value"] for q in ("r2_marginal", "r2_conditional")
+        }
+        for grp, term, value in var.select("group", "term1", "value").iter_rows():
+            rows.append(
+                {
+                    **base,
+                    "component": _component_name(grp, term),
+                    "variance": value,
+                    "icc": icc_value[0] if icc_value.len() == 1 else None,
+                    **{q: (v[0] if v.len() else None) for q, v in r2.items()},
+                }
+            )
+    schema = {k: variance.schema[k] for k in keys} | {
+        "component": pl.String,
+        "variance": pl.Float64,
+        "icc": pl.Float64,
+        "r2_marginal": pl.Float64,
+        "r2_conditional": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
 def variance_table(variance: pl.DataFrame) -> pl.DataFrame:
     """Variance components and ICC / R² per model, one row per outcome.
 
     Parameters
     ----------
     variance : polars.DataFrame
-        outcome, component, variance, icc, r2_marginal, r2_conditional (icc and R² repeated
-        on each component row of a model); ``cohort`` kept when present.
+        Either outcome, component, variance, icc, r2_marginal, r2_conditional (icc and R²
+        repeated on each component row of a model), or the stats layer's long layout
+        outcome, group, term1, term2, quantity (variance/sd/covariance/correlation/icc/
+        r2_marginal/r2_conditional), value, where the ICC taken is the adjusted one over all
+        random effects when there are several. ``cohort`` is kept when present.
 
     Returns
     -------
     polars.DataFrame
-        [cohort,] outcome, ``var_<component>`` per component (in order of appearance), icc,
-        r2_marginal, r2_conditional.
+        [cohort,] outcome, ``var_<component>`` per component (in order of appearance; random
+        slopes as ``<group>: <term>``), icc, r2_marginal, r2_conditional.
 
     Examples
     --------
@@ -282,6 +316,8 @@ def variance_table(variance: pl.DataFrame) -> pl.DataFrame:
     ['outcome', 'var_subject', 'var_residual', 'icc', 'r2_marginal', 'r2_conditional']
     """
     keys = [k for k in ("cohort", "outcome") if k in variance.columns]
+    if "quantity" in variance.columns:
+        variance = _variance_from_long(variance, keys)
     comps = variance["component"].unique(maintain_order=True).to_list()
     wide = variance.pivot(on="component", index=keys, values="variance", aggregate_function="first")
     wide = wide.rename({c: f"var_{c}" for c in comps})

@@ -151,7 +151,7 @@ def test_paired_plot_family_filter(outcomes):
 
 
 def test_forest_points_and_intervals(contrasts):
-    fig = plot_forest(contrasts)
+    fig = plot_forest(contrasts, direction_only=False)
     ax = fig.axes[0]
     points = np.vstack([s.get_offsets() for s in _paths(ax)])
     assert len(points) == contrasts.height
@@ -166,12 +166,27 @@ def test_forest_points_and_intervals(contrasts):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert {"EMG (backward − forward)", "Pain (backward − forward)"} <= set(labels)
     assert "Balance (post − baseline)" in labels
-    rows = forest_rows(contrasts)
+    rows = forest_rows(contrasts, direction_only=False)
     assert rows.filter(pl.col("kind") == "family").height == contrasts["family"].n_unique()
 
 
+def test_forest_defaults_to_main_direction_contrasts(contrasts):
+    extra = contrasts.filter(pl.col("outcome") == "VL_mean_cycle").with_columns(
+        contrast=pl.lit("backward - forward | session = post"), effect_size=pl.lit(5.0)
+    )
+    table = pl.concat([contrasts, extra], how="diagonal_relaxed")
+    direction = contrasts.filter(pl.col("contrast") == "backward - forward")
+    points = np.vstack([s.get_offsets() for s in _paths(plot_forest(table).axes[0])])
+    assert sorted(points[:, 0]) == pytest.approx(sorted(direction["effect_size"].to_list()))
+    with_simple = plot_forest(table, contrast_types=None)
+    labels = [t.get_text() for t in with_simple.axes[0].get_yticklabels()]
+    assert "VL mean amplitude (gait cycle) (session post)" in labels
+
+
 def test_forest_falls_back_to_raw_estimates(contrasts):
-    fig = plot_forest(contrasts.drop("effect_size", "es_ci_low", "es_ci_high"))
+    fig = plot_forest(
+        contrasts.drop("effect_size", "es_ci_low", "es_ci_high"), direction_only=False
+    )
     ax = fig.axes[0]
     points = np.vstack([s.get_offsets() for s in _paths(ax)])
     assert sorted(points[:, 0]) == pytest.approx(sorted(contrasts["estimate"].to_list()))

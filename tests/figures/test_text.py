@@ -16,6 +16,7 @@ from analysis.text import (
     format_p,
     methods_text,
     outcome_label,
+    parse_contrast,
     results_sentences,
     results_text,
     software_versions,
@@ -88,7 +89,8 @@ def test_software_versions_are_the_installed_ones():
 
 def test_results_sentences_carry_the_numbers(contrasts):
     labels = {"knee_pain_walking": "knee pain while walking"}
-    sentences = results_sentences(contrasts, labels=labels)
+    levels = {"session": ["baseline", "post"]}
+    sentences = results_sentences(contrasts, labels=labels, factor_levels=levels)
     assert len(sentences) == contrasts.height
     vl = sentences[0]
     assert vl.startswith("VL mean amplitude (gait cycle) was higher walking backward than forward")
@@ -103,6 +105,60 @@ def test_results_sentences_carry_the_numbers(contrasts):
     assert "was higher at post than at baseline" in bbs
     tug = sentences[5]
     assert "did not differ significantly between post and baseline" in tug
+
+
+def test_interaction_and_simple_contrasts():
+    c = pl.DataFrame(
+        {
+            "outcome": ["knee_pain_walking"] * 3 + ["BBS"],
+            "unit": "NRS",
+            "contrast": [
+                "backward - forward | group = retro",
+                "(backward - forward) | session = post - (backward - forward) | session = baseline",
+                "(backward - forward) | group = control - (backward - forward) | group = retro",
+                "retro - control",
+            ],
+            "contrast_type": ["simple", "interaction", "interaction", "main"],
+            "group": ["retro", None, None, None],
+            "estimate": [-0.8, 0.5, -0.4, 2.9],
+            "ci_low": [-1.5, 0.1, -1.0, -1.0],
+            "ci_high": [-0.1, 0.9, 0.2, 6.8],
+            "p": [0.01, 0.01, 0.2, 0.1],
+            "p_adj": [0.02, 0.03, 0.4, 0.3],
+        }
+    )
+    s = results_sentences(c)
+    assert s[0].startswith("Knee pain walking was lower walking backward than forward in the retro")
+    assert s[1].startswith(
+        "Knee pain walking: the walking backward − forward difference was larger at post than "
+        "at baseline (difference of differences 0.50 NRS"
+    )
+    assert "did not differ significantly between control and retro" in s[2]
+    # group levels learnt from the table's group column
+    assert "between the retro and control groups" in s[3]
+    assert results_text(c).count(".") < results_text(c, contrast_types=None).count(".")
+
+
+def test_parse_contrast_uses_the_stats_columns():
+    row = {
+        "contrast": "(a - b) | session = post - (a - b) | session = baseline",
+        "contrast_type": "interaction",
+        "factor": "session",
+        "level": "post",
+        "reference": "baseline",
+    }
+    c = parse_contrast(row)
+    assert (c.kind, c.a, c.b, c.factor, c.level, c.reference) == (
+        "interaction",
+        "a",
+        "b",
+        "session",
+        "post",
+        "baseline",
+    )
+    simple = parse_contrast({"contrast": "backward - forward | session = post", "session": "post"})
+    assert simple.kind == "simple" and simple.condition == (("session", "post"),)
+    assert parse_contrast({}).label == "backward − forward"
 
 
 def test_results_text_groups_by_family(contrasts, curves):

@@ -44,6 +44,24 @@ def test_subject_means_weight_trials_not_cycles():
     assert per_session.sort("session")["value"].to_list() == [3.0, 9.0]
 
 
+def test_excluded_cycles_are_left_out():
+    c = pl.DataFrame(
+        {
+            "cohort": "A",
+            "subject": "s1",
+            "session": "T0",
+            "direction": "forward",
+            "trial": 1,
+            "cycle": [1, 2, 3],
+            "muscle": "VL",
+            "pct": 0,
+            "value": [1.0, 3.0, 100.0],
+            "excluded": [False, None, True],
+        }
+    )
+    assert subject_means(c)["value"].to_list() == [2.0]
+
+
 def test_paired_finds_the_planted_clusters(curves):
     res = spm_paired(curves)
     assert set(res["muscle"]) == {"VL", "BF", "TA", "GM"}
