@@ -9,7 +9,7 @@ directions, two sessions and three trials) this script
 3. times the dry run ``snakemake -n --cores C`` (median of three; DAG building included),
 4. runs ``snakemake --cores C`` and records its wall time and the peak resident memory of the
    whole process tree (Snakemake and every job it runs, sampled every 0.2 s),
-5. reads Snakemake's ``benchmark:`` files (``benchmarks/runs/<cohort>/<rule>/...tsv``) for the
+5. reads Snakemake's ``benchmark:`` files (``logs/benchmarks/<cohort>/<rule>/...tsv``) for the
    per-stage (rule) time and peak memory,
 
 then prints and writes a markdown report (``--out``) and a JSON file with all numbers, and
@@ -42,6 +42,9 @@ REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 MiB = 1024 * 1024
+
+# where the rules' benchmark: directives write (logs/benchmarks/<cohort>/<rule>[/<subject>].tsv)
+BENCHMARK_ROOTS = ["logs/benchmarks", "benchmarks/runs"]
 
 GOAL_MAX_200_S = 600.0
 GOAL_RATIO_200_100 = 2.2
@@ -157,10 +160,14 @@ def run_logged(cmd: list[str], cwd: Path, log: Path, sample: bool = False) -> tu
 
 
 def read_benchmarks(work: Path, cohort: str) -> tuple[list[Stage], float, int]:
-    """Per-rule aggregates of the benchmark: files under benchmarks/runs/<cohort>/<rule>/."""
-    root = work / "benchmarks" / "runs" / cohort
+    """Per-rule aggregates of the benchmark: files under <root>/<cohort>/<rule>/... or
+    <root>/<cohort>/<rule>.tsv, for each root in BENCHMARK_ROOTS."""
     per_rule: dict[str, list[tuple[float, float]]] = {}
-    for f in sorted(root.rglob("*.tsv")) if root.is_dir() else []:
+    files = []
+    for r in BENCHMARK_ROOTS:
+        root = work / r / cohort
+        files += [(root, f) for f in sorted(root.rglob("*.tsv"))] if root.is_dir() else []
+    for root, f in files:
         rule = f.relative_to(root).parts[0] if len(f.relative_to(root).parts) > 1 else f.stem
         with open(f, newline="") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
