@@ -130,8 +130,8 @@ def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
     'VL mean amplitude (gait cycle)'
     >>> outcome_label("BBS", {"BBS": "Berg Balance Scale"})
     'Berg Balance Scale'
-    >>> outcome_label("knee_pain_walking")
-    'knee pain walking'
+    >>> outcome_label("knee_pain_walking"), outcome_label("stance_pct")
+    ('knee pain walking', 'stance (% of cycle)')
     """
     if labels and outcome in labels:
         return str(labels[outcome])
@@ -143,6 +143,8 @@ def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
             f"{parts[0]} {_FEATURES.get(feature, feature.replace('_', ' '))} "
             f"({_PHASES.get(phase, phase)})"
         )
+    if outcome.endswith("_pct"):
+        return outcome[:-4].replace("_", " ") + " (% of cycle)"
     return outcome.replace("_", " ")
 
 
@@ -274,7 +276,7 @@ def _random_structure(formula: str) -> str:
         if slopes:
             text += " and random slope" + ("s" if len(slopes) > 1 else "") + " for "
             text += ", ".join(slopes)
-        parts.append(f"{text} per {group}")
+        parts.append(f"{text} per {group.replace(':', ' × ')}")
     return "; ".join(parts)
 
 
@@ -288,18 +290,61 @@ def _unique(frame: pl.DataFrame | None, col: str) -> list:
     return frame[col].drop_nulls().unique(maintain_order=True).to_list()
 
 
-def _formulas(models: Mapping, contrasts: pl.DataFrame | None) -> list[tuple[str | None, str]]:
-    """(family or None, formula) pairs: the fitted ones when known, else the configured ones."""
+def _model_sentences(models: Mapping, contrasts: pl.DataFrame | None, fit: str) -> list[str]:
+    """Per family: the prespecified model and, when some fits were simplified, what was used."""
     col = next((c for c in ("formula_used", "model", "formula") if _unique(contrasts, c)), None)
-    if col is not None:
-        if "family" in contrasts.columns:
-            pairs = contrasts.select("family", col).drop_nulls().unique(maintain_order=True)
-            return [(f, m) for f, m in pairs.rows()]
-        return [(None, m) for m in _unique(contrasts, col)]
-    formula = models.get("formula")
-    if isinstance(formula, Mapping):
-        return [(None if k == "default" else k, str(v)) for k, v in formula.items()]
-    return [(None, str(formula))] if formula else []
+    if col is None:
+        formula = models.get("formula")
+        pairs = (
+            [(None if k == "default" else k, str(v)) for k, v in formula.items()]
+            if isinstance(formula, Mapping)
+            else [(None, str(formula))]
+            if formula
+            else []
+        )
+        items = []
+        for fam, f in pairs:
+            rnd = _random_structure(f)
+            who = f"{fam} outcomes" if fam else "other outcomes" if len(pairs) > 1 else ""
+            item = f"`{f}`" + (f" ({rnd})" if rnd else "")
+            items.append(f"{who}: {item}" if who else item)
+        if not items:
+            return []
+        return [f"Each outcome was analysed with a linear mixed model fitted by {fit}: "
+                + "; ".join(items) + "."]  # fmt: skip
+    has_req = "formula_requested" in contrasts.columns
+    fam_col = "family" if "family" in contrasts.columns else None
+    cols = [c for c in (fam_col, "outcome", "formula_requested" if has_req else None, col) if c]
+    fits = contrasts.select(cols).unique(maintain_order=True)
+    families = _unique(fits, "family") if fam_col else [None]
+    out = [f"Each outcome was analysed with a linear mixed model fitted by {fit}."]
+    for fam in families:
+        sub = fits if fam is None else fits.filter(pl.col("family") == fam)
+        n = sub["outcome"].n_unique()
+        requested = _mode(sub["formula_requested"]) if has_req else _mode(sub[col])
+        rnd = _random_structure(requested)
+        who = f"For {FAMILY_NAMES.get(str(fam), str(fam))} outcomes" if fam else "For all outcomes"
+        text = f"{who} the model was `{requested}`" + (f" ({rnd})" if rnd else "")
+        used = sub.group_by(col, maintain_order=True).agg(pl.col("outcome").unique().sort())
+        other = [(f, o) for f, o in used.rows() if f != requested]
+        if other:
+            k = sum(len(o) for _, o in other)
+            parts = []
+            for f, outs in other:
+                names = ", ".join(outcome_label(o) for o in sorted(outs, key=outcome_sort_key))
+                listed = f" ({names})" if len(outs) <= 4 else ""
+                parts.append(f"`{f}` for {len(outs)}{listed}")
+            text += (
+                f"; where it was singular or did not converge ({k} of {n} outcomes) the random "
+                "structure was simplified: " + "; ".join(parts)
+            )
+        out.append(text + ".")
+    return out
+
+
+def _mode(s: pl.Series) -> str:
+    counts = s.drop_nulls().value_counts(sort=True)
+    return str(counts[s.name][0]) if counts.height else ""
 
 
 def _stats_sentences(
@@ -310,25 +355,24 @@ def _stats_sentences(
     out = []
     reml = models.get("reml", True)
     fit = "restricted maximum likelihood (REML)" if reml else "maximum likelihood"
-    pairs = _formulas(models, contrasts)
-    if pairs:
-        items = []
-        for fam, f in pairs:
-            rnd = _random_structure(f)
-            who = f"{fam} outcomes" if fam else "other outcomes" if len(pairs) > 1 else ""
-            item = f"`{f}`" + (f" ({rnd})" if rnd else "")
-            items.append(f"{who}: {item}" if who else item)
-        out.append(
-            "Each outcome was analysed with a linear mixed model fitted by "
-            f"{fit}: " + "; ".join(items) + "."
-        )
+    out += _model_sentences(models, contrasts, fit)
     if df_method is None:
-        df_method = ", ".join(_unique(contrasts, "df_method")) or models.get("ddf")
+        found = _unique(contrasts, "df_method") or _unique(contrasts, "ddf_method")
+        df_method = ", ".join(_DDF.get(str(m).lower(), str(m)) for m in found) or models.get("ddf")
     if df_method:
         df_method = _DDF.get(str(df_method).lower(), str(df_method))
     alpha = float(models.get("alpha", 0.05))
-    labels = sorted({str(c).split("|")[0].strip() for c in _unique(contrasts, "contrast")})
-    what = ", ".join(labels).replace(" - ", " − ") if labels else "backward − forward"
+    parsed = (
+        [parse_contrast(r) for r in contrasts.iter_rows(named=True)]
+        if (contrasts is not None)
+        else []
+    )
+    pairs = list(dict.fromkeys(c.pair for c in parsed if c.kind != "interaction"))
+    what = ", ".join(pairs) if pairs else "backward − forward"
+    if any(c.kind == "simple" for c in parsed):
+        what += ", overall and within each session or group"
+    if any(c.kind == "interaction" for c in parsed):
+        what += ", and their differences between sessions or groups (interactions)"
     s = (
         f"Estimated marginal means and contrasts ({what}) were reported with "
         f"{100 * (1 - alpha):.0f}% confidence intervals"
@@ -738,6 +782,9 @@ def results_text(
 ) -> str:
     """Results summary (Markdown): contrast sentences grouped by family, then SPM sentences.
 
+    Families keep their order of appearance; outcomes within a family are sorted (EMG muscles
+    hip to ankle).
+
     Parameters
     ----------
     contrasts : polars.DataFrame
@@ -767,7 +814,8 @@ def results_text(
     if "family" in contrasts.columns:
         for fam in contrasts["family"].unique(maintain_order=True).to_list():
             sub = contrasts.filter(pl.col("family") == fam)
-            text = " ".join(results_sentences(sub, **kw))
+            order = sorted(range(sub.height), key=lambda i: outcome_sort_key(sub["outcome"][i]))
+            text = " ".join(results_sentences(sub[order], **kw))
             name = FAMILY_NAMES.get(str(fam), str(fam).capitalize())
             paragraphs.append(f"**{name}.** {text}")
     else:

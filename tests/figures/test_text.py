@@ -69,14 +69,31 @@ def test_methods_changes_with_the_config(config):
 
 def test_methods_prefers_what_was_fitted(config, contrasts, curves):
     text = methods_text(config, contrasts=contrasts, spm=spm_paired(curves), software=SOFTWARE)
-    assert "balance outcomes: `value ~ session * group + (1 | subject)`" in text
-    assert "emg outcomes: `value ~ direction * session + (1 | subject)`" in text
+    assert "For Balance outcomes the model was `value ~ session * group + (1 | subject)`" in text
+    assert "For EMG outcomes the model was `value ~ direction * session + (1 | subject)`" in text
     assert "(1 + direction | subject)" not in text  # configured, but not what was fitted
     assert "(balance, emg, pain)" in text
-    assert "backward − forward, post − baseline" in text
+    assert "(backward − forward, post − baseline)" in text
     assert "divide the contrast by the residual SD" in text
     assert "statistical parametric mapping (spm1d)" in text and "noncentral t" in text
     assert len(text.strip().split("\n\n")) == 4
+
+
+def test_methods_reports_simplified_models(config, contrasts):
+    requested = "value ~ direction * session + (1 + direction | subject)"
+    simpler = "value ~ direction * session + (1 | subject)"
+    emg = contrasts.filter(pl.col("family") == "emg").with_columns(
+        formula_requested=pl.lit(requested),
+        formula_used=pl.when(pl.col("outcome") == "VL_mean_cycle")
+        .then(pl.lit(requested))
+        .otherwise(pl.lit(simpler)),
+        ddf_method=pl.lit("kenward-roger"),
+    )
+    text = methods_text(config, contrasts=emg, software=SOFTWARE)
+    assert f"For EMG outcomes the model was `{requested}`" in text
+    assert "(2 of 3 outcomes) the random structure was simplified" in text
+    assert f"`{simpler}` for 2 (BF mean amplitude (gait cycle), TA mean amplitude" in text
+    assert "Kenward–Roger degrees of freedom" in text
 
 
 def test_software_versions_are_the_installed_ones():
