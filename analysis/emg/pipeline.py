@@ -233,13 +233,16 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
                  f"{float(p['bandpass']['high_hz']):g} to {bp.meta['bandpass_hz'][1]:g} Hz "
                  f"(sampling rate {emg.rate:g} Hz)", "info")
             )  # fmt: skip
-        qc_rows += [(r[0], None, r[1], r[2], r[3]) for r in check_channel(raw, bp, p)]
+        channel_flags = check_channel(raw, bp, p)
+        qc_rows += [(r[0], None, r[1], r[2], r[3]) for r in channel_flags]
         env = envelope_of_bandpassed(bp, p)
         del bp
         curves[:, k, :] = time_normalise(env, starts, ends, points)[:, 0, :]
         fine[m] = segment_stats(env.data[0], phases.fine_a, phases.fine_b)
         if m in pair_muscles:
             kept[m] = env.data[0]
+        if any(r[1] == "all_nan" for r in channel_flags):
+            continue  # one trial-level row says it all
         cycle_sums = _combine(fine[m], phases)["sum"][[n == "cycle" for n in phases.name]]
         for cyc in cycle_ids[np.isnan(cycle_sums)]:
             qc_rows.append(

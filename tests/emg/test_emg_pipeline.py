@@ -275,3 +275,14 @@ def test_low_sampling_rate_lowers_the_high_cutoff_and_says_so():
     assert row.height == 1 and "450 to 225 Hz" in row["reason"][0]
     assert not row["excluded"][0]
     assert "sampled at 500 Hz" in methods_text({"sampling_rate_hz": 500})
+
+
+def test_all_nan_channel_is_one_hard_row_and_other_muscles_are_untouched():
+    emg, ev = trial()
+    data = emg.data.copy()
+    data[3] = np.nan
+    out = run([Recording("baseline", "forward", 1, emg.replace(data), ev)])
+    assert out.qc.select("muscle", "flag", "excluded").rows() == [("GM", "all_nan", True)]
+    assert out.curves.filter(pl.col("muscle") == "GM")["excluded"].all()
+    assert not out.curves.filter(pl.col("muscle") != "GM")["excluded"].any()
+    assert out.normalisation.filter(pl.col("muscle") == "GM")["method"].item().startswith("none")
