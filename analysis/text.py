@@ -323,7 +323,9 @@ def _model_sentences(models: Mapping, contrasts: pl.DataFrame | None, fit: str) 
         n = sub["outcome"].n_unique()
         requested = _mode(sub["formula_requested"]) if has_req else _mode(sub[col])
         rnd = _random_structure(requested)
-        who = f"For {FAMILY_NAMES.get(str(fam), str(fam))} outcomes" if fam else "For all outcomes"
+        name = FAMILY_NAMES.get(str(fam), str(fam))
+        name = name if name.isupper() else name.lower()
+        who = f"For {name} outcomes" if fam else "For all outcomes"
         text = f"{who} the model was `{requested}`" + (f" ({rnd})" if rnd else "")
         used = sub.group_by(col, maintain_order=True).agg(pl.col("outcome").unique().sort())
         other = [(f, o) for f, o in used.rows() if f != requested]

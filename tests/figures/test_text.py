@@ -69,7 +69,7 @@ def test_methods_changes_with_the_config(config):
 
 def test_methods_prefers_what_was_fitted(config, contrasts, curves):
     text = methods_text(config, contrasts=contrasts, spm=spm_paired(curves), software=SOFTWARE)
-    assert "For Balance outcomes the model was `value ~ session * group + (1 | subject)`" in text
+    assert "For balance outcomes the model was `value ~ session * group + (1 | subject)`" in text
     assert "For EMG outcomes the model was `value ~ direction * session + (1 | subject)`" in text
     assert "(1 + direction | subject)" not in text  # configured, but not what was fitted
     assert "(balance, emg, pain)" in text
