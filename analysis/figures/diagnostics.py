@@ -9,7 +9,6 @@ Inputs are two small tidy frames produced from the fitted models:
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,7 +16,14 @@ import polars as pl
 from matplotlib.figure import Figure
 from scipy import stats
 
-from analysis.figures.style import DOUBLE_COLUMN_IN, GROUP_COLORS, NEUTRAL, new_figure, style
+from analysis.figures.style import (
+    DOUBLE_COLUMN_IN,
+    GROUP_COLORS,
+    NEUTRAL,
+    new_figure,
+    style,
+    wrap_title,
+)
 from analysis.text import outcome_label
 
 __all__ = ["qq_points", "plot_diagnostics"]
@@ -101,7 +107,7 @@ def plot_diagnostics(
             unit = "outcome units"
             if "unit" in res.columns and res["unit"].drop_nulls().len():
                 unit = str(res["unit"].drop_nulls()[0])
-            title = "\n".join(textwrap.wrap(outcome_label(str(outcome), labels), 40))
+            title = wrap_title(outcome_label(str(outcome), labels), 40)
             _qq(row[0], res["residual"].to_numpy(), NEUTRAL)
             row[0].set_title(f"{title}\nresidual QQ", fontsize=7)
             row[0].set_xlabel("Normal quantile")

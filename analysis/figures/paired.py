@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 
 import polars as pl
@@ -18,6 +17,7 @@ from analysis.figures.style import (
     NEUTRAL,
     new_figure,
     style,
+    wrap_title,
 )
 from analysis.text import outcome_label, outcome_sort_key
 
@@ -166,4 +166,4 @@ def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) 
         tick.set_color(DIRECTION_COLORS[d])
     unit = m["unit"].drop_nulls().first() if m["unit"].drop_nulls().len() else None
     ax.set_ylabel(unit if unit else "value")
-    ax.set_title("\n".join(textwrap.wrap(outcome_label(outcome, labels), 28)), fontsize=7)
+    ax.set_title(wrap_title(outcome_label(outcome, labels), 28), fontsize=7)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = [
     "style",
     "new_figure",
     "group_colors",
+    "wrap_title",
     "save_figure",
     "FORMATS",
 ]
@@ -148,6 +150,24 @@ def new_figure(width: float = SINGLE_COLUMN_IN, height: float | None = None) -> 
     [7.09, 3.0]
     """
     return Figure(figsize=(width, 0.75 * width if height is None else height), layout="constrained")
+
+
+def wrap_title(text: str, width: int = 28) -> str:
+    """Wrap a panel title, starting a trailing parenthesis on its own line when it is too long.
+
+    Examples
+    --------
+    >>> wrap_title("GMAX mean amplitude (gait cycle)")
+    'GMAX mean amplitude\\n(gait cycle)'
+    >>> wrap_title("BBS")
+    'BBS'
+    """
+    if len(text) <= width:
+        return text
+    head, sep, tail = text.rpartition(" (")
+    if sep and len(head) <= width and len(tail) + 1 <= width:
+        return f"{head}\n({tail}"
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def group_colors(groups: Sequence[str]) -> dict[str, str]:

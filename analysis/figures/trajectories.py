@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -22,6 +21,7 @@ from analysis.figures.style import (
     group_colors,
     new_figure,
     style,
+    wrap_title,
 )
 from analysis.text import outcome_label, outcome_sort_key
 
@@ -181,7 +181,7 @@ def plot_trajectories(
             ax.set_xlim(-0.4, len(sessions) - 0.6)
             unit = sub["unit"].drop_nulls().first() if sub["unit"].drop_nulls().len() else None
             ax.set_ylabel(unit or "value")
-            ax.set_title("\n".join(textwrap.wrap(outcome_label(outcome, labels), 30)), fontsize=7)
+            ax.set_title(wrap_title(outcome_label(outcome, labels), 30), fontsize=7)
         fig.supxlabel("Session", fontsize=8)
         handles = _legend(seen, gcol, by_group)
         fig.legend(
