@@ -436,6 +436,7 @@ def methods_text(
     normalisation: str | None = None,
     df_method: str | None = None,
     software: Mapping[str, str] | None = None,
+    emg_paragraph: str | None = None,
 ) -> str:
     """Methods paragraphs (Markdown) assembled from what was actually run.
 
@@ -458,6 +459,9 @@ def methods_text(
         ``df_method`` column of ``contrasts`` when not given.
     software : mapping, optional
         Package -> version; defaults to :func:`software_versions`.
+    emg_paragraph : str, optional
+        Replaces the EMG paragraph written here, e.g. with the EMG stage's own
+        ``analysis.emg.methods.methods_text(params)``, so that one text describes the EMG.
 
     Returns
     -------
@@ -478,7 +482,7 @@ def methods_text(
     models = config.get("models", {})
     alpha = float(models.get("alpha", 0.05))
     paragraphs = [
-        " ".join(_emg_sentences(emg, normalisation)),
+        emg_paragraph.strip() if emg_paragraph else " ".join(_emg_sentences(emg, normalisation)),
         " ".join(_stats_sentences(models, contrasts, df_method)),
     ]
     if spm is not None:

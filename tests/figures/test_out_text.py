@@ -96,6 +96,15 @@ def test_methods_reports_simplified_models(config, contrasts):
     assert "Kenward–Roger degrees of freedom" in text
 
 
+def test_emg_paragraph_can_come_from_the_emg_stage(config):
+    from analysis.emg.methods import methods_text as emg_methods
+
+    own = emg_methods(config["emg"])
+    text = methods_text(config, software=SOFTWARE, emg_paragraph=own)
+    assert text.split("\n\n")[0] == own.strip()
+    assert "Butterworth" in text and "REML" in text
+
+
 def test_software_versions_are_the_installed_ones():
     import polars
 
