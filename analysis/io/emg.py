@@ -74,6 +74,19 @@ def read_emg(
         raise_if([Problem(cohort, file, None, None, "file not found")])
     suffix = path.suffix.lower()
     declared = None if rate is None else float(rate)
+    if declared is not None and not (np.isfinite(declared) and declared > 0):
+        raise_if(
+            [
+                Problem(
+                    cohort,
+                    file,
+                    None,
+                    None,
+                    f"declared sampling rate {rate!r} is not a positive number of Hz",
+                    "set emg.sampling_rate_hz to the sampling rate in Hz",
+                )
+            ]
+        )
     problems: list[Problem] = []
     meta: dict = {"file": file}
     if suffix in TABLE_SUFFIXES | PARQUET_SUFFIXES:

@@ -64,6 +64,15 @@ def test_rate_disagreement_beyond_half_percent_is_an_error(tmp_path, signals):
     assert "1000" in p.message and "1010" in p.message
 
 
+@pytest.mark.parametrize("rate", [0.0, -5.0, float("nan")])
+def test_impossible_declared_rate(tmp_path, rate):
+    path = tmp_path / "t.csv"
+    path.write_text("VL\n1\n2\n")
+    with pytest.raises(ValidationError) as exc:
+        read_emg(path, rate=rate, cohort="c", file="t.csv")
+    assert problems(exc)[0].fix == "set emg.sampling_rate_hz to the sampling rate in Hz"
+
+
 def test_no_time_and_no_rate(tmp_path, signals):
     path = tmp_path / "t.csv"
     pl.DataFrame({"VL": signals[0]}).write_csv(path)
