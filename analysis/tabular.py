@@ -264,7 +264,7 @@ def _header_problems(header: list[str], schema: dict, cohort: str, file: str) ->
             continue
         close = closest(col, list(props))
         fix = f"rename to '{close}'" if close else f"remove it; allowed: {', '.join(props)}"
-        out.append(Problem(cohort, file, 0, col, "unexpected column", fix))
+        out.append(Problem(cohort, file, 0, _short(col, 60), "unexpected column", fix))
     for col in schema.get("required", []):
         if col not in header:
             out.append(
@@ -506,7 +506,7 @@ def read_yaml(path: Path, cohort: str, file: str) -> tuple[object, dict, list[Pr
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        what = getattr(exc, "problem", None) or str(exc)
+        what = _short(getattr(exc, "problem", None) or str(exc), 200)
         return (
             None,
             {},
@@ -605,5 +605,5 @@ def validate_document(
 def _doc_problem(
     cohort: str, file: str, lines: dict, at: tuple | None, key: tuple, message: str, fix: str
 ) -> Problem:
-    column = ".".join(str(k) for k in key) or None
+    column = _short(".".join(str(k) for k in key), 80) or None
     return Problem(cohort, file, lines.get(at), column, message, fix)

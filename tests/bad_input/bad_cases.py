@@ -62,7 +62,8 @@ class Case:
 
     ``stage`` is ``"tables"`` when :func:`analysis.cohort.load_cohort` (the workflow's first
     step) must refuse the cohort, ``"recordings"`` when only reading the EMG and events files
-    finds the problem. ``xfail`` names a known mis-report in :mod:`analysis.io`.
+    finds the problem. ``xfail`` names a known mis-report in :mod:`analysis.io`,
+    ``long_message`` a case whose only fault is a message too long to read.
     """
 
     name: str
@@ -70,6 +71,7 @@ class Case:
     expect: tuple[Expect, ...]
     stage: str = "tables"
     xfail: str = ""
+    long_message: str = ""
 
     @property
     def folder(self) -> str:
@@ -301,6 +303,12 @@ YAML_LINES = {"name:": 3, "description:": 4, "emg:": 10, "  units:": 12, "pain_s
               "  knee_pain_walking:": 22}  # fmt: skip
 YAML_LENGTH = 50
 
+GIGANTIC_CELL = (
+    "analysis.io quotes a whole cell in its message ('<cell>' is not a number / is not a time), "
+    "here a million characters: it should shorten the quoted cell (e.g. to 40 characters and "
+    "'...') in io/tables.py _numeric_columns and io/events.py read_events"
+)
+
 CASES: list[Case] = [
     # --- files
     Case("missing_cohort_yaml", remove(Y), (E(Y, None, None, "file is missing", "add"),)),
@@ -348,6 +356,27 @@ CASES: list[Case] = [
         "gigantic_line",
         edit_text(P, lambda t: t + "S03," + "9" * 1_000_000 + "\n"),
         (E(P, 3, None, "characters long", "one record per line"),),
+    ),
+    Case(
+        "gigantic_emg_cell",
+        emg_as_csv(
+            lambda df: df.with_columns(
+                pl.when(pl.int_range(pl.len()) == 4)
+                .then(pl.lit("7" + "x" * 1_000_000))
+                .otherwise(pl.col("VM").cast(pl.String))
+                .alias("VM")
+            )
+        ),
+        (E(f"{EMG1}.csv", 5, "VM", "is not a number"),),
+        stage="recordings",
+        long_message=GIGANTIC_CELL,
+    ),
+    Case(
+        "gigantic_event_cell",
+        set_cell(EV1, 4, "time_s", "1" * 1_000_000),
+        (E(EV1, 4, "time_s", "is not a time"),),
+        stage="recordings",
+        long_message=GIGANTIC_CELL,
     ),
     Case(
         "nul_bytes",

@@ -66,6 +66,20 @@ def test_case_names_cohort_file_row_and_column(case, corpus):
     assert all(p.message and p.fix for p in problems), _describe(problems)
 
 
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.long_message)]
+                  if c.long_message else []) for c in RELIABLE],
+)  # fmt: skip
+def test_messages_stay_readable(case, corpus):
+    problems = validate_cohort_folder(corpus.folder(case), deep=True)
+    assert problems
+    for p in problems:
+        assert len(p.message) + len(p.fix) <= 400, str(p)[:300]
+        assert p.column is None or len(p.column) <= 80, p.column[:100]
+        assert "\n" not in p.message + p.fix
+
+
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_case_stops_the_cohort_before_any_result(case, corpus):
     folder = corpus.folder(case)
