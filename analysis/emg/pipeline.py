@@ -201,6 +201,12 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
                 (c, None, "not_a_muscle", f"channel '{c}' is not a canonical muscle code: not "
                  "processed as EMG", "info")
             )  # fmt: skip
+    for m in p.get("muscles") or []:
+        if m not in emg.channels:
+            qc_rows.append(
+                (m, None, "missing_channel", f"{m} is declared in cohort.yaml emg.muscles but "
+                 "not in this recording", "info")
+            )  # fmt: skip
     events = _events(rec, p, qc_rows)
     t_end = emg.t0 + (emg.n_samples - 1) / emg.rate
     cycles, issues = gait_cycles(

@@ -286,3 +286,9 @@ def test_all_nan_channel_is_one_hard_row_and_other_muscles_are_untouched():
     assert out.curves.filter(pl.col("muscle") == "GM")["excluded"].all()
     assert not out.curves.filter(pl.col("muscle") != "GM")["excluded"].any()
     assert out.normalisation.filter(pl.col("muscle") == "GM")["method"].item().startswith("none")
+
+
+def test_declared_muscle_missing_from_a_recording_is_reported():
+    emg, ev = trial(muscles=("VL", "TA"))
+    out = run([Recording("baseline", "forward", 1, emg, ev)], {"muscles": ["VL", "TA", "SO"]})
+    assert out.qc.select("muscle", "flag", "excluded").rows() == [("SO", "missing_channel", False)]
