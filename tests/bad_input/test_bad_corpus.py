@@ -36,6 +36,12 @@ CASE_PARAMS = _params(CASES)
 RELIABLE = [c for c in CASES if not c.xfail]
 
 
+@pytest.fixture(scope="module")
+def reports(corpus) -> dict:
+    """What ``validate_cohort_folder(deep=True)`` reports for each case, run once."""
+    return {c.name: validate_cohort_folder(corpus.folder(c), deep=True) for c in CASES}
+
+
 def _describe(problems) -> list[str]:
     return [repr((p.file, p.row, p.column, p.message, p.fix)) for p in problems]
 
@@ -56,10 +62,9 @@ def test_base_cohort_is_valid_and_as_the_cases_assume(corpus):
 
 
 @pytest.mark.parametrize("case", CASE_PARAMS)
-def test_case_names_cohort_file_row_and_column(case, corpus):
-    folder = corpus.folder(case)
-    problems = validate_cohort_folder(folder, deep=True)
-    assert digest(folder) == corpus.digests[case.name]
+def test_case_names_cohort_file_row_and_column(case, corpus, reports):
+    problems = reports[case.name]
+    assert digest(corpus.folder(case)) == corpus.digests[case.name]
     for expect in case.expect:
         assert any(expect.matches(p) for p in problems), (expect, _describe(problems))
     assert all(p.cohort == case.folder for p in problems)
@@ -71,8 +76,8 @@ def test_case_names_cohort_file_row_and_column(case, corpus):
     [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.long_message)]
                   if c.long_message else []) for c in RELIABLE],
 )  # fmt: skip
-def test_messages_stay_readable(case, corpus):
-    problems = validate_cohort_folder(corpus.folder(case), deep=True)
+def test_messages_stay_readable(case, reports):
+    problems = reports[case.name]
     assert problems
     for p in problems:
         assert len(p.message) + len(p.fix) <= 400, str(p)[:300]
