@@ -7,6 +7,9 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/emg.smk"
 include: "workflow/rules/outcomes.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/spm.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/tables.smk"
 
 
 report: "workflow/report/workflow.rst"

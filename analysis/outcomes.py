@@ -53,14 +53,14 @@ def emg_outcomes(features: pl.DataFrame, features_wanted: list[str], phases: lis
                  unit: str) -> pl.DataFrame:
     """Per-trial EMG outcomes: the mean over a trial's cycles of each muscle x feature x phase."""
     sel = features.filter(pl.col("feature").is_in(features_wanted), pl.col("phase").is_in(phases))
+    if "unit" not in sel.columns:
+        sel = sel.with_columns(pl.lit(unit).alias("unit"))
     return (
-        sel.group_by([*_KEYS, "muscle", "feature", "phase"])
+        sel.group_by([*_KEYS, "muscle", "feature", "phase", "unit"])
         .agg(pl.col("value").mean())
         .with_columns(
             pl.lit("emg").alias("family"),
             pl.format("{}_{}_{}", "muscle", "feature", "phase").alias("outcome"),
-            pl.when(pl.col("feature") == "peak_time").then(pl.lit("% cycle"))
-            .otherwise(pl.lit(unit)).alias("unit"),
         )
         .drop("muscle", "feature", "phase")
     )
@@ -105,7 +105,7 @@ def outcome_table(
     emg_features, emg_phases : list of str
         Which per-cycle EMG features and phases become outcomes.
     emg_unit : str
-        Unit of the normalised EMG amplitude.
+        Unit of the normalised EMG amplitude when ``features`` has no ``unit`` column.
     exclude_flagged : bool
         Leave out what quality control excluded (the QC table lists it).
 
@@ -117,7 +117,11 @@ def outcome_table(
     """
     parts = [measure_outcomes(measures)] if measures.height else []
     if features is not None and features.height:
-        f = apply_qc(features, qc) if exclude_flagged else features
+        f = features
+        if exclude_flagged:
+            f = apply_qc(f, qc)
+            if "excluded" in f.columns:
+                f = f.filter(~pl.col("excluded"))
         parts.append(emg_outcomes(f, list(emg_features), list(emg_phases), emg_unit))
     if spatiotemporal is not None and spatiotemporal.height:
         s = spatiotemporal

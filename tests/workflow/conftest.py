@@ -36,6 +36,7 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     return proc
 
 
-@pytest.fixture
-def workflow_copy(tmp_path) -> Path:
-    return copy_workflow(tmp_path / "study")
+@pytest.fixture(scope="session")
+def workflow_tools():
+    """The helpers above, for test modules (they cannot import conftest)."""
+    return copy_workflow, run_snakemake

@@ -7,8 +7,6 @@ import pytest
 
 from analysis.simulate import DemoDesign, simulate_cohort
 
-from .conftest import run_snakemake
-
 pytestmark = pytest.mark.slow
 
 
@@ -21,14 +19,13 @@ def _checksums(folder):
 
 
 @pytest.fixture(scope="module")
-def tiny_study(tmp_path_factory):
-    from .conftest import copy_workflow
-
+def tiny_study(tmp_path_factory, workflow_tools):
+    copy_workflow, run_snakemake = workflow_tools
     root = copy_workflow(tmp_path_factory.mktemp("e2e") / "study")
     simulate_cohort(root / "data" / "raw" / "tiny",
                     DemoDesign(n_subjects=6, n_trials=2, n_strides=4, name="tiny"))
     raw_before = _checksums(root / "data" / "raw")
-    run_snakemake(root)
+    workflow_tools[1](root)
     return root, raw_before
 
 
@@ -49,13 +46,15 @@ def test_raw_data_untouched(tiny_study):
     assert _checksums(root / "data" / "raw") == raw_before
 
 
-def test_second_run_has_nothing_to_do(tiny_study):
+def test_second_run_has_nothing_to_do(tiny_study, workflow_tools):
+    run_snakemake = workflow_tools[1]
     root, _ = tiny_study
     proc = run_snakemake(root, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_editing_analysis_code_reruns_its_rules(tiny_study):
+def test_editing_analysis_code_reruns_its_rules(tiny_study, workflow_tools):
+    run_snakemake = workflow_tools[1]
     root, _ = tiny_study
     with open(root / "analysis" / "outcomes.py", "a") as fh:
         fh.write("\n# edited\n")

@@ -103,15 +103,56 @@ def emg_tables(wildcards):
 EMG_KINDS = ["curves", "features", "qc", "spatiotemporal", "normalisation"]
 
 
+def families(name):
+    """Outcome families a cohort provides (known before anything runs)."""
+    c = cohort(name)
+    fams = ["emg", "spatiotemporal"] if c.has_emg else []
+    return fams + sorted(set(c.measures["family"].to_list()))
+
+
+def paired_families(name):
+    """Families with outcomes measured walking both forward and backward."""
+    c = cohort(name)
+    fams = ["emg", "spatiotemporal"] if c.has_emg else []
+    m = c.measures.filter(c.measures["direction"].is_not_null())
+    return fams + sorted(set(m["family"].to_list()))
+
+
+def text_inputs(wildcards):
+    base = f"{RESULTS}/{wildcards.cohort}"
+    inputs = {"contrasts": f"{base}/models/contrasts.parquet"}
+    if cohort(wildcards.cohort).has_emg:
+        inputs["clusters"] = f"{base}/spm/clusters.parquet"
+        inputs["normalisation"] = f"{base}/emg/normalisation.parquet"
+    return inputs
+
+
+def cohort_targets(name):
+    """Every final output of one valid cohort."""
+    c = cohort(name)
+    base = f"{RESULTS}/{name}"
+    fmts = config["figures"]["formats"]
+    figs = ["forest"] + [f"paired_{f}" for f in paired_families(name)]
+    tabs = ["participants", "results", "variance"]
+    if c.has_emg:
+        figs += ["emg_ensemble", "emg_effect_size", "qc"]
+        tabs += ["spm_clusters"]
+    if set(c.measures["family"].to_list()) & {"balance", "pain"}:
+        figs.append("trajectories")
+    return (
+        [f"{base}/outcomes.csv", f"{base}/tables/contrasts.csv"]
+        + [f"{base}/figures/{f}.{x}" for f in figs for x in fmts]
+        + [f"{base}/tables/{t}.{x}" for t in tabs for x in ("csv", "md", "tex", "html")]
+        + [f"{base}/text/methods.md", f"{base}/text/results.md"]
+    )
+
+
 def final_targets():
     targets = []
     for name in COHORTS:
-        c = cohort(name)
-        if c is None:
+        if cohort(name) is None:
+            # validation fails in this job and reports every problem of the cohort
             targets.append(f"{RESULTS}/{name}/tidy/participants.parquet")
-            continue
-        targets += [
-            f"{RESULTS}/{name}/outcomes.csv",
-            f"{RESULTS}/{name}/tables/contrasts.csv",
-        ]
+        else:
+            targets += cohort_targets(name)
     return targets

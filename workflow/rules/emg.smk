@@ -15,7 +15,7 @@ rule emg_subject:
     log:
         "logs/{cohort}/emg/{subject}.log",
     benchmark:
-        "benchmarks/runs/{cohort}/emg_subject/{subject}.tsv"
+        "logs/benchmarks/{cohort}/emg_subject/{subject}.tsv"
     threads: 1
     resources:
         mem_mb=1500,

@@ -13,7 +13,7 @@ rule models:
     log:
         "logs/{cohort}/models.log",
     benchmark:
-        "benchmarks/runs/{cohort}/models.tsv"
+        "logs/benchmarks/{cohort}/models.tsv"
     threads: 1
     resources:
         mem_mb=2000,

@@ -15,7 +15,7 @@ def read(name):
 
 
 norm = read("normalisation")
-unit = norm["units"][0] if norm is not None and norm.height else "fraction of reference"
+unit = norm["norm_unit"][0] if norm is not None and norm.height else "% reference"
 table = outcome_table(
     read("participants"),
     read("measures"),

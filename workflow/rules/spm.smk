@@ -1,0 +1,20 @@
+rule spm:
+    """Statistical parametric mapping of the EMG envelopes: backward vs forward per muscle."""
+    input:
+        curves=f"{RESULTS}/{{cohort}}/emg/curves.parquet",
+        code=code("spm"),
+    output:
+        clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
+        effect=f"{RESULTS}/{{cohort}}/spm/effect_size.parquet",
+    params:
+        alpha=config["models"]["alpha"],
+        spm=config["spm"],
+    log:
+        "logs/{cohort}/spm.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/spm.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    script:
+        "../scripts/spm.py"

@@ -1,0 +1,104 @@
+TAB = f"{RESULTS}/{{cohort}}/tables"
+
+
+def table_outputs(stem, caption, category, label):
+    """CSV, Markdown, LaTeX and HTML; the HTML goes into the report."""
+    return {
+        "csv": f"{TAB}/{stem}.csv",
+        "md": f"{TAB}/{stem}.md",
+        "tex": f"{TAB}/{stem}.tex",
+        "html": report(
+            f"{TAB}/{stem}.html",
+            caption=f"../report/{caption}.rst",
+            category=category,
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "table": label},
+        ),
+    }
+
+
+rule table_participants:
+    """Table 1: participants per group."""
+    input:
+        participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
+        code=code("tables"),
+    output:
+        **table_outputs("participants", "table_participants", "Participants", "Table 1"),
+    log:
+        "logs/{cohort}/table_participants.log",
+    localrule: True
+    script:
+        "../scripts/table.py"
+
+
+rule table_results:
+    """Main results: marginal means, contrasts, CIs, df, p, adjusted p, effect sizes."""
+    input:
+        contrasts=f"{RESULTS}/{{cohort}}/models/contrasts.parquet",
+        emmeans=f"{RESULTS}/{{cohort}}/models/emmeans.parquet",
+        code=code("tables"),
+    output:
+        **table_outputs("results", "table_results", "Models", "main results"),
+    log:
+        "logs/{cohort}/table_results.log",
+    localrule: True
+    script:
+        "../scripts/table.py"
+
+
+rule table_variance:
+    """Variance components, ICC and R-squared per model."""
+    input:
+        variance=f"{RESULTS}/{{cohort}}/models/variance.parquet",
+        code=code("tables"),
+    output:
+        **table_outputs("variance", "table_variance", "Models", "variance components"),
+    log:
+        "logs/{cohort}/table_variance.log",
+    localrule: True
+    script:
+        "../scripts/table.py"
+
+
+rule table_spm_clusters:
+    """Supra-threshold SPM clusters."""
+    input:
+        clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
+        code=code("tables"),
+    output:
+        **table_outputs("spm_clusters", "table_spm_clusters", "EMG", "SPM clusters"),
+    log:
+        "logs/{cohort}/table_spm_clusters.log",
+    localrule: True
+    script:
+        "../scripts/table.py"
+
+
+rule text:
+    """Methods paragraph and results summary assembled from what was run."""
+    input:
+        unpack(text_inputs),
+        code=code("text", "emg"),
+    output:
+        methods=report(
+            f"{RESULTS}/{{cohort}}/text/methods.md",
+            caption="../report/text_methods.rst",
+            category="Methods",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "text": "methods"},
+        ),
+        results=report(
+            f"{RESULTS}/{{cohort}}/text/results.md",
+            caption="../report/text_results.rst",
+            category="Methods",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "text": "results"},
+        ),
+    params:
+        config=lambda wc: {"emg": cohort_emg_params(wc), "models": config["models"]},
+        alpha=config["models"]["alpha"],
+    log:
+        "logs/{cohort}/text.log",
+    localrule: True
+    script:
+        "../scripts/text.py"

@@ -1,0 +1,51 @@
+"""Snakemake glue: draw one figure (chosen by the rule's name) and save it in every format."""
+
+import sys
+
+import polars as pl
+
+from analysis import figures
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+sm = snakemake  # noqa: F821
+cohort = sm.wildcards.cohort
+
+
+def read(name):
+    return pl.read_parquet(sm.input[name])
+
+
+def paired_clusters():
+    clusters = read("clusters")
+    return clusters.filter(pl.col("test") == "paired t") if clusters.height else clusters
+
+
+DRAW = {
+    "figure_emg_ensemble": lambda: figures.plot_ensemble(
+        read("curves"),
+        paired_clusters(),
+        figures.mean_toe_off(read("spatiotemporal")),
+        cohort=cohort,
+    ),
+    "figure_emg_effect_size": lambda: figures.plot_effect_size(
+        read("effect"), paired_clusters(), cohort=cohort
+    ),
+    "figure_paired": lambda: figures.plot_paired(
+        read("outcomes"), cohort=cohort, family=sm.wildcards.get("family")
+    ),
+    "figure_forest": lambda: figures.plot_forest(
+        read("contrasts"), cohort=cohort, alpha=sm.params.get("alpha", 0.05)
+    ),
+    "figure_trajectories": lambda: figures.plot_trajectories(read("outcomes"), cohort=cohort),
+    "figure_qc": lambda: figures.plot_qc(read("qc"), cohort=cohort),
+    "figure_diagnostics": lambda: figures.plot_diagnostics(
+        read("residuals"), read("random_effects")
+    ),
+}
+
+fig = DRAW[sm.rule]()
+stem = sm.output[0].rsplit(".", 1)[0]
+written = figures.save_figure(
+    fig, stem, formats=sm.params.figures["formats"], dpi=sm.params.figures["dpi"]
+)
+print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

@@ -1,0 +1,22 @@
+"""Snakemake glue: SPM paired t (and rm-ANOVA where sessions exist) on the EMG curves."""
+
+import sys
+
+import polars as pl
+
+from analysis.spm import effect_size_curve, spm_anova, spm_paired
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+sm = snakemake  # noqa: F821
+
+curves = pl.read_parquet(sm.input.curves)
+alpha = sm.params.alpha
+clusters = [spm_paired(curves, alpha=alpha)]
+if sm.params.spm.get("anova", True) and curves["session"].n_unique() > 1:
+    clusters.append(spm_anova(curves, within=("direction", "session"), alpha=alpha))
+table = pl.concat(clusters, how="diagonal_relaxed")
+table.write_parquet(sm.output.clusters)
+effect_size_curve(curves, method=sm.params.spm.get("effect_ci", "noncentral_t")).write_parquet(
+    sm.output.effect
+)
+print(f"{table.filter(pl.col('cluster').is_not_null()).height} clusters", file=sys.stderr)

@@ -1,0 +1,24 @@
+"""Snakemake glue: the methods paragraph and the results summary of a cohort."""
+
+import sys
+
+import polars as pl
+
+from analysis.text import methods_text, results_text
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+sm = snakemake  # noqa: F821
+
+
+def read(name):
+    return pl.read_parquet(sm.input[name]) if name in sm.input.keys() else None
+
+
+contrasts, spm, norm = read("contrasts"), read("clusters"), read("normalisation")
+method = norm["method"][0] if norm is not None and norm.height else None
+methods = methods_text(sm.params.config, contrasts=contrasts, spm=spm, normalisation=method)
+results = results_text(contrasts, spm=spm, alpha=sm.params.alpha)
+with open(sm.output.methods, "w") as fh:
+    fh.write(f"# Methods ({sm.wildcards.cohort})\n\n{methods}\n")
+with open(sm.output.results, "w") as fh:
+    fh.write(f"# Results ({sm.wildcards.cohort})\n\n{results}\n")
