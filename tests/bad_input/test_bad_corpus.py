@@ -165,3 +165,26 @@ def test_validate_tells_a_missing_or_wrong_folder(tmp_path, capsys):
     assert "nope: ., cohort folder does not exist" not in err  # row/column only when known
     assert "nope: .: cohort folder does not exist" in err
     assert "file.csv: .: is a file, not a cohort folder" in err
+
+
+@pytest.mark.parametrize("name", ["yaml_python_tag", "negative_time"])
+def test_cli_process_exit_status_for_one_cohort(corpus, name):
+    case = next(c for c in CASES if c.name == name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", str(corpus.folder(case))],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    for expect in case.expect:
+        assert f"  - {expect.cli_text(case.folder)}: " in proc.stderr
+    assert not canary(corpus.folder(case)).exists()
+
+
+def test_quick_validation_reads_tables_only(corpus, capsys):
+    case = next(c for c in CASES if c.name == "negative_time")
+    assert main(["validate", "--quick", str(corpus.folder(case))]) == 0
+    assert "OK (tables only: --quick)" in capsys.readouterr().out
+    table_case = next(c for c in CASES if c.name == "unknown_subject")
+    assert main(["validate", "--quick", str(corpus.folder(table_case))]) == 1
