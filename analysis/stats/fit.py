@@ -402,6 +402,7 @@ def fit_lmm(
         REML (default) or maximum likelihood.
     optimizers : tuple of str
         MixedLM optimisers to try; the solution with the best lme4 criterion is kept and polished.
+        Refits along the singular-fit simplification path use the first one only.
     simplify_singular : bool
         On a singular fit, simplify the random part along :func:`simplify_step`'s path.
     levels : dict, optional
@@ -434,7 +435,9 @@ def fit_lmm(
     seen: set[str] = set()
     while True:
         design = build_design(data, spec, levels=levels, factors=factors)
-        fit = _fit_design(design, spec0, reml, optimizers)
+        # Simplified refits start MixedLM with the first optimiser only; the lme4-criterion
+        # polish (also from lme4's default start) decides the optimum either way.
+        fit = _fit_design(design, spec0, reml, optimizers if not history else optimizers[:1])
         history.append({"formula": spec.formula, "loglik": fit.loglik, "singular": fit.singular})
         seen.add(spec.formula)
         if not (simplify_singular and fit.singular):
