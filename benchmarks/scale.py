@@ -28,6 +28,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -68,11 +69,15 @@ class SizeResult:
     simulate_s: float
     dryrun_s: float
     dryrun_runs_s: list[float]
+    dryrun_cpu_s: float
     jobs: int
     run_s: float
+    run_cpu_s: float
+    loadavg_before_run: float
     run_peak_rss_mib: float
     max_job_rss_mib: float
     stages: list[Stage] = field(default_factory=list)
+    run_error: str = ""
 
 
 def copy_workflow(dest: Path) -> None:
@@ -140,9 +145,17 @@ class TreeMemorySampler:
         self._thread.join()
 
 
-def run_logged(cmd: list[str], cwd: Path, log: Path, sample: bool = False) -> tuple[float, int]:
-    """Run cmd, output to log; return (wall seconds, peak tree RSS bytes or 0)."""
+@dataclass
+class Timing:
+    wall_s: float
+    cpu_s: float  # user + system time of the command and every descendant it waited for
+    peak_rss: int  # bytes, summed over the process tree (0 when not sampled)
+
+
+def run_logged(cmd: list[str], cwd: Path, log: Path, sample: bool = False) -> Timing:
+    """Run cmd with output to log."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
@@ -153,10 +166,12 @@ def run_logged(cmd: list[str], cwd: Path, log: Path, sample: bool = False) -> tu
         else:
             rc, peak = proc.wait(), 0
     wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if rc != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
         raise RuntimeError(f"{' '.join(cmd)} failed (rc={rc}) in {cwd}; log {log}:\n{tail}")
-    return wall, peak
+    return Timing(wall, cpu, peak)
 
 
 def read_benchmarks(work: Path, cohort: str) -> tuple[list[Stage], float, int]:
@@ -215,34 +230,46 @@ def bench_size(n: int, base: Path, cores: int, seed: int, dry_only: bool) -> Siz
     print(f"[scale] N={n}: simulating into {work}/data/raw/{cohort}", flush=True)
     sim_cmd = [PYTHON, "-m", "analysis", "simulate", f"data/raw/{cohort}"]
     sim_cmd += ["--subjects", str(n), "--seed", str(seed)]
-    simulate_s, _ = run_logged(sim_cmd, work, logs / "simulate.log")
+    simulate_s = run_logged(sim_cmd, work, logs / "simulate.log").wall_s
 
-    dry = []
-    for i in range(3):
-        t, _ = run_logged([SNAKEMAKE, "-n", "--cores", str(cores)], work, logs / f"dryrun{i}.log")
-        dry.append(t)
+    dry = [
+        run_logged([SNAKEMAKE, "-n", "--cores", str(cores)], work, logs / f"dryrun{i}.log")
+        for i in range(3)
+    ]
     jobs = count_jobs(logs / "dryrun0.log")
-    print(f"[scale] N={n}: dry run {statistics.median(dry):.2f} s, {jobs} jobs", flush=True)
     res = SizeResult(
         subjects=n,
         simulate_s=simulate_s,
-        dryrun_s=statistics.median(dry),
-        dryrun_runs_s=dry,
+        dryrun_s=statistics.median(t.wall_s for t in dry),
+        dryrun_runs_s=[t.wall_s for t in dry],
+        dryrun_cpu_s=statistics.median(t.cpu_s for t in dry),
         jobs=jobs,
         run_s=float("nan"),
+        run_cpu_s=float("nan"),
+        loadavg_before_run=float("nan"),
         run_peak_rss_mib=float("nan"),
         max_job_rss_mib=float("nan"),
     )
+    print(
+        f"[scale] N={n}: dry run {res.dryrun_s:.2f} s (CPU {res.dryrun_cpu_s:.2f} s), {jobs} jobs",
+        flush=True,
+    )
     if dry_only:
         return res
+    res.loadavg_before_run = os.getloadavg()[0]
     print(f"[scale] N={n}: snakemake --cores {cores} ...", flush=True)
-    wall, peak = run_logged([SNAKEMAKE, "--cores", str(cores)], work, logs / "run.log", sample=True)
-    res.run_s = wall
-    res.run_peak_rss_mib = peak / MiB
+    try:
+        t = run_logged([SNAKEMAKE, "--cores", str(cores)], work, logs / "run.log", sample=True)
+    except RuntimeError as e:  # keep what was measured; the report says the run failed
+        print(f"[scale] N={n}: FAILED: {e}", file=sys.stderr, flush=True)
+        res.run_error = str(e).splitlines()[0]
+        res.stages, res.max_job_rss_mib, _ = read_benchmarks(work, cohort)
+        return res
+    res.run_s, res.run_cpu_s, res.run_peak_rss_mib = t.wall_s, t.cpu_s, t.peak_rss / MiB
     res.stages, res.max_job_rss_mib, _ = read_benchmarks(work, cohort)
     print(
-        f"[scale] N={n}: run {wall:.1f} s, peak tree RSS {peak / MiB:.0f} MiB, "
-        f"max job RSS {res.max_job_rss_mib:.0f} MiB",
+        f"[scale] N={n}: run {t.wall_s:.1f} s (CPU {t.cpu_s:.1f} s), peak tree RSS "
+        f"{res.run_peak_rss_mib:.0f} MiB, max job RSS {res.max_job_rss_mib:.0f} MiB",
         flush=True,
     )
     return res
@@ -255,6 +282,9 @@ def fmt(x: float, nd: int = 1) -> str:
 def goals(results: list[SizeResult]) -> list[tuple[str, bool | None, str]]:
     by_n = {r.subjects: r for r in results}
     out: list[tuple[str, bool | None, str]] = []
+    for r in results:
+        if r.run_error:
+            out.append((f"snakemake run with {r.subjects} subjects", False, r.run_error))
     r200, r100 = by_n.get(200), by_n.get(100)
     if r200 and r200.run_s == r200.run_s:
         out.append(
@@ -288,17 +318,25 @@ def markdown(results: list[SizeResult], cores: int, command: str) -> str:
         command,
         "```",
         "",
-        "| subjects | jobs | dry run (s) | full run (s) | s / subject | peak RSS, whole run (MiB) "
-        "| peak RSS, largest job (MiB) | simulate (s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| subjects | jobs | dry run (s) | dry run CPU (s) | full run (s) | full run CPU (s) "
+        "| s / subject | peak RSS, whole run (MiB) | peak RSS, largest job (MiB) "
+        "| load before run |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         per = r.run_s / r.subjects if r.run_s == r.run_s else float("nan")
         lines.append(
-            f"| {r.subjects} | {r.jobs} | {fmt(r.dryrun_s, 2)} | {fmt(r.run_s)} | {fmt(per, 2)} "
+            f"| {r.subjects} | {r.jobs} | {fmt(r.dryrun_s, 2)} | {fmt(r.dryrun_cpu_s, 2)} "
+            f"| {fmt(r.run_s)} | {fmt(r.run_cpu_s)} | {fmt(per, 2)} "
             f"| {fmt(r.run_peak_rss_mib, 0)} | {fmt(r.max_job_rss_mib, 0)} "
-            f"| {fmt(r.simulate_s)} |"
+            f"| {fmt(r.loadavg_before_run, 1)} |"
         )
+    lines += [
+        "",
+        "Times are wall-clock (dry run: median of 3). CPU is user + system time of Snakemake and "
+        "every job. `load before run` is the 1-minute load average just before the full run: "
+        f"with more than {os.cpu_count()} the machine was shared and wall times are inflated.",
+    ]
     lines += [
         "",
         "Per stage (from the rules' `benchmark:` files; time is the job's wall time):",
