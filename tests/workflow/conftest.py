@@ -14,6 +14,7 @@ SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 def copy_workflow(dst: Path) -> Path:
     """Copy what the workflow needs (not data/raw, results or caches) into ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "logs")
     for name in ("Snakefile", "workflow", "config", "analysis"):
         src = REPO / name
