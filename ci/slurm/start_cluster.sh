@@ -52,7 +52,16 @@ wait_for() { # wait_for SECONDS DESCRIPTION CMD...
   log "$what: ok"
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive PIDFILE: the pid in PIDFILE runs and is the daemon the file is named after
+# (guards against a stale pid file whose pid was reused by another program)
+pid_alive() {
+  local pid name
+  [ -f "$1" ] || return 1
+  pid="$(tr -dc '0-9' <"$1")"
+  name="$(basename "$1" .pid)"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "${name:0:15}" ]
+}
 
 # The one unavoidable write outside $STATE: inside a job, snakemake-executor-plugin-slurm-jobstep
 # (0.6) strips every SLURM_* variable, SLURM_CONF included, before its nested `srun`, so that
