@@ -27,7 +27,7 @@ from analysis.tabular import ROW, load_schema, read_csv_table
 from analysis.validate import validate_cohort_folder
 
 SETTINGS = settings(
-    max_examples=120,
+    max_examples=80,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
