@@ -110,6 +110,19 @@ def families(name):
     return fams + sorted(set(c.measures["family"].to_list()))
 
 
+FAMILY_CATEGORIES = {
+    "emg": "EMG",
+    "spatiotemporal": "Gait",
+    "balance": "Balance",
+    "pain": "Pain",
+}
+
+
+def family_category(family):
+    """Report category of an outcome family."""
+    return FAMILY_CATEGORIES.get(family, family.replace("_", " ").capitalize())
+
+
 def paired_families(name):
     """Families with outcomes measured walking both forward and backward."""
     c = cohort(name)

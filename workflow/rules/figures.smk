@@ -51,19 +51,29 @@ rule figure_emg_effect_size:
         "../scripts/figure.py"
 
 
-rule figure_paired:
-    """Paired per-subject plot of every outcome of one family."""
-    input:
-        outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
-        code=code("figures"),
-    output:
-        **figure_outputs("paired_{family}", "fig_paired", "{family}", {"figure": "paired {family}"}),
-    params:
-        figures=config["figures"],
-    log:
-        "logs/{cohort}/figure_paired_{family}.log",
-    script:
-        "../scripts/figure.py"
+# One rule per outcome family, so that each family's plot sits in its own report category.
+for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(c)}):
+
+    rule:
+        name:
+            f"figure_paired_{_family}"
+        input:
+            outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
+            code=code("figures"),
+        output:
+            **figure_outputs(
+                f"paired_{_family}",
+                "fig_paired",
+                family_category(_family),
+                {"figure": f"paired {_family}"},
+            ),
+        params:
+            figures=config["figures"],
+            family=_family,
+        log:
+            f"logs/{{cohort}}/figure_paired_{_family}.log",
+        script:
+            "../scripts/figure.py"
 
 
 rule figure_forest:
@@ -88,7 +98,7 @@ rule figure_trajectories:
         outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
         code=code("figures"),
     output:
-        **figure_outputs("trajectories", "fig_trajectories", "Balance and pain", {"figure": "trajectories"}),
+        **figure_outputs("trajectories", "fig_trajectories", "Balance", {"figure": "trajectories"}),
     params:
         figures=config["figures"],
     log:

@@ -31,7 +31,7 @@ DRAW = {
         read("effect"), paired_clusters(), cohort=cohort
     ),
     "figure_paired": lambda: figures.plot_paired(
-        read("outcomes"), cohort=cohort, family=sm.wildcards.get("family")
+        read("outcomes"), cohort=cohort, family=sm.params.family
     ),
     "figure_forest": lambda: figures.plot_forest(
         read("contrasts"), cohort=cohort, alpha=sm.params.get("alpha", 0.05)
@@ -43,7 +43,8 @@ DRAW = {
     ),
 }
 
-fig = DRAW[sm.rule]()
+kind = "figure_paired" if sm.rule.startswith("figure_paired_") else sm.rule
+fig = DRAW[kind]()
 stem = sm.output[0].rsplit(".", 1)[0]
 written = figures.save_figure(
     fig, stem, formats=sm.params.figures["formats"], dpi=sm.params.figures["dpi"]
