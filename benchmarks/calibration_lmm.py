@@ -69,7 +69,7 @@ def simulate_study(
     )
 
 
-def one_study(args: tuple[int, float]) -> dict:
+def one_study(args: tuple[int, float], methods: tuple[str, ...] = METHODS) -> dict:
     seed, effect = args
     data = simulate_study(seed, effect)
     fit = fit_lmm(data, FORMULA, levels=LEVELS, optimizers=("lbfgs",))
@@ -79,7 +79,7 @@ def one_study(args: tuple[int, float]) -> dict:
         "singular_requested": len(fit.simplification) > 0,
         "formula": fit.formula,
     }
-    for m in METHODS:
+    for m in methods:
         c = contrast_backward_forward(fit, ddf=m).row(0, named=True)
         row[f"p_{m}"] = c["p"]
         row[f"covered_{m}"] = c["ci_low"] <= effect <= c["ci_high"]
