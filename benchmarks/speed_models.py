@@ -89,9 +89,9 @@ def load_outcomes(path: Path | None) -> tuple[pl.DataFrame, str]:
     if path is not None and path.exists():
         return pl.read_parquet(path), str(path)
     sys.path.insert(0, str(ROOT / "tests" / "stats"))
-    from conftest import outcome_table
+    from synthetic import outcome_table
 
-    return outcome_table(n_subjects=12), "synthetic outcome table (tests/stats/conftest.py)"
+    return outcome_table(n_subjects=12), "synthetic outcome table (tests/stats/synthetic.py)"
 
 
 def time_python(outcomes: pl.DataFrame, formulas: dict, crosscheck: bool) -> tuple[float, int]:

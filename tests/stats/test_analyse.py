@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from conftest import outcome_table
+from synthetic import outcome_table
 
 from analysis.stats import analyse_outcomes, fit_lmm
 
