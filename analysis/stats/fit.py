@@ -136,6 +136,13 @@ class LmmFit:
         """d vcov_beta / d (theta, sigma), shape (k, p, p)."""
         return self.core.covbeta_jacobian(self.varpar)
 
+    @property
+    def variance_components(self) -> pl.DataFrame:
+        """Random-effect variances, SDs and correlations (lme4's ``VarCorr``)."""
+        from analysis.stats.effectsize import variance_components
+
+        return variance_components(self)
+
     def relative_covariances(self) -> list[np.ndarray]:
         return self.core.relative_covariances(self.theta)
 
