@@ -60,6 +60,7 @@ class Stage:
     total_s: float
     mean_s: float
     max_s: float
+    cpu_total_s: float
     max_rss_mib: float
 
 
@@ -177,7 +178,7 @@ def run_logged(cmd: list[str], cwd: Path, log: Path, sample: bool = False) -> Ti
 def read_benchmarks(work: Path, cohort: str) -> tuple[list[Stage], float, int]:
     """Per-rule aggregates of the benchmark: files under <root>/<cohort>/<rule>/... or
     <root>/<cohort>/<rule>.tsv, for each root in BENCHMARK_ROOTS."""
-    per_rule: dict[str, list[tuple[float, float]]] = {}
+    per_rule: dict[str, list[tuple[float, float, float]]] = {}
     files = []
     for r in BENCHMARK_ROOTS:
         root = work / r / cohort
@@ -190,7 +191,9 @@ def read_benchmarks(work: Path, cohort: str) -> tuple[list[Stage], float, int]:
             secs = float(row["s"])
             rss = row.get("max_rss", "NA")
             rss_mib = float(rss) if rss not in ("NA", "", None) else float("nan")
-            per_rule.setdefault(rule, []).append((secs, rss_mib))
+            cpu = row.get("cpu_time", "NA")
+            cpu_s = float(cpu) if cpu not in ("NA", "", None) else float("nan")
+            per_rule.setdefault(rule, []).append((secs, rss_mib, cpu_s))
     stages = []
     for rule, vals in sorted(per_rule.items()):
         secs = [v[0] for v in vals]
@@ -202,6 +205,7 @@ def read_benchmarks(work: Path, cohort: str) -> tuple[list[Stage], float, int]:
                 total_s=sum(secs),
                 mean_s=statistics.fmean(secs),
                 max_s=max(secs),
+                cpu_total_s=sum(v[2] for v in vals),
                 max_rss_mib=max(rss) if rss else float("nan"),
             )
         )
@@ -339,18 +343,19 @@ def markdown(results: list[SizeResult], cores: int, command: str) -> str:
     ]
     lines += [
         "",
-        "Per stage (from the rules' `benchmark:` files; time is the job's wall time):",
+        "Per stage (from the rules' `benchmark:` files: wall time and CPU time of each job, peak "
+        "RSS of the largest job; rules without `benchmark:` are not listed):",
         "",
-        "| subjects | rule | jobs | total (s) | mean (s) | max (s) | max RSS (MiB) |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| subjects | rule | jobs | total (s) | mean (s) | max (s) | CPU total (s) | max RSS (MiB) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if not r.stages and r.run_s == r.run_s:
-            lines.append(f"| {r.subjects} | (no benchmark: files) | | | | | |")
+            lines.append(f"| {r.subjects} | (no benchmark: files) | | | | | | |")
         for s in r.stages:
             lines.append(
                 f"| {r.subjects} | {s.rule} | {s.jobs} | {fmt(s.total_s)} | {fmt(s.mean_s, 2)} "
-                f"| {fmt(s.max_s, 2)} | {fmt(s.max_rss_mib, 0)} |"
+                f"| {fmt(s.max_s, 2)} | {fmt(s.cpu_total_s)} | {fmt(s.max_rss_mib, 0)} |"
             )
     lines += ["", "Goals (issue 8):", ""]
     for name, ok, detail in goals(results):
