@@ -346,7 +346,8 @@ def markdown(results: list[SizeResult], cores: int, command: str) -> str:
         "Per stage (from the rules' `benchmark:` files: wall time and CPU time of each job, peak "
         "RSS of the largest job; rules without `benchmark:` are not listed):",
         "",
-        "| subjects | rule | jobs | total (s) | mean (s) | max (s) | CPU total (s) | max RSS (MiB) |",
+        "| subjects | rule | jobs | total (s) | mean (s) | max (s) | CPU total (s) "
+        "| max RSS (MiB) |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
