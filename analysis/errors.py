@@ -48,6 +48,22 @@ def _sort_key(p: Problem) -> tuple:
     return (p.cohort, p.file, -1 if p.row is None else p.row, p.column or "", p.message)
 
 
+def quote(value: object, limit: int = 40) -> str:
+    """A cell value quoted for a message, shortened when long.
+
+    Examples
+    --------
+    >>> quote("abc")
+    "'abc'"
+    >>> quote("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (100 characters)"
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return f"'{text}'"
+    return f"'{text[:limit]}...' ({len(text)} characters)"
+
+
 def raise_if(problems: list[Problem]) -> None:
     """Raise a :class:`ValidationError` when ``problems`` is not empty."""
     if problems:

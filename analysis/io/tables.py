@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analysis.errors import Problem
+from analysis.errors import Problem, quote
 
 TIME_COLUMNS = ("time_s", "time")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+([eE][-+]?\d+)?\s*$")
@@ -89,7 +89,7 @@ def _numeric_columns(
                         "export numbers with a decimal point ('.') and no thousands separator",
                     )
                 else:
-                    msg, fix = f"'{cell}' is not a number", "empty cells are read as gaps"
+                    msg, fix = f"{quote(cell)} is not a number", "empty cells are read as gaps"
                 problems.append(_problem(cohort, file, msg, fix, row=idx + 1, column=col))
         else:
             try:

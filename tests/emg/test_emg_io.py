@@ -230,16 +230,13 @@ def test_unknown_units_and_suffix(tmp_path, signals):
         read_emg(other)
 
 
-def test_read_events_valid_and_sorted(tmp_path):
-    path = write_csv(
-        tmp_path / "e.csv",
-        ["side", "event", "time_s", "contact"],
-        [
-            ("right", "foot_off", 1.2, ""),
-            ("Right", "foot_contact", 0.5, "toe"),
-            ("left", "foot_contact", 1.0, "flat"),
-        ],
-    )
+def test_read_events_valid_and_in_time_order(tmp_path):
+    rows = [
+        ("Right", "foot_contact", 0.5, "toe"),
+        ("left", "foot_contact", 1.0, "flat"),
+        ("right", "foot_off", 1.2, ""),
+    ]
+    path = write_csv(tmp_path / "e.csv", ["side", "event", "time_s", "contact"], rows)
     ev = read_events(path)
     assert ev.columns == ["side", "event", "time_s", "contact"]
     assert ev["time_s"].to_list() == [0.5, 1.0, 1.2]
@@ -248,6 +245,13 @@ def test_read_events_valid_and_sorted(tmp_path):
         tmp_path / "n.csv", ["side", "event", "time_s"], [("left", "foot_off", 1)]
     )
     assert read_events(no_contact)["contact"].to_list() == [None]
+    shuffled = write_csv(tmp_path / "s.csv", ["side", "event", "time_s", "contact"],
+                         [rows[2], rows[0], rows[1]])
+    with pytest.raises(ValidationError) as info:
+        read_events(shuffled, cohort="c", file="s.csv")
+    [problem] = info.value.problems
+    assert (problem.row, problem.column) == (2, "time_s")
+    assert "out of time order" in problem.message
 
 
 def test_read_events_errors_name_rows_and_columns(tmp_path):
