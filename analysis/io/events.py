@@ -110,22 +110,33 @@ def read_events(path: str | Path, *, cohort: str = "", file: str | None = None) 
         for i, v in enumerate(values):
             if (v is None and col != "contact") or (v is not None and v not in allowed):
                 problems.append(
-                    Problem(cohort, file, i + 1, col, f"{quote(v)} is not one of {', '.join(allowed)}")
+                    Problem(
+                        cohort, file, i + 1, col, f"{quote(v)} is not one of {', '.join(allowed)}"
+                    )
                 )
     times = df["time_s"].cast(pl.Float64, strict=False)
     for i, (raw, t) in enumerate(zip(df["time_s"].to_list(), times.to_list(), strict=True)):
         if t is None or not np.isfinite(t):
             hint = "decimal comma? use a decimal point" if raw and "," in raw else ""
-            problems.append(Problem(cohort, file, i + 1, "time_s", f"{quote(raw)} is not a time", hint))
+            problems.append(
+                Problem(cohort, file, i + 1, "time_s", f"{quote(raw)} is not a time", hint)
+            )
         elif t < 0:
             problems.append(Problem(cohort, file, i + 1, "time_s", f"negative time {t:g} s"))
     order = [t for t in times.to_list()]
     for i in range(1, len(order)):
         a, b = order[i - 1], order[i]
         if a is not None and b is not None and np.isfinite(a) and np.isfinite(b) and b < a:
-            problems.append(Problem(cohort, file, i + 1, "time_s",
-                                    f"{b:g} s is earlier than the row above ({a:g} s): rows are "
-                                    "out of time order", "sort the events by time_s"))
+            problems.append(
+                Problem(
+                    cohort,
+                    file,
+                    i + 1,
+                    "time_s",
+                    f"{b:g} s is earlier than the row above ({a:g} s): rows are out of time order",
+                    "sort the events by time_s",
+                )
+            )
             break
     contact_on_off = df["contact"].is_not_null() & (df["event"] == "foot_off")
     for i in contact_on_off.arg_true().to_list():
@@ -221,7 +232,9 @@ def read_mvc_table(path: str | Path, *, cohort: str = "", file: str | None = Non
                 problems.append(Problem(cohort, file, i, col, "empty cell"))
         if row["muscle"] and row["muscle"] not in CANONICAL_MUSCLES:
             problems.append(
-                Problem(cohort, file, i, "muscle", f"{quote(row['muscle'])} is not a canonical code")
+                Problem(
+                    cohort, file, i, "muscle", f"{quote(row['muscle'])} is not a canonical code"
+                )
             )
         if row["emg_file"] and (Path(row["emg_file"]).is_absolute() or ".." in row["emg_file"]):
             problems.append(

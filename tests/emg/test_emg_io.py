@@ -245,8 +245,9 @@ def test_read_events_valid_and_in_time_order(tmp_path):
         tmp_path / "n.csv", ["side", "event", "time_s"], [("left", "foot_off", 1)]
     )
     assert read_events(no_contact)["contact"].to_list() == [None]
-    shuffled = write_csv(tmp_path / "s.csv", ["side", "event", "time_s", "contact"],
-                         [rows[2], rows[0], rows[1]])
+    shuffled = write_csv(
+        tmp_path / "s.csv", ["side", "event", "time_s", "contact"], [rows[2], rows[0], rows[1]]
+    )
     with pytest.raises(ValidationError) as info:
         read_events(shuffled, cohort="c", file="s.csv")
     [problem] = info.value.problems
