@@ -219,4 +219,30 @@ def test_demo_study_on_slurm_matches_local_run(slurm_env, tmp_path):
         f"only slurm {sorted(set(b) - set(a))}"
     )
     differing = [k for k in a if a[k] != b[k]]
-    assert not differing, f"tables differ between local and SLURM runs: {differing}"
+    details = "\n".join(_describe_difference(local, slurm, k) for k in differing)
+    assert not differing, f"tables differ between local and SLURM runs:\n{details}"
+
+
+def _describe_difference(local: Path, slurm: Path, rel: str) -> str:
+    """Which columns of a differing table differ, and by how much (for the failure message)."""
+    a_path, b_path = local / "results" / rel, slurm / "results" / rel
+    try:
+        import polars as pl
+
+        read = {".parquet": pl.read_parquet, ".csv": pl.read_csv}.get(a_path.suffix)
+        if read is None:
+            return f"  {rel}: bytes differ"
+        a, b = read(a_path), read(b_path)
+        if a.shape != b.shape or a.columns != b.columns:
+            return f"  {rel}: shape/columns differ: {a.shape} {a.columns} vs {b.shape} {b.columns}"
+        cols = []
+        for c in a.columns:
+            if a[c].dtype.is_float():
+                d = (a[c] - b[c]).abs().max()
+                if d is None or d != 0:
+                    cols.append(f"{c} (max |diff| {d})")
+            elif not a[c].equals(b[c]):
+                cols.append(c)
+        return f"  {rel}: columns differ: {', '.join(cols) or 'none (metadata only)'}"
+    except Exception as e:  # the message must not hide the assertion
+        return f"  {rel}: bytes differ ({e!r} while comparing values)"
