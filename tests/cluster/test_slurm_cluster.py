@@ -11,6 +11,7 @@ Without RETROWALK_SLURM=1, or without `sinfo`, every test here is skipped.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -65,6 +66,10 @@ def slurm_env():
     started = False
     if not _cluster_answers(env):
         env["SLURM_CONF"] = str(STATE_DIR / "etc" / "slurm.conf")
+    # serialise concurrent starters (e.g. pytest-xdist workers); with xdist, better start the
+    # cluster before pytest (see docs/cluster.md) so that no worker stops it under another
+    lock = open(f"{STATE_DIR}.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     if not _cluster_answers(env):
         if os.geteuid() != 0:
             pytest.skip("no SLURM cluster answers and starting one needs root")
@@ -80,6 +85,8 @@ def slurm_env():
             pytest.fail(f"start_cluster.sh failed:\n{res.stdout}\n{res.stderr}")
         started = True
         assert _cluster_answers(env), "cluster started but sinfo shows no usable node"
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
     yield env
     if started:
         subprocess.run(["bash", str(CI_SLURM / "stop_cluster.sh")], env=env, timeout=300)
