@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 OUTCOME_COLUMNS = ["cohort", "subject", "group", "session", "direction", "trial", "family",
-                   "outcome", "value", "unit"]
+                   "outcome", "muscle", "feature", "phase", "value", "unit"]
 _KEYS = ["cohort", "subject", "session", "direction", "trial"]
 
 
@@ -62,7 +62,6 @@ def emg_outcomes(features: pl.DataFrame, features_wanted: list[str], phases: lis
             pl.lit("emg").alias("family"),
             pl.format("{}_{}_{}", "muscle", "feature", "phase").alias("outcome"),
         )
-        .drop("muscle", "feature", "phase")
     )
 
 
@@ -112,8 +111,9 @@ def outcome_table(
     Returns
     -------
     DataFrame
-        Columns ``cohort, subject, group, session, direction, trial, family, outcome, value,
-        unit``, sorted.
+        Columns ``cohort, subject, group, session, direction, trial, family, outcome, muscle,
+        feature, phase, value, unit`` (muscle, feature and phase only for EMG outcomes),
+        sorted.
     """
     parts = [measure_outcomes(measures)] if measures.height else []
     if features is not None and features.height:
@@ -132,8 +132,10 @@ def outcome_table(
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in OUTCOME_COLUMNS})
     long = pl.concat(
-        [p.select(cols).with_columns(pl.col("trial").cast(pl.Int64),
-                                     pl.col("value").cast(pl.Float64)) for p in parts]
+        [p.with_columns(pl.lit(None, dtype=pl.String).alias(c)
+                        for c in ("muscle", "feature", "phase") if c not in p.columns)
+         .select(cols).with_columns(pl.col("trial").cast(pl.Int64),
+                                    pl.col("value").cast(pl.Float64)) for p in parts]
     )
     groups = participants.select("cohort", "subject", "group")
     return (

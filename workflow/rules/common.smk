@@ -78,6 +78,31 @@ def subject_recordings(wildcards):
     return sorted(str(folder / f) for f in set(files))
 
 
+def cohort_recordings(wildcards):
+    """Every EMG and events file of a valid cohort (none when its tables are invalid)."""
+    c = cohort(wildcards.cohort)
+    if c is None or not c.has_emg:
+        return []
+    folder = RAW / wildcards.cohort
+    files = set(c.trials["emg_file"].to_list()) | set(c.trials["events_file"].to_list())
+    return sorted(str(folder / f) for f in files)
+
+
+def cohort_labels(wildcards):
+    """Display labels of the cohort's measures (cohort.yaml measures.*.label)."""
+    measures = cohort(wildcards.cohort).settings.get("measures", {})
+    return {k: v["label"] for k, v in measures.items() if "label" in v}
+
+
+def cohort_levels(wildcards):
+    """Order of sessions (chronological, from cohort.yaml) and groups."""
+    c = cohort(wildcards.cohort)
+    levels = {"session": list(c.settings["sessions"])}
+    groups = c.settings.get("groups") or sorted(set(c.participants["group"].to_list()))
+    levels["group"] = list(groups)
+    return levels
+
+
 def cohort_emg_params(wildcards):
     return emg_params(config["emg"], cohort(wildcards.cohort).settings)
 
@@ -165,7 +190,7 @@ def final_targets():
     for name in COHORTS:
         if cohort(name) is None:
             # validation fails in this job and reports every problem of the cohort
-            targets.append(f"{RESULTS}/{name}/tidy/participants.parquet")
+            targets.append(f"{RESULTS}/{name}/validation.txt")
         else:
             targets += cohort_targets(name)
     return targets

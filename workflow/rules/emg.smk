@@ -3,6 +3,7 @@ rule emg_subject:
     input:
         tables=cohort_tables,
         recordings=subject_recordings,
+        validation=ancient(f"{RESULTS}/{{cohort}}/validation.txt"),
         code=code("cohort", "tabular", "signal", "io", "emg"),
     output:
         **{

@@ -29,6 +29,8 @@ rule figure_emg_ensemble:
         **figure_outputs("emg_ensemble", "fig_emg_ensemble", "EMG", {"figure": "ensemble curves"}),
     params:
         figures=config["figures"],
+        labels=cohort_labels,
+        levels=cohort_levels,
     log:
         "logs/{cohort}/figure_emg_ensemble.log",
     script:
@@ -45,6 +47,8 @@ rule figure_emg_effect_size:
         **figure_outputs("emg_effect_size", "fig_emg_effect_size", "EMG", {"figure": "effect size curves"}),
     params:
         figures=config["figures"],
+        labels=cohort_labels,
+        levels=cohort_levels,
     log:
         "logs/{cohort}/figure_emg_effect_size.log",
     script:
@@ -70,6 +74,8 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(
         params:
             figures=config["figures"],
             family=_family,
+            labels=cohort_labels,
+            levels=cohort_levels,
         log:
             f"logs/{{cohort}}/figure_paired_{_family}.log",
         script:
@@ -85,6 +91,8 @@ rule figure_forest:
         **figure_outputs("forest", "fig_forest", "Models", {"figure": "forest plot"}),
     params:
         figures=config["figures"],
+        labels=cohort_labels,
+        levels=cohort_levels,
         alpha=config["models"]["alpha"],
     log:
         "logs/{cohort}/figure_forest.log",
@@ -101,6 +109,8 @@ rule figure_trajectories:
         **figure_outputs("trajectories", "fig_trajectories", "Balance", {"figure": "trajectories"}),
     params:
         figures=config["figures"],
+        labels=cohort_labels,
+        levels=cohort_levels,
     log:
         "logs/{cohort}/figure_trajectories.log",
     script:
@@ -116,6 +126,8 @@ rule figure_qc:
         **figure_outputs("qc", "fig_qc", "QC", {"figure": "quality control"}),
     params:
         figures=config["figures"],
+        labels=cohort_labels,
+        levels=cohort_levels,
     log:
         "logs/{cohort}/figure_qc.log",
     script:

@@ -1,8 +1,38 @@
-rule tidy_cohort:
-    """Validate a cohort's tables and write them as tidy Parquet tables."""
+rule validate_cohort:
+    """Check a cohort against the data contract, reading every EMG and events file."""
     input:
         tables=cohort_tables,
-        code=code("cohort", "tabular", "validate"),
+        recordings=cohort_recordings,
+        code=code("cohort", "tabular", "validate", "io", "signal"),
+    output:
+        f"{RESULTS}/{{cohort}}/validation.txt",
+    params:
+        folder=lambda wc: str(RAW / wc.cohort),
+    log:
+        "logs/{cohort}/validate_cohort.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/validate_cohort.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    script:
+        "../scripts/validate_cohort.py"
+
+
+rule validate:
+    """Target: validate every cohort (`snakemake validate`), like `python -m analysis validate`."""
+    input:
+        expand(f"{RESULTS}/{{cohort}}/validation.txt", cohort=COHORTS),
+    localrule: True
+
+
+rule tidy_cohort:
+    """Write a validated cohort's tables as tidy Parquet tables."""
+    input:
+        tables=cohort_tables,
+        # a rerun of the validation alone (e.g. after an EMG file changed) does not rerun this
+        validation=ancient(f"{RESULTS}/{{cohort}}/validation.txt"),
+        code=code("cohort", "tabular"),
     output:
         participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
         trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",

@@ -97,6 +97,8 @@ rule text:
     params:
         config=lambda wc: {"emg": cohort_emg_params(wc), "models": config["models"]},
         alpha=config["models"]["alpha"],
+        labels=cohort_labels,
+        levels=cohort_levels,
     log:
         "logs/{cohort}/text.log",
     localrule: True

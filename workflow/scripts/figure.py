@@ -31,12 +31,16 @@ DRAW = {
         read("effect"), paired_clusters(), cohort=cohort
     ),
     "figure_paired": lambda: figures.plot_paired(
-        read("outcomes"), cohort=cohort, family=sm.params.family
+        read("outcomes"), cohort=cohort, family=sm.params.family, labels=sm.params.labels
     ),
     "figure_forest": lambda: figures.plot_forest(
-        read("contrasts"), cohort=cohort, alpha=sm.params.get("alpha", 0.05)
+        read("contrasts"), cohort=cohort, alpha=sm.params.get("alpha", 0.05),
+        labels=sm.params.labels,
     ),
-    "figure_trajectories": lambda: figures.plot_trajectories(read("outcomes"), cohort=cohort),
+    "figure_trajectories": lambda: figures.plot_trajectories(
+        read("outcomes"), cohort=cohort, session_order=sm.params.levels["session"],
+        labels=sm.params.labels,
+    ),
     "figure_qc": lambda: figures.plot_qc(read("qc"), cohort=cohort),
     "figure_diagnostics": lambda: figures.plot_diagnostics(
         read("residuals"), read("random_effects")

@@ -4,6 +4,7 @@ import sys
 
 import polars as pl
 
+from analysis.emg import methods_text as emg_methods_text
 from analysis.text import methods_text, results_text
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
@@ -16,8 +17,15 @@ def read(name):
 
 contrasts, spm, norm = read("contrasts"), read("clusters"), read("normalisation")
 method = norm["method"][0] if norm is not None and norm.height else None
-methods = methods_text(sm.params.config, contrasts=contrasts, spm=spm, normalisation=method)
-results = results_text(contrasts, spm=spm, alpha=sm.params.alpha)
+emg_paragraph = emg_methods_text(sm.params.config["emg"]) if norm is not None else None
+methods = methods_text(
+    sm.params.config, contrasts=contrasts, spm=spm, normalisation=method,
+    emg_paragraph=emg_paragraph,
+)
+results = results_text(
+    contrasts, spm=spm, alpha=sm.params.alpha, labels=sm.params.labels,
+    factor_levels=sm.params.levels,
+)
 with open(sm.output.methods, "w") as fh:
     fh.write(f"# Methods ({sm.wildcards.cohort})\n\n{methods}\n")
 with open(sm.output.results, "w") as fh:
