@@ -2,13 +2,21 @@
 
 Fit with :func:`fit_lmm`, then ask for :func:`coefficients`, :func:`anova_type3`,
 :func:`emmeans`, :func:`contrast_backward_forward`, :func:`interaction_contrast`,
-:func:`variance_components`, :func:`r2_nakagawa`, :func:`icc` and :func:`lrt`;
+:func:`variance_components`, :func:`r2_nakagawa`, :func:`icc`, :func:`lrt`, :func:`ranef` and
+:func:`residuals`;
 :func:`analyse_outcomes` does all of it for every outcome of a long outcome table.
 """
 
-from analysis.stats.analyse import adapt_spec, analyse_outcomes, model_contrasts
+from analysis.stats.analyse import (
+    adapt_spec,
+    adjust_within_families,
+    analyse_outcomes,
+    model_contrasts,
+    model_emmeans,
+)
 from analysis.stats.anova import anova_type3
 from analysis.stats.crosscheck import crosscheck_pingouin
+from analysis.stats.diagnostics import fitted_values, ranef, residuals
 from analysis.stats.effectsize import icc, r2_nakagawa, total_variance, variance_components
 from analysis.stats.emmeans import (
     contrast_backward_forward,
@@ -29,6 +37,7 @@ __all__ = [
     "ModelSpec",
     "RandomTerm",
     "adapt_spec",
+    "adjust_within_families",
     "adjust_pvalues",
     "analyse_outcomes",
     "anova_type3",
@@ -39,15 +48,19 @@ __all__ = [
     "emmeans",
     "f_test",
     "fit_lmm",
+    "fitted_values",
     "icc",
     "interaction_contrast",
     "level_contrast",
     "level_interaction",
     "lrt",
     "model_contrasts",
+    "model_emmeans",
     "parse_formula",
     "r2_nakagawa",
+    "ranef",
     "refit",
+    "residuals",
     "total_variance",
     "variance_components",
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import polars as pl
 
 from analysis.stats.anova import anova_type3
 from analysis.stats.crosscheck import crosscheck_pingouin
 from analysis.stats.design import DIRECTION_LEVELS
+from analysis.stats.diagnostics import ranef, residuals
 from analysis.stats.effectsize import icc, r2_nakagawa, variance_components
 from analysis.stats.emmeans import emmeans, level_contrast, level_interaction
 from analysis.stats.fit import LmmFit, fit_lmm
@@ -82,16 +85,33 @@ def adapt_spec(spec: ModelSpec, data: pl.DataFrame, subject: str = "subject"):
     return spec, notes
 
 
-def _primary(fit: LmmFit) -> tuple[str, str, str] | None:
-    """The factor whose contrast is reported: direction, else group, else session."""
-    levels = fit.design.coding.levels
-    fixed = fit.spec.fixed_variables
-    if "direction" in fixed and set(levels.get("direction", ())) == set(DIRECTION_LEVELS):
-        return "direction", "backward", "forward"
-    if "group" in fixed and len(levels.get("group", ())) >= 2:
-        return "group", levels["group"][0], levels["group"][1]
-    if "session" in fixed and len(levels.get("session", ())) >= 2:
-        return "session", levels["session"][-1], levels["session"][0]
+PRIMARY_FACTORS = ("direction", "session", "group")
+DESCRIPTORS = ("muscle", "feature", "phase")
+"""Descriptive outcome columns carried into every result table when present."""
+
+
+def _factor_pair(fit: LmmFit, factor: str) -> tuple[str, str, str] | None:
+    """The reported ``a - b`` of one factor: backward - forward, last - first session, first -
+    second group; None when the factor is not a model factor with two or more levels."""
+    levels = fit.design.coding.levels.get(factor, ())
+    if factor not in fit.spec.fixed_variables or len(levels) < 2:
+        return None
+    if factor == "direction":
+        ok = set(levels) == set(DIRECTION_LEVELS)
+        return ("direction", "backward", "forward") if ok else None
+    if factor == "session":
+        return "session", levels[-1], levels[0]
+    return factor, levels[0], levels[1]
+
+
+def _primary(fit: LmmFit, prefer: str | None = None) -> tuple[str, str, str] | None:
+    """The factor whose contrast is reported: ``prefer`` if it is in the model, else direction,
+    else group, else session."""
+    order = ([prefer] if prefer else []) + ["direction", "group", "session"]
+    for factor in order:
+        pair = _factor_pair(fit, factor)
+        if pair is not None:
+            return pair
     return None
 
 
@@ -104,18 +124,27 @@ def _interacting(fit: LmmFit, factor: str) -> list[str]:
     ]
 
 
-def model_contrasts(fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95) -> pl.DataFrame:
+def model_contrasts(
+    fit: LmmFit,
+    ddf: str = "satterthwaite",
+    level: float = 0.95,
+    primary: str | None = None,
+) -> pl.DataFrame:
     """The standard contrasts of one outcome's model.
 
-    With a direction factor: backward - forward overall, within each session and group that
-    interacts with direction, and the interaction contrasts (change of backward - forward between
-    sessions or groups). Without one: the first minus the second group, else the last minus the
-    first session, in the same three forms.
+    The primary factor is ``primary`` when it is in the model, else direction, else group, else
+    session. Its contrast (backward - forward; last minus first session; first minus second
+    group) is reported overall (``main``, averaged over the other factors), within each level of
+    session and group when they interact with it (``simple``), and as the change of that
+    contrast between levels of session or group relative to their first level
+    (``interaction``).
     """
-    primary = _primary(fit)
-    if primary is None:
+    if primary is not None and primary not in PRIMARY_FACTORS:
+        raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
+    pair = _primary(fit, primary)
+    if pair is None:
         return pl.DataFrame()
-    factor, a, b = primary
+    factor, a, b = pair
     parts = [
         level_contrast(fit, factor, a, b, level=level, ddf=ddf).with_columns(
             contrast_type=pl.lit("main")
@@ -132,6 +161,36 @@ def model_contrasts(fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95
                 contrast_type=pl.lit("interaction")
             )
         )
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def model_emmeans(
+    fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95, primary: str | None = None
+) -> pl.DataFrame:
+    """EMMs of the primary factor (see :func:`model_contrasts`) for every contrast reported.
+
+    One set per subset of the conditioning factors (session, group when they interact with the
+    primary factor): the cells (e.g. direction within each session), each factor alone and the
+    overall means averaged over all other factors with equal weights (as emmeans). A
+    conditioning column left null means "averaged over"; ``averaged_over`` names the factors
+    averaged over (null when none), so the rows of ``backward - forward`` overall are those
+    with session and group null.
+    """
+    pair = _primary(fit, primary)
+    if pair is None:
+        return pl.DataFrame()
+    factor = pair[0]
+    by = _interacting(fit, factor)
+    factors = [v for v in fit.spec.fixed_variables if fit.design.coding.is_factor(v)]
+    parts = []
+    for k in range(len(by), -1, -1):
+        for subset in itertools.combinations(by, k):
+            over = [f for f in factors if f != factor and f not in subset]
+            parts.append(
+                emmeans(fit, [factor], list(subset) or None, level=level, ddf=ddf).with_columns(
+                    averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
+                )
+            )
     return pl.concat(parts, how="diagonal_relaxed")
 
 
@@ -183,6 +242,28 @@ def _crosscheck(fit: LmmFit, data: pl.DataFrame, subject: str) -> pl.DataFrame:
         return pl.DataFrame({"check": ["skipped"], "note": [f"crosscheck failed: {err}"]})
 
 
+def _check_families(outcomes: pl.DataFrame, model_keys: list[str], family_cols: list[str]) -> None:
+    """Family columns must be constant within an outcome (nulls aside)."""
+    if not family_cols:
+        return
+    counts = outcomes.group_by(model_keys).agg(
+        [pl.col(c).drop_nulls().n_unique().alias(c) for c in family_cols]
+    )
+    bad = counts.filter(pl.any_horizontal([pl.col(c) > 1 for c in family_cols]))
+    if bad.height:
+        row = bad.row(0, named=True)
+        cols = [c for c in family_cols if row[c] > 1]
+        raise ValueError(
+            f"family column(s) {cols} take several values within outcome "
+            f"{ {k: row[k] for k in model_keys} }; a multiplicity family must hold whole outcomes"
+        )
+
+
+def _single(part: pl.DataFrame, col: str):
+    vals = part[col].drop_nulls().unique(maintain_order=True)
+    return vals[0] if vals.len() == 1 else None
+
+
 def analyse_outcomes(
     outcomes: pl.DataFrame,
     formula: str,
@@ -192,35 +273,57 @@ def analyse_outcomes(
     adjust: str = "holm",
     ddf: str = "satterthwaite",
     levels: dict[str, list[str]] | None = None,
+    primary: str | None = None,
     subject: str = "subject",
     crosscheck: bool = True,
     level: float = 0.95,
 ) -> dict[str, pl.DataFrame]:
     """Fit ``formula`` to every outcome of a long outcome table and report tidy tables.
 
+    One model is fitted per cohort, family and outcome.
+
     Parameters
     ----------
     outcomes : polars.DataFrame
-        cohort, subject, group, session, direction, trial, family, outcome, value, unit (see
-        docs/architecture.md). Rows with a missing value in a model variable are dropped per
-        outcome and counted.
+        cohort, subject, group, session, direction, trial, family, outcome, value, unit and
+        optionally muscle, feature, phase (see docs/architecture.md). Rows with a missing value
+        in a model variable are dropped per outcome and counted.
     formula : str
         lme4-style formula, adapted per outcome by :func:`adapt_spec`.
     family_col : str or list of str
         Column(s) defining the multiplicity families: p-values of the same contrast are adjusted
-        across the outcomes of one family.
+        across the outcomes of one family. Columns may hold nulls; null is a value of its own,
+        so with ``["family", "feature", "phase"]`` all muscles of one EMG feature and phase form
+        a family and balance outcomes (feature null) one family per ``family``. A family column
+        must be constant within an outcome (nulls aside); columns absent from the table are
+        ignored.
     adjust : {"holm", "fdr_bh", "none"}
     ddf : {"satterthwaite", "kenward-roger", "z"}
     levels : dict, optional
-        Level order per factor (e.g. sessions in the order of cohort.yaml); default: Enum order,
-        forward/backward, then order of appearance.
+        Level order per factor, e.g. ``{"session": ["baseline", "post"], "group": ["control",
+        "retro"]}`` (sessions in chronological order, as in cohort.yaml). The first session is
+        the reference of interaction contrasts and of ``last - first`` session contrasts; the
+        first group the reference of contrasts across groups. Default: Enum order,
+        forward/backward, then order of first appearance.
+    primary : {"direction", "session", "group"}, optional
+        The factor whose contrast is reported (see :func:`model_contrasts`) when the outcome's
+        model has it; default (None): direction, else group, else session. ``"session"`` for a
+        training study: last minus first session overall, within each group, and its change
+        between groups.
+    crosscheck : bool
+        Run the pingouin cross-checks (table ``crosscheck``).
 
     Returns
     -------
     dict of polars.DataFrame
-        ``contrasts`` (one row per outcome x contrast, with p_adj), ``emmeans``, ``anova``,
-        ``variance`` (variance components, ICC, R2), ``crosscheck`` (pingouin) and ``models``
-        (one row per outcome: formulas, counts, singular flag, notes, error).
+        ``contrasts`` (one row per outcome x contrast, with p_adj), ``emmeans`` (cells and
+        marginal means, see :func:`model_emmeans`), ``anova``, ``variance`` (variance
+        components, ICC, R2), ``crosscheck`` (pingouin), ``residuals`` (observed, fitted,
+        residual per observation used, conditional on the predicted random effects),
+        ``random_effects`` (grouping, coefficient, term, group_level, effect: the BLUPs) and
+        ``models`` (one row per outcome: formulas, counts, singular flag, notes, error). All carry
+        cohort, family (and the family columns), outcome and unit; muscle, feature and phase when
+        the outcome table has them.
 
     Examples
     --------
@@ -234,23 +337,32 @@ def analyse_outcomes(
     >>> res = analyse_outcomes(df, "value ~ direction * session + (1 | subject)")
     >>> res["models"]["formula_used"][0]
     'value ~ direction + (1 | subject)'
+    >>> res["residuals"].height, res["random_effects"]["term"][0]
+    (20, '(Intercept) | subject')
     """
     if not isinstance(outcomes, pl.DataFrame):
         outcomes = pl.from_pandas(outcomes)
+    if primary is not None and primary not in PRIMARY_FACTORS:
+        raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
     spec0 = parse_formula(formula)
     families = [family_col] if isinstance(family_col, str) else list(family_col)
-    keys = [c for c in ("cohort", *families, outcome_col) if c in outcomes.columns]
-    keys = list(dict.fromkeys(keys))
-    frames: dict[str, list[pl.DataFrame]] = {
-        k: [] for k in ("contrasts", "emmeans", "anova", "variance", "crosscheck", "models")
-    }
+    families = [c for c in dict.fromkeys(families) if c in outcomes.columns]
+    model_keys = [c for c in ("cohort", "family", outcome_col) if c in outcomes.columns]
+    extra = [c for c in families if c not in model_keys]
+    descriptors = [
+        c for c in DESCRIPTORS if c in outcomes.columns and c not in (*extra, *model_keys)
+    ]
+    _check_families(outcomes, model_keys, extra)
+    names = ("contrasts", "emmeans", "anova", "variance", "crosscheck", "residuals")
+    frames: dict[str, list[pl.DataFrame]] = {k: [] for k in (*names, "random_effects", "models")}
     method = ddf_method(ddf)
-    for key, part in outcomes.group_by(keys, maintain_order=True):
-        meta = dict(zip(keys, key, strict=True))
+    for key, part in outcomes.group_by(model_keys, maintain_order=True):
+        meta = dict(zip(model_keys, key, strict=True))
+        for c in (*extra, *descriptors):
+            meta[c] = _single(part, c)
         if "unit" in part.columns:
-            meta["unit"] = (
-                part["unit"].drop_nulls().first() if part["unit"].drop_nulls().len() else None
-            )
+            units = part["unit"].drop_nulls()
+            meta["unit"] = units.first() if units.len() else None
         spec, notes = adapt_spec(spec0, part, subject)
         info = {
             **meta,
@@ -271,6 +383,9 @@ def analyse_outcomes(
             frames["models"].append(pl.DataFrame([info]))
             continue
         notes += list(fit.simplification)
+        pair = _primary(fit, primary)
+        if primary is not None and pair is not None and pair[0] != primary:
+            notes.append(f"'{primary}' is not a model factor: {pair[0]} contrasts reported")
         info.update(
             formula_used=fit.formula,
             n_subjects=fit.design.data[subject].n_unique(),
@@ -281,23 +396,25 @@ def analyse_outcomes(
         )
         frames["models"].append(pl.DataFrame([info]))
         tag = pl.DataFrame([info]).drop("error")
+        short = pl.DataFrame([meta])
 
         def with_meta(df: pl.DataFrame, tag=tag) -> pl.DataFrame:
             if not df.height:
                 return df
             return tag.join(df.drop([c for c in df.columns if c in tag.columns]), how="cross")
 
-        frames["contrasts"].append(with_meta(model_contrasts(fit, ddf, level)))
-        primary = _primary(fit)
-        if primary is not None:
-            by = _interacting(fit, primary[0]) or None
-            frames["emmeans"].append(
-                with_meta(emmeans(fit, [primary[0]], by, level=level, ddf=ddf))
-            )
+        frames["contrasts"].append(with_meta(model_contrasts(fit, ddf, level, primary)))
+        frames["emmeans"].append(with_meta(model_emmeans(fit, ddf, level, primary)))
         frames["anova"].append(with_meta(anova_type3(fit, ddf)))
         frames["variance"].append(with_meta(_variance_table(fit)))
         if crosscheck:
             frames["crosscheck"].append(with_meta(_crosscheck(fit, part, subject)))
+        ids = [c for c in (subject, "group", "session", "direction", "trial") if c in part.columns]
+        ids = [c for c in ids if c not in meta]
+        frames["residuals"].append(
+            short.join(fit.design.data.select(ids).hstack(residuals(fit)), how="cross")
+        )
+        frames["random_effects"].append(short.join(ranef(fit), how="cross"))
     out = {
         k: pl.concat([f for f in v if f.height], how="diagonal_relaxed")
         if any(f.height for f in v)
@@ -306,13 +423,30 @@ def analyse_outcomes(
     }
     con = out["contrasts"]
     if con.height:
-        fam = [c for c in ("cohort", *families) if c in con.columns]
-        con = con.with_row_index("_row")
-        adj = []
-        for _, grp in con.group_by([*fam, "contrast"], maintain_order=True):
-            adj.append(
-                grp.select("_row", p_adj=pl.Series(adjust_pvalues(grp["p"].to_numpy(), adjust)))
-            )
-        con = con.join(pl.concat(adj), on="_row").sort("_row").drop("_row")
-        out["contrasts"] = con.with_columns(adjust=pl.lit(adjust))
+        out["contrasts"] = adjust_within_families(con, ["cohort", *families], adjust)
     return out
+
+
+def adjust_within_families(
+    contrasts: pl.DataFrame, family_cols: list[str], method: str = "holm"
+) -> pl.DataFrame:
+    """Add ``p_adj``: ``p`` adjusted across the rows of each family and contrast label.
+
+    Rows form a family when they agree on every column of ``family_cols`` present (null equals
+    null, differs from any value) and on ``contrast``; ``adjust`` names the method.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"family": ["emg", "emg", "balance"], "feature": ["mean", "mean", None],
+    ...                   "contrast": "b - f", "p": [0.01, 0.04, 0.03]})
+    >>> adjust_within_families(c, ["family", "feature"])["p_adj"].to_list()
+    [0.02, 0.04, 0.03]
+    """
+    fam = [c for c in dict.fromkeys(family_cols) if c in contrasts.columns]
+    con = contrasts.with_row_index("_row")
+    adj = []
+    for _, grp in con.group_by([*fam, "contrast"], maintain_order=True):
+        adj.append(grp.select("_row", p_adj=pl.Series(adjust_pvalues(grp["p"].to_numpy(), method))))
+    con = con.join(pl.concat(adj), on="_row").sort("_row").drop("_row")
+    return con.with_columns(adjust=pl.lit(method))

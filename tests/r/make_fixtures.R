@@ -196,6 +196,13 @@ run_case <- function(case) {
                    sigma = sigma(mm), beta = as.list(fixef(mm)),
                    coef_satterthwaite = coef_table(mm, "Satterthwaite"))
   }
+  if (isTRUE(case$diagnostics)) {
+    re <- as.data.frame(ranef(m))
+    out$ranef <- list(group = as.character(re$grpvar), term = as.character(re$term),
+                      group_level = as.character(re$grp), effect = re$condval)
+    out$fitted <- unname(fitted(m))
+    out$residuals <- unname(residuals(m))
+  }
   out$emmeans <- lapply(case$emmeans, function(s) emmeans_table(m, s, "satterthwaite"))
   out$pairs <- lapply(case$pairs, function(pr) {
     res <- pair_contrasts(m, pr, "satterthwaite")

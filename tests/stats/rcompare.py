@@ -142,6 +142,8 @@ def compare_case(case: dict, fix: dict) -> None:
         close(r2[key], fix["r2_icc"][key], 2e-3, 1e-8, key)
     icc = stats.icc(fit)
     close(icc["icc"][-1], fix["r2_icc"]["icc_adjusted"], 2e-3, 1e-8, "adjusted ICC")
+    if "ranef" in fix:
+        compare_diagnostics(fit, fix)
     for spec, table in zip(case.get("emmeans", []), fix.get("emmeans", []), strict=True):
         emm = stats.emmeans(fit, spec["specs"], spec["by"] or None)
         keys = spec["specs"] + spec["by"]
@@ -183,6 +185,26 @@ def compare_case(case: dict, fix: dict) -> None:
         beta = np.array(list(fix["ml"]["beta"].values()))
         close(ml.beta, beta, RTOL_BETA, 1e-7 * np.abs(beta).max(), "ML fixed effects")
         compare_coefficients(ml, fix["ml"]["coef_satterthwaite"], "satterthwaite")
+
+
+def compare_diagnostics(fit, fix: dict) -> None:
+    """BLUPs against lme4's ``ranef`` (matched by group, term and level), fitted values and
+    residuals against ``fitted()`` / ``residuals()`` row by row."""
+    from analysis.stats.diagnostics import ranef, residuals
+
+    theirs = pl.DataFrame(
+        {k: fix["ranef"][k] for k in ("group", "term", "group_level", "effect")}
+    ).rename({"group": "grouping", "term": "coefficient", "effect": "effect_r"})
+    ours = ranef(fit)
+    joined = ours.join(theirs, on=["grouping", "coefficient", "group_level"], how="inner")
+    assert joined.height == ours.height == theirs.height, (ours, theirs)
+    for _, g in joined.group_by("term"):
+        scale = float(np.std(g["effect_r"].to_numpy())) or 1.0
+        close(g["effect"], g["effect_r"], 1e-3, 1e-3 * scale, f"BLUPs {g['term'][0]}")
+    res = residuals(fit)
+    y_scale = float(np.std(res["observed"].to_numpy()))
+    close(res["fitted"], fix["fitted"], 1e-6, 1e-4 * y_scale, "fitted values")
+    close(res["residual"], fix["residuals"], 1e-3, 1e-4 * y_scale, "residuals")
 
 
 def _align_by(ours: pl.DataFrame, theirs: dict, by: list[str]) -> None:
