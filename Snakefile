@@ -10,6 +10,8 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/spm.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/pooled.smk"
+include: "workflow/rules/manifest.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -18,4 +20,5 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         final_targets(),
+        f"{RESULTS}/manifest.json",
     default_target: True

@@ -13,6 +13,7 @@ sys.path.insert(0, str(REPO))
 
 from analysis.cohort import discover_cohorts, load_cohort, emg_params  # noqa: E402
 from analysis.errors import ValidationError  # noqa: E402
+from analysis.pooling import POOLED  # noqa: E402
 
 
 configfile: "config/config.yaml"
@@ -28,6 +29,8 @@ COHORTS = discover_cohorts(
 ANALYSIS = REPO / "analysis"
 
 _cohort_cache = {}
+if POOLED in COHORTS:
+    raise ValueError(f"'{POOLED}' is reserved for the pooled results: rename data/raw/{POOLED}")
 
 
 def cohort(name):
@@ -44,7 +47,7 @@ def code(*modules):
     """The analysis/ source files a rule runs, so that editing them reruns the rule."""
     files = [str(ANALYSIS / "__init__.py"), str(ANALYSIS / "errors.py")]
     for m in modules:
-        p = ANALYSIS / m
+        p = ANALYSIS / m if m else ANALYSIS
         files += sorted(str(f) for f in p.rglob("*.py")) if p.is_dir() else [str(p) + ".py"]
     return sorted({os.path.relpath(f) for f in files})
 
@@ -90,16 +93,23 @@ def cohort_recordings(wildcards):
 
 def cohort_labels(wildcards):
     """Display labels of the cohort's measures (cohort.yaml measures.*.label)."""
-    measures = cohort(wildcards.cohort).settings.get("measures", {})
-    return {k: v["label"] for k, v in measures.items() if "label" in v}
+    names = VALID if wildcards.cohort == POOLED else [wildcards.cohort]
+    labels = {}
+    for name in names:
+        measures = cohort(name).settings.get("measures", {})
+        labels.update({k: v["label"] for k, v in measures.items() if "label" in v})
+    return labels
 
 
 def cohort_levels(wildcards):
-    """Order of sessions (chronological, from cohort.yaml) and groups."""
-    c = cohort(wildcards.cohort)
-    levels = {"session": list(c.settings["sessions"])}
-    groups = c.settings.get("groups") or sorted(set(c.participants["group"].to_list()))
-    levels["group"] = list(groups)
+    """Order of sessions (chronological, from cohort.yaml) and groups; pooled: in cohort order."""
+    names = VALID if wildcards.cohort == POOLED else [wildcards.cohort]
+    levels = {"session": [], "group": []}
+    for name in names:
+        c = cohort(name)
+        groups = c.settings.get("groups") or sorted(set(c.participants["group"].to_list()))
+        for key, values in (("session", c.settings["sessions"]), ("group", groups)):
+            levels[key] += [v for v in values if v not in levels[key]]
     return levels
 
 
@@ -185,8 +195,35 @@ def cohort_targets(name):
     )
 
 
+VALID = [name for name in COHORTS if cohort(name) is not None]
+POOL = config["pooling"]["enabled"] and len(VALID) >= 2
+
+
+def pooled_targets():
+    base = f"{RESULTS}/{POOLED}"
+    return (
+        [f"{base}/tables/contrasts.csv", f"{base}/tables/heterogeneity.csv"]
+        + [f"{base}/tables/results.{x}" for x in ("csv", "md", "tex", "html")]
+        + [f"{base}/figures/forest.{x}" for x in config["figures"]["formats"]]
+    )
+
+
+def manifest_inputs(name):
+    """Every raw file of a cohort: its tables and recordings."""
+    wc = type("wc", (), {"cohort": name})
+    return sorted(cohort_tables(wc) + cohort_recordings(wc))
+
+
+def workflow_sources():
+    """The Snakefile, rule files, scripts, schemas and report captions."""
+    files = [REPO / "Snakefile"]
+    for sub in ("rules", "scripts", "schemas", "report"):
+        files += sorted((REPO / "workflow" / sub).glob("*.*"))
+    return [os.path.relpath(f) for f in files]
+
+
 def final_targets():
-    targets = []
+    targets = pooled_targets() if POOL else []
     for name in COHORTS:
         if cohort(name) is None:
             # validation fails in this job and reports every problem of the cohort

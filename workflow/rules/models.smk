@@ -10,6 +10,8 @@ rule models:
         },
     params:
         models=config["models"],
+        pooling=config["pooling"],
+        levels=cohort_levels,
     log:
         "logs/{cohort}/models.log",
     benchmark:

@@ -19,6 +19,8 @@ rule outcomes:
         exclude_flagged=config["emg"]["qc"]["exclude_flagged"],
     log:
         "logs/{cohort}/outcomes.log",
+    wildcard_constraints:
+        cohort=f"(?!{POOLED}$)[^/]+",
     localrule: True
     script:
         "../scripts/outcomes.py"

@@ -1,9 +1,10 @@
-"""Snakemake glue: fit the mixed models of a cohort's outcome table."""
+"""Snakemake glue: fit the mixed models of a cohort's (or the pooled) outcome table."""
 
 import sys
 
 import polars as pl
 
+from analysis.pooling import POOLED, pooled_formula
 from analysis.stats import analyse_outcomes
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
@@ -11,18 +12,25 @@ sm = snakemake  # noqa: F821
 
 outcomes = pl.read_parquet(sm.input.outcomes)
 cfg = sm.params.models
-frames = []
+pooled = sm.wildcards.cohort == POOLED
 results: dict[str, list[pl.DataFrame]] = {}
-for family, part in outcomes.group_by("family", maintain_order=True):
-    family = family[0]
+for (family,), part in outcomes.group_by("family", maintain_order=True):
     formula = cfg["formula"].get(family, cfg["formula"]["default"])
+    if pooled:
+        formula = pooled_formula(formula, sm.params.pooling["cohort_effect"])
     print(f"{family}: {part['outcome'].n_unique()} outcomes, {formula}", file=sys.stderr)
     res = analyse_outcomes(
-        part, formula, adjust=cfg.get("adjust", "holm"), ddf=cfg.get("ddf", "satterthwaite")
+        part,
+        formula,
+        family_col=[c for c in cfg.get("multiplicity_family", ["family"]) if c in part.columns],
+        adjust=cfg.get("adjust", "holm"),
+        ddf=cfg.get("ddf", "satterthwaite"),
+        levels=sm.params.levels,
+        primary=cfg.get("primary", {}).get(family),
     )
     for k, v in res.items():
         results.setdefault(k, []).append(v)
-for k in ["contrasts", "emmeans", "anova", "variance", "crosscheck"]:
-    parts = results.get(k, [])
+for k in sm.output.keys():
+    parts = [p for p in results.get(k, []) if p.height]
     table = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
     table.write_parquet(sm.output[k])

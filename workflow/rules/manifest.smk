@@ -1,0 +1,20 @@
+rule manifest:
+    """Checksums of every output and of the inputs, config and code it came from."""
+    input:
+        outputs=final_targets(),
+        code=code(""),
+    output:
+        f"{RESULTS}/manifest.json",
+    params:
+        outputs={
+            **{name: cohort_targets(name) for name in VALID},
+            **({POOLED: pooled_targets()} if POOL else {}),
+        },
+        inputs={name: manifest_inputs(name) for name in VALID},
+        config=config,
+        workflow=workflow_sources(),
+    log:
+        "logs/manifest.log",
+    localrule: True
+    script:
+        "../scripts/manifest.py"

@@ -1,0 +1,36 @@
+# Pooled analysis across cohorts (config `pooling:`), when two or more cohorts are valid.
+
+
+rule pooled_outcomes:
+    """Stack the cohorts' outcome tables, harmonising declared pain scales."""
+    input:
+        outcomes=expand(f"{RESULTS}/{{cohort}}/outcomes.parquet", cohort=VALID),
+        code=code("pooling"),
+    output:
+        parquet=f"{RESULTS}/{POOLED}/outcomes.parquet",
+        csv=f"{RESULTS}/{POOLED}/outcomes.csv",
+    params:
+        cohorts=VALID,
+        pain_scales={c: cohort(c).settings.get("pain_scale") for c in VALID},
+    log:
+        f"logs/{POOLED}/pooled_outcomes.log",
+    localrule: True
+    script:
+        "../scripts/pooled_outcomes.py"
+
+
+rule heterogeneity:
+    """Between-cohort heterogeneity of each backward-minus-forward contrast."""
+    input:
+        contrasts=expand(f"{RESULTS}/{{cohort}}/models/contrasts.parquet", cohort=VALID),
+        code=code("pooling", "tables"),
+    output:
+        **{
+            x: f"{RESULTS}/{POOLED}/tables/heterogeneity.{x}"
+            for x in ("csv", "md", "tex", "html")
+        },
+    log:
+        f"logs/{POOLED}/heterogeneity.log",
+    localrule: True
+    script:
+        "../scripts/heterogeneity.py"
