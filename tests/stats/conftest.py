@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from synthetic import outcome_table
+from synthetic import FORMULA, LEVELS, outcome_table
+
+from analysis.stats import analyse_outcomes
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def outcomes() -> pl.DataFrame:
     return outcome_table()
+
+
+@pytest.fixture(scope="session")
+def result(outcomes) -> dict[str, pl.DataFrame]:
+    """analyse_outcomes on the synthetic table (EMG, pain, balance), fitted once per run."""
+    return analyse_outcomes(outcomes, FORMULA, levels=LEVELS)

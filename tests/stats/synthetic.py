@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+FORMULA = "value ~ direction * session + (1 + direction | subject) + (1 | subject:session)"
+LEVELS = {"session": ["baseline", "post"]}
+
 
 def outcome_table(seed: int = 3, n_subjects: int = 12, effect: float = 2.0) -> pl.DataFrame:
     """EMG outcomes per trial (two muscles), pain per session (no trial), balance (no direction)."""

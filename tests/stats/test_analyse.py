@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pytest
-from synthetic import outcome_table
+from synthetic import FORMULA, LEVELS, outcome_table
 
 from analysis.stats import analyse_outcomes, fit_lmm
 
-FORMULA = "value ~ direction * session + (1 + direction | subject) + (1 | subject:session)"
-LEVELS = {"session": ["baseline", "post"]}
-
-
-@pytest.fixture(scope="module")
-def result(outcomes) -> dict[str, pl.DataFrame]:
-    return analyse_outcomes(outcomes, FORMULA, levels=LEVELS)
-
 
 def test_tables_and_required_columns(result):
-    assert {"contrasts", "emmeans", "anova", "variance", "crosscheck", "models"} <= set(result)
+    assert {
+        "contrasts",
+        "emmeans",
+        "anova",
+        "variance",
+        "crosscheck",
+        "residuals",
+        "random_effects",
+        "models",
+    } <= set(result)
     required = {
         "contrast",
         "estimate",
