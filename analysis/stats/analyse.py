@@ -6,6 +6,7 @@ import itertools
 
 import polars as pl
 
+from analysis.pooling import POOLED
 from analysis.stats.anova import anova_type3
 from analysis.stats.crosscheck import crosscheck_pingouin
 from analysis.stats.design import DIRECTION_LEVELS
@@ -280,7 +281,8 @@ def analyse_outcomes(
 ) -> dict[str, pl.DataFrame]:
     """Fit ``formula`` to every outcome of a long outcome table and report tidy tables.
 
-    One model is fitted per cohort, family and outcome.
+    One model is fitted per cohort, family and outcome; when the formula uses ``cohort`` (pooled
+    cohorts) one model per family and outcome, labelled cohort ``"pooled"``.
 
     Parameters
     ----------
@@ -347,7 +349,12 @@ def analyse_outcomes(
     spec0 = parse_formula(formula)
     families = [family_col] if isinstance(family_col, str) else list(family_col)
     families = [c for c in dict.fromkeys(families) if c in outcomes.columns]
-    model_keys = [c for c in ("cohort", "family", outcome_col) if c in outcomes.columns]
+    # a column the formula uses (``cohort`` in a pooled model) varies within one model
+    model_keys = [
+        c
+        for c in ("cohort", "family", outcome_col)
+        if c in outcomes.columns and (c == outcome_col or c not in spec0.variables)
+    ]
     extra = [c for c in families if c not in model_keys]
     descriptors = [
         c for c in DESCRIPTORS if c in outcomes.columns and c not in (*extra, *model_keys)
@@ -358,6 +365,8 @@ def analyse_outcomes(
     method = ddf_method(ddf)
     for key, part in outcomes.group_by(model_keys, maintain_order=True):
         meta = dict(zip(model_keys, key, strict=True))
+        if "cohort" in part.columns and "cohort" not in meta:
+            meta = {"cohort": _single(part, "cohort") or POOLED, **meta}
         for c in (*extra, *descriptors):
             meta[c] = _single(part, c)
         if "unit" in part.columns:

@@ -324,3 +324,31 @@ def test_primary_session_with_direction_in_the_model(outcomes):
     emm = res["emmeans"]
     assert emm["session"].to_list() == ["baseline", "post"]
     assert emm["averaged_over"].to_list() == ["direction", "direction"]
+
+
+# -- pooled cohorts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "value ~ session + cohort + (1 | subject)",
+        "value ~ session + (1 | cohort) + (1 | cohort:subject)",
+    ],
+)
+def test_cohort_in_the_formula_fits_one_pooled_model(outcomes, formula):
+    bbs = outcomes.filter(pl.col("outcome") == "bbs")
+    two = pl.concat(
+        [
+            bbs.with_columns(cohort=pl.lit("alpha")),
+            bbs.with_columns(cohort=pl.lit("beta"), value=pl.col("value") + 5),
+        ]
+    ).with_columns(subject=pl.format("{}:{}", pl.col("cohort"), pl.col("subject")))
+    res = analyse_outcomes(two, formula, crosscheck=False)
+    models = res["models"]
+    assert models.height == 1 and models["cohort"][0] == "pooled"
+    assert "cohort" in models["formula_used"][0] and models["n_obs"][0] == two.height
+    assert set(res["contrasts"]["cohort"]) == {"pooled"}
+    # one cohort per model when the formula does not use it
+    split = analyse_outcomes(two, "value ~ session + (1 | subject)", crosscheck=False)
+    assert split["models"]["cohort"].to_list() == ["alpha", "beta"]
