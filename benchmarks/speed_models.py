@@ -1,9 +1,10 @@
 """Time to fit and report every model of a cohort, in Python (analysis.stats) and in R.
 
-Python: ``analyse_outcomes`` per family with the config's formulas, as the workflow's models rule
-runs it (fit with four optimisers + polishing, singular-fit simplification, Satterthwaite
-coefficients/contrasts/EMMs, Type III tests, variance components, ICC, R2), with and without the
-pingouin cross-check. R, in the same run: ``lmerTest::lmer`` per outcome with ``summary``
+Python: ``analyse_outcomes`` per family with the config's formulas, primary factors and
+multiplicity families, as the workflow's models rule runs it (fit with four optimisers +
+polishing, singular-fit simplification, Satterthwaite coefficients/contrasts/EMMs, Type III
+tests, variance components, ICC, R2, residuals and BLUPs), with and without the pingouin
+cross-check. R, in the same run: ``lmerTest::lmer`` per outcome with ``summary``
 (Satterthwaite), ``anova(type = 3)``, emmeans contrasts (``lmer.df = "satterthwaite"``) overall,
 by session/group and their interaction, and ``VarCorr``; package loading is timed separately.
 
@@ -43,6 +44,7 @@ emm_options(msg.interaction = FALSE)
 args <- commandArgs(trailingOnly = TRUE)
 d_all <- read.csv(args[1], stringsAsFactors = FALSE)
 formulas <- fromJSON(args[2])
+primaries <- if (length(args) >= 3) fromJSON(args[3]) else list()
 t0 <- Sys.time()
 n_ok <- 0; n_fail <- 0
 for (fam in unique(d_all$family)) {
@@ -62,7 +64,7 @@ for (fam in unique(d_all$family)) {
         s <- coef(summary(m))
         a <- anova(m, type = 3)
         v <- as.data.frame(VarCorr(m))
-        fx <- intersect(c("direction", "group", "session"), all.vars(formula(m)))
+        fx <- intersect(c(primaries[[fam]], "direction", "group", "session"), all.vars(formula(m)))
         if (length(fx)) {
           by <- setdiff(intersect(c("session", "group"), fx), fx[1])
           e <- emmeans(m, specs = fx[1], lmer.df = "satterthwaite")
@@ -94,29 +96,38 @@ def load_outcomes(path: Path | None) -> tuple[pl.DataFrame, str]:
     return outcome_table(n_subjects=12), "synthetic outcome table (tests/stats/synthetic.py)"
 
 
-def time_python(outcomes: pl.DataFrame, formulas: dict, crosscheck: bool) -> tuple[float, int]:
+def time_python(outcomes: pl.DataFrame, models: dict, crosscheck: bool) -> tuple[float, int]:
+    formulas = models["formula"]
     t0 = time.perf_counter()
     n = 0
     for (family,), part in outcomes.group_by("family", maintain_order=True):
         formula = formulas.get(family, formulas["default"])
-        res = analyse_outcomes(part, formula, crosscheck=crosscheck)
+        res = analyse_outcomes(
+            part,
+            formula,
+            family_col=models.get("multiplicity_family", ["family"]),
+            primary=(models.get("primary") or {}).get(family),
+            crosscheck=crosscheck,
+        )
         n += res["models"].height
     return time.perf_counter() - t0, n
 
 
-def time_r(outcomes: pl.DataFrame, formulas: dict) -> dict | None:
+def time_r(outcomes: pl.DataFrame, models: dict) -> dict | None:
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "outcomes.csv"
         outcomes.write_csv(csv)
         spec = Path(tmp) / "formulas.json"
-        spec.write_text(json.dumps(formulas))
+        spec.write_text(json.dumps(models["formula"]))
+        primaries = Path(tmp) / "primary.json"
+        primaries.write_text(json.dumps(models.get("primary") or {}))
         script = Path(tmp) / "speed.R"
         script.write_text(R_SCRIPT)
         t0 = time.perf_counter()
         out = subprocess.run(
-            ["Rscript", str(script), str(csv), str(spec)],
+            ["Rscript", str(script), str(csv), str(spec), str(primaries)],
             capture_output=True,
             text=True,
             check=True,
@@ -133,12 +144,12 @@ def main() -> int:
     ap.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
     args = ap.parse_args()
     outcomes, source = load_outcomes(args.outcomes)
-    formulas = yaml.safe_load(args.config.read_text())["models"]["formula"]
-    if isinstance(formulas, str):
-        formulas = {"default": formulas}
-    t_py, n_py = time_python(outcomes, formulas, crosscheck=False)
-    t_py_cc, _ = time_python(outcomes, formulas, crosscheck=True)
-    r = time_r(outcomes, formulas)
+    models = dict(yaml.safe_load(args.config.read_text())["models"])
+    if isinstance(models["formula"], str):
+        models["formula"] = {"default": models["formula"]}
+    t_py, n_py = time_python(outcomes, models, crosscheck=False)
+    t_py_cc, _ = time_python(outcomes, models, crosscheck=True)
+    r = time_r(outcomes, models)
     print(f"# Model fitting speed: {source}")
     print()
     print(f"{n_py} outcomes, {outcomes.height} rows")
