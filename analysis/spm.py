@@ -244,7 +244,12 @@ def _paired(curves, alpha, two_tailed, by_session, min_subjects, value):
                 stacklevel=3,
             )
             continue
-        spmi = spm1d.stats.ttest_paired(b, f).inference(alpha=alpha, two_tailed=two_tailed)
+        try:
+            spmi = spm1d.stats.ttest_paired(b, f).inference(alpha=alpha, two_tailed=two_tailed)
+        except spm1d.stats._datachecks.SPM1DError as exc:
+            reason = " ".join(str(exc).split())
+            warnings.warn(f"SPM paired t not computed for {base}: {reason}", stacklevel=3)
+            continue
         yield base, pct, spmi, n
 
 
@@ -476,7 +481,13 @@ def spm_anova(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r"(?s).*one observation per subject")
             kwargs = {"equal_var": True}
-            spm = getattr(spm1d.stats, design)(*args, **kwargs)
+            try:
+                spm = getattr(spm1d.stats, design)(*args, **kwargs)
+            except spm1d.stats._datachecks.SPM1DError as exc:
+                # e.g. zero variance at a node: too few subjects or identical curves
+                reason = " ".join(str(exc).split())
+                warnings.warn(f"SPM {design} not computed for {base}: {reason}", stacklevel=2)
+                continue
         spms = list(spm) if hasattr(spm, "__iter__") else [spm]
         pct = np.array([float(c) for c in pct_cols])
         names = dict(zip(letters, factors, strict=True))

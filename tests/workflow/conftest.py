@@ -16,7 +16,7 @@ def copy_workflow(dst: Path) -> Path:
     """Copy what the workflow needs (not data/raw, results or caches) into ``dst``."""
     dst.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "logs")
-    for name in ("Snakefile", "workflow", "config", "analysis"):
+    for name in ("Snakefile", "workflow", "config", "analysis", "profiles"):
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, dst / name, ignore=ignore)

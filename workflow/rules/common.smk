@@ -180,7 +180,7 @@ def cohort_targets(name):
     c = cohort(name)
     base = f"{RESULTS}/{name}"
     fmts = config["figures"]["formats"]
-    figs = ["forest"] + [f"paired_{f}" for f in paired_families(name)]
+    figs = ["forest", "diagnostics"] + [f"paired_{f}" for f in paired_families(name)]
     tabs = ["participants", "results", "variance"]
     if c.has_emg:
         figs += ["emg_ensemble", "emg_effect_size", "qc"]

@@ -132,3 +132,20 @@ rule figure_qc:
         "logs/{cohort}/figure_qc.log",
     script:
         "../scripts/figure.py"
+
+
+rule figure_diagnostics:
+    """Model diagnostics: residual QQ, residuals vs fitted, random-effect QQ, per model."""
+    input:
+        residuals=f"{RESULTS}/{{cohort}}/models/residuals.parquet",
+        random_effects=f"{RESULTS}/{{cohort}}/models/random_effects.parquet",
+        code=code("figures"),
+    output:
+        **figure_outputs("diagnostics", "fig_diagnostics", "Models", {"figure": "model diagnostics"}),
+    params:
+        figures=config["figures"],
+        labels=cohort_labels,
+    log:
+        "logs/{cohort}/figure_diagnostics.log",
+    script:
+        "../scripts/figure.py"

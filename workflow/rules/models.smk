@@ -6,7 +6,15 @@ rule models:
     output:
         **{
             k: f"{RESULTS}/{{cohort}}/models/{k}.parquet"
-            for k in ["contrasts", "emmeans", "anova", "variance", "crosscheck"]
+            for k in [
+                "contrasts",
+                "emmeans",
+                "anova",
+                "variance",
+                "crosscheck",
+                "residuals",
+                "random_effects",
+            ]
         },
     params:
         models=config["models"],

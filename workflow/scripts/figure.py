@@ -43,7 +43,7 @@ DRAW = {
     ),
     "figure_qc": lambda: figures.plot_qc(read("qc"), cohort=cohort),
     "figure_diagnostics": lambda: figures.plot_diagnostics(
-        read("residuals"), read("random_effects")
+        read("residuals"), read("random_effects"), labels=sm.params.labels
     ),
 }
 

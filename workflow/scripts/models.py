@@ -29,6 +29,8 @@ for (family,), part in outcomes.group_by("family", maintain_order=True):
         primary=cfg.get("primary", {}).get(family),
     )
     for k, v in res.items():
+        if pooled and "cohort" in v.columns:
+            v = v.with_columns(pl.lit(POOLED).alias("cohort"))
         results.setdefault(k, []).append(v)
 for k in sm.output.keys():
     parts = [p for p in results.get(k, []) if p.height]

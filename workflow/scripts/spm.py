@@ -1,6 +1,8 @@
 """Snakemake glue: SPM paired t (and rm-ANOVA where sessions exist) on the EMG curves."""
 
+import logging
 import sys
+import warnings
 
 import polars as pl
 
@@ -8,6 +10,9 @@ from analysis.spm import effect_size_curve, spm_anova, spm_paired
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
+logging.captureWarnings(True)
+logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+warnings.simplefilter("always")
 
 curves = pl.read_parquet(sm.input.curves)
 alpha = sm.params.alpha
