@@ -72,18 +72,11 @@ def test_malformed_tables_leave_no_result(run, name):
     case = next(c for c in CASES if c.name == name)
     results = run["work"] / "results" / case.folder
     assert not results.exists() or _files(results) == []
-    log = (run["work"] / "logs" / case.folder / "tidy_cohort.log").read_text()
+    log = (run["work"] / "logs" / case.folder / "validate_cohort.log").read_text()
     for expect in case.expect:
         assert expect.cli_text(case.folder) in log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflow: tidy_cohort validates with analysis.cohort.load_cohort (tables only), so a "
-    "cohort whose EMG or events files are bad gets tidy tables and the EMG of its sound subjects; "
-    "it should call analysis.validate.validated_cohort(folder, deep=True) and the EMG rules "
-    "should take tidy/ingest.txt as input",
-)
 def test_malformed_recordings_leave_no_result(run):
     results = run["work"] / "results" / f"bad_{RECORDING_CASE}"
     assert not results.exists() or _files(results) == []

@@ -139,7 +139,10 @@ class Chromium:
         self._port: int | None = None
 
     def __enter__(self) -> Chromium:
-        self._profile = tempfile.TemporaryDirectory(prefix="retrowalk-chromium-")
+        # Chromium may still be writing its profile while it exits
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="retrowalk-chromium-", ignore_cleanup_errors=True
+        )
         self._proc = subprocess.Popen(
             [
                 self.executable,

@@ -33,9 +33,11 @@ class _Wildcards(SimpleNamespace):
     pass
 
 
-def _render(name: str, **wildcards: str) -> str:
+def _render(name: str, params: dict | None = None, **wildcards: str) -> str:
     config = yaml.safe_load(CONFIG.read_text())
-    snakemake = SimpleNamespace(wildcards=_Wildcards(**wildcards), config=config)
+    snakemake = SimpleNamespace(
+        wildcards=_Wildcards(**wildcards), config=config, params=_Wildcards(**(params or {}))
+    )
     text = Environment().from_string((REPORT / name).read_text()).render(snakemake=snakemake)
     # halt_level 2: a reST warning (bad markup) raises instead of printing a system message
     html = publish_parts(text, writer="html", settings_overrides={"halt_level": 2})["body"]
@@ -56,7 +58,6 @@ def test_captions_fill_in_config_values():
     assert cfg["models"]["adjust"] in _render("table_results.rst", cohort="demo")
 
 
-def test_optional_wildcards():
-    assert "family pain" in _render("fig_paired.rst", cohort="demo", family="pain")
-    assert "family" not in _render("fig_paired.rst", cohort="demo")
-    assert "for BBS" in _render("fig_diagnostics.rst", cohort="demo", outcome="BBS")
+def test_optional_params():
+    assert "family pain" in _render("fig_paired.rst", {"family": "pain"}, cohort="demo")
+    assert "family" not in _render("fig_paired.rst", {"family": ""}, cohort="demo")
