@@ -52,9 +52,8 @@ def build_manifest(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "a.csv").write_text("x"); (d / "o").write_text("y")
-    1
-    1
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.csv").write_text("x"), (d / "o").write_text("y")
     >>> m = build_manifest({"c": [str(d / "o")]}, {"c": [str(d / "a.csv")]}, {"k": 1}, [])
     >>> m["outputs"][str(d / "o")]["cohort"]
     'c'

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import polars as pl
 
-OUTCOME_COLUMNS = ["cohort", "subject", "group", "session", "direction", "trial", "family",
-                   "outcome", "muscle", "feature", "phase", "value", "unit"]
+OUTCOME_COLUMNS = [
+    "cohort",
+    "subject",
+    "group",
+    "session",
+    "direction",
+    "trial",
+    "family",
+    "outcome",
+    "muscle",
+    "feature",
+    "phase",
+    "value",
+    "unit",
+]
 _KEYS = ["cohort", "subject", "session", "direction", "trial"]
 
 
@@ -35,8 +48,9 @@ def apply_qc(table: pl.DataFrame, qc: pl.DataFrame | None) -> pl.DataFrame:
     out = table
     for muscle_null in (True, False):
         for cycle_null in (True, False):
-            part = bad.filter(pl.col("muscle").is_null() == muscle_null,
-                              pl.col("cycle").is_null() == cycle_null)
+            part = bad.filter(
+                pl.col("muscle").is_null() == muscle_null, pl.col("cycle").is_null() == cycle_null
+            )
             if part.height == 0:
                 continue
             keys = list(_KEYS)
@@ -49,8 +63,9 @@ def apply_qc(table: pl.DataFrame, qc: pl.DataFrame | None) -> pl.DataFrame:
     return out
 
 
-def emg_outcomes(features: pl.DataFrame, features_wanted: list[str], phases: list[str],
-                 unit: str) -> pl.DataFrame:
+def emg_outcomes(
+    features: pl.DataFrame, features_wanted: list[str], phases: list[str], unit: str
+) -> pl.DataFrame:
     """Per-trial EMG outcomes: the mean over a trial's cycles of each muscle x feature x phase."""
     sel = features.filter(pl.col("feature").is_in(features_wanted), pl.col("phase").is_in(phases))
     if "unit" not in sel.columns:
@@ -78,7 +93,8 @@ def spatiotemporal_outcomes(spatiotemporal: pl.DataFrame) -> pl.DataFrame:
 def measure_outcomes(measures: pl.DataFrame) -> pl.DataFrame:
     """Clinical measures (balance, pain, ...) as outcomes; they carry no trial number."""
     return measures.rename({"measure": "outcome"}).with_columns(
-        pl.lit(None, dtype=pl.Int64).alias("trial"))
+        pl.lit(None, dtype=pl.Int64).alias("trial")
+    )
 
 
 def outcome_table(
@@ -132,15 +148,20 @@ def outcome_table(
     if not parts:
         return pl.DataFrame(schema={c: pl.String for c in OUTCOME_COLUMNS})
     long = pl.concat(
-        [p.with_columns(pl.lit(None, dtype=pl.String).alias(c)
-                        for c in ("muscle", "feature", "phase") if c not in p.columns)
-         .select(cols).with_columns(pl.col("trial").cast(pl.Int64),
-                                    pl.col("value").cast(pl.Float64)) for p in parts]
+        [
+            p.with_columns(
+                pl.lit(None, dtype=pl.String).alias(c)
+                for c in ("muscle", "feature", "phase")
+                if c not in p.columns
+            )
+            .select(cols)
+            .with_columns(pl.col("trial").cast(pl.Int64), pl.col("value").cast(pl.Float64))
+            for p in parts
+        ]
     )
     groups = participants.select("cohort", "subject", "group")
     return (
         long.join(groups, on=["cohort", "subject"], how="left")
         .select(OUTCOME_COLUMNS)
-        .sort(["family", "outcome", "subject", "session", "direction", "trial"],
-              nulls_last=True)
+        .sort(["family", "outcome", "subject", "session", "direction", "trial"], nulls_last=True)
     )

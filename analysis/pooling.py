@@ -50,25 +50,34 @@ def pool_outcomes(tables: dict[str, pl.DataFrame], pain_scales: dict[str, dict])
     """
     frames = []
     for name, table in sorted(tables.items()):
-        t = table.with_columns(pl.format("{}:{}", pl.col("cohort"), pl.col("subject"))
-                               .alias("subject"))
+        t = table.with_columns(
+            pl.format("{}:{}", pl.col("cohort"), pl.col("subject")).alias("subject")
+        )
         scale = pain_scales.get(name)
         if scale is not None and _pain_scales_differ(pain_scales):
             lo, hi = float(scale["min"]), float(scale["max"])
             is_pain = pl.col("family") == "pain"
             t = t.with_columns(
-                pl.when(is_pain).then((pl.col("value") - lo) / (hi - lo) * 10.0)
-                .otherwise(pl.col("value")).alias("value"),
+                pl.when(is_pain)
+                .then((pl.col("value") - lo) / (hi - lo) * 10.0)
+                .otherwise(pl.col("value"))
+                .alias("value"),
                 pl.when(is_pain).then(pl.lit("NRS 0-10")).otherwise(pl.col("unit")).alias("unit"),
             )
         frames.append(t)
     pooled = pl.concat(frames, how="diagonal_relaxed")
-    units = pooled.group_by("outcome").agg(pl.col("unit").unique().sort(), pl.col("cohort")
-                                           .unique().sort())
+    units = pooled.group_by("outcome").agg(
+        pl.col("unit").unique().sort(), pl.col("cohort").unique().sort()
+    )
     problems = [
-        Problem(POOLED, "outcomes", None, "unit",
-                f"outcome '{o}' comes in different units across cohorts {cohorts}: {u}",
-                "declare the same unit in every cohort.yaml, or convert before pooling")
+        Problem(
+            POOLED,
+            "outcomes",
+            None,
+            "unit",
+            f"outcome '{o}' comes in different units across cohorts {cohorts}: {u}",
+            "declare the same unit in every cohort.yaml, or convert before pooling",
+        )
         for o, u, cohorts in units.filter(pl.col("unit").list.len() > 1).iter_rows()
     ]
     if problems:
@@ -155,12 +164,32 @@ def heterogeneity(contrasts: pl.DataFrame, contrast: str = "backward - forward")
         df = k - 1
         i2 = max(0.0, (q - df) / q) * 100.0 if q > 0 else 0.0
         tau2 = max(0.0, (q - df) / (np.sum(w) - np.sum(w**2) / np.sum(w)))
-        rows.append({
-            "family": family, "outcome": outcome, "contrast": contrast, "k": k,
-            "q": q, "df": df, "p_q": float(stats.chi2.sf(q, df)), "i2": i2, "tau2": float(tau2),
-            "pooled_estimate": pooled, "pooled_se": float(np.sqrt(1.0 / np.sum(w))),
-        })
-    schema = {"family": pl.String, "outcome": pl.String, "contrast": pl.String, "k": pl.Int64,
-              "q": pl.Float64, "df": pl.Int64, "p_q": pl.Float64, "i2": pl.Float64,
-              "tau2": pl.Float64, "pooled_estimate": pl.Float64, "pooled_se": pl.Float64}
+        rows.append(
+            {
+                "family": family,
+                "outcome": outcome,
+                "contrast": contrast,
+                "k": k,
+                "q": q,
+                "df": df,
+                "p_q": float(stats.chi2.sf(q, df)),
+                "i2": i2,
+                "tau2": float(tau2),
+                "pooled_estimate": pooled,
+                "pooled_se": float(np.sqrt(1.0 / np.sum(w))),
+            }
+        )
+    schema = {
+        "family": pl.String,
+        "outcome": pl.String,
+        "contrast": pl.String,
+        "k": pl.Int64,
+        "q": pl.Float64,
+        "df": pl.Int64,
+        "p_q": pl.Float64,
+        "i2": pl.Float64,
+        "tau2": pl.Float64,
+        "pooled_estimate": pl.Float64,
+        "pooled_se": pl.Float64,
+    }
     return pl.DataFrame(rows, schema=schema)

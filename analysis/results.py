@@ -46,6 +46,7 @@ def load_results(cohort: str, results_dir: str | Path = "results") -> dict[str, 
     """
     base = Path(results_dir) / cohort
     if not base.is_dir():
-        raise FileNotFoundError(f"no results for cohort '{cohort}' in {results_dir}: "
-                                "run snakemake first")
+        raise FileNotFoundError(
+            f"no results for cohort '{cohort}' in {results_dir}: run snakemake first"
+        )
     return {k: pl.read_parquet(base / v) for k, v in TABLES.items() if (base / v).is_file()}

@@ -122,9 +122,7 @@ def simulate_participants(design: DemoDesign) -> pl.DataFrame:
     group = [GROUPS[i % 2] for i in range(n)]
     sex = ["F" if (i // 2) % 2 == 0 else "M" for i in range(n)]
     knee_pain = [(i // 4) % 2 == 0 for i in range(n)]
-    height = [
-        round(float(rng.normal(165 if s == "F" else 178, 6)), 1) for s in sex
-    ]
+    height = [round(float(rng.normal(165 if s == "F" else 178, 6)), 1) for s in sex]
     bmi = rng.normal(26.0, 3.0, n)
     mass = [round(float(b * (h / 100) ** 2), 1) for b, h in zip(bmi, height, strict=True)]
     age = rng.integers(52, 76, n).tolist()
@@ -279,13 +277,29 @@ def simulate_cohort(out_dir: str | Path, design: DemoDesign | None = None) -> Pa
                     events.write_csv(out / ev_file, float_precision=3)
                     speed = st["speed"] + speed_offset + rt.normal(0, 0.02)
                     trial_rows.append(
-                        (subject, session, direction, trial, round(float(speed), 2),
-                         "treadmill", emg_file, ev_file)
+                        (
+                            subject,
+                            session,
+                            direction,
+                            trial,
+                            round(float(speed), 2),
+                            "treadmill",
+                            emg_file,
+                            ev_file,
+                        )
                     )
     trials = pl.DataFrame(
         trial_rows,
-        schema=["subject", "session", "direction", "trial", "speed_m_s", "surface",
-                "emg_file", "events_file"],
+        schema=[
+            "subject",
+            "session",
+            "direction",
+            "trial",
+            "speed_m_s",
+            "surface",
+            "emg_file",
+            "events_file",
+        ],
         orient="row",
     )
 
@@ -368,12 +382,27 @@ def _cohort_yaml(design: DemoDesign, mean_ratio: dict[str, float], clinical: dic
         "units": {"height": "cm", "mass": "kg"},
         "pain_scale": {"name": "NRS", "min": 0, "max": 10},
         "measures": {
-            "BBS": {"family": "balance", "unit": "points", "min": 0, "max": 56,
-                    "label": "Berg Balance Scale"},
-            "TUG": {"family": "balance", "unit": "s", "min": 0, "max": 120,
-                    "label": "Timed Up and Go"},
-            "knee_pain_walking": {"family": "pain", "unit": "NRS", "min": 0, "max": 10,
-                                  "label": "Knee pain while walking"},
+            "BBS": {
+                "family": "balance",
+                "unit": "points",
+                "min": 0,
+                "max": 56,
+                "label": "Berg Balance Scale",
+            },
+            "TUG": {
+                "family": "balance",
+                "unit": "s",
+                "min": 0,
+                "max": 120,
+                "label": "Timed Up and Go",
+            },
+            "knee_pain_walking": {
+                "family": "pain",
+                "unit": "NRS",
+                "min": 0,
+                "max": 10,
+                "label": "Knee pain while walking",
+            },
         },
         "simulation": {
             "command": f"python -m analysis simulate data/raw/{design.name}",

@@ -62,8 +62,9 @@ def test_file_references_may_not_leave_the_folder(cohort_copy, tmp_path):
 
 def test_pain_outside_its_scale_names_row_and_column(cohort_copy):
     pain = pl.read_csv(cohort_copy / "pain.csv")
-    pain = pain.with_columns(pl.when(pl.int_range(pl.len()) == 4).then(11).otherwise(
-        pl.col("value")).alias("value"))
+    pain = pain.with_columns(
+        pl.when(pl.int_range(pl.len()) == 4).then(11).otherwise(pl.col("value")).alias("value")
+    )
     pain.write_csv(cohort_copy / "pain.csv")
     with pytest.raises(ValidationError) as info:
         load_cohort(cohort_copy)
@@ -102,8 +103,10 @@ def test_discovery_and_selection(tmp_path):
 def test_cohort_overrides_the_emg_config(demo_dir):
     c = load_cohort(demo_dir)
     base = {"bandpass": {"low_hz": 20.0, "high_hz": 450.0, "order": 4}, "cycles": {}}
-    settings = {**c.settings, "emg": {**c.settings["emg"],
-                                       "processing": {"bandpass": {"high_hz": 400.0}}}}
+    settings = {
+        **c.settings,
+        "emg": {**c.settings["emg"], "processing": {"bandpass": {"high_hz": 400.0}}},
+    }
     params = emg_params(base, settings)
     assert params["bandpass"] == {"low_hz": 20.0, "high_hz": 400.0, "order": 4}
     assert params["mains_hz"] == 50

@@ -81,8 +81,9 @@ def test_true_ratios_follow_the_literature():
 
 
 def test_design_size_is_configurable(tmp_path):
-    out = simulate_cohort(tmp_path / "small", DemoDesign(n_subjects=3, n_trials=1, n_strides=3,
-                                                         name="small"))
+    out = simulate_cohort(
+        tmp_path / "small", DemoDesign(n_subjects=3, n_trials=1, n_strides=3, name="small")
+    )
     trials = pl.read_csv(out / "trials.csv")
     assert trials.height == 3 * 2 * 2 * 1
     assert yaml.safe_load((out / "cohort.yaml").read_text())["name"] == "small"

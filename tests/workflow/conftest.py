@@ -30,7 +30,11 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(
         [str(SNAKEMAKE), "--cores", "2", "--nocolor", *args],
-        cwd=workdir, capture_output=True, text=True, env=env, timeout=1800,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")

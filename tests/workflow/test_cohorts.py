@@ -35,8 +35,7 @@ def _study(workflow_tools, root: Path, *cohorts: str) -> Path:
     copy_workflow, _ = workflow_tools
     copy_workflow(root)
     for i, name in enumerate(cohorts):
-        simulate_cohort(root / "data" / "raw" / name,
-                        DemoDesign(**SMALL, seed=100 + i, name=name))
+        simulate_cohort(root / "data" / "raw" / name, DemoDesign(**SMALL, seed=100 + i, name=name))
     return root
 
 
@@ -131,7 +130,9 @@ def test_sigkill_midway_then_rerun_matches_uninterrupted(tmp_path, workflow_tool
     killed = _study(workflow_tools, tmp_path / "killed", "alpha")
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("snakemake")), "--cores", "2"],
-        cwd=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=killed,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     emg = killed / "results" / "alpha" / "emg" / "subjects"

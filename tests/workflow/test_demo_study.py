@@ -69,8 +69,9 @@ def test_spatiotemporal_and_clinical_effects_recovered(demo_study, truth):
         assert c["ci_low"] <= true <= c["ci_high"], (outcome, c, true)
     gain = truth["BBS_post_minus_baseline"]
     fit = fit_lmm(_outcome(demo_study, "BBS"), "value ~ session * group + (1 | subject)")
-    inter = level_interaction(fit, "session", "post", "baseline", across="group",
-                              level=1 - 0.05 / 3).row(0, named=True)
+    inter = level_interaction(
+        fit, "session", "post", "baseline", across="group", level=1 - 0.05 / 3
+    ).row(0, named=True)
     sign = 1 if inter["level"] == "retro" else -1
     true = sign * (gain["retro"] - gain["control"])
     assert inter["ci_low"] <= true <= inter["ci_high"], (inter, true)
@@ -89,7 +90,8 @@ def test_contrast_table_reports_every_outcome(demo_study):
     assert set(c["outcome"]) == set(outcomes["outcome"])
     main = c.filter(pl.col("contrast") == "backward - forward")
     assert main.filter(pl.col("p_adj") < pl.col("p")).height == 0
-    assert (main["ci_low"] <= main["estimate"]).all() and (main["estimate"] <= main["ci_high"]).all()
+    assert (main["ci_low"] <= main["estimate"]).all()
+    assert (main["estimate"] <= main["ci_high"]).all()
 
 
 def test_report_renders_in_chromium(demo_study, tmp_path_factory):
@@ -110,15 +112,18 @@ def test_report_renders_in_chromium(demo_study, tmp_path_factory):
         page.wait_for(_row_exists("main results"))
         page.evaluate(_click_eye("main results"))
         page.wait_for("document.querySelector('iframe') !== null")
-        box = page.evaluate("(() => { const r = document.querySelector('iframe')"
-                            ".getBoundingClientRect(); return [r.width, r.height]; })()")
+        box = page.evaluate(
+            "(() => { const r = document.querySelector('iframe')"
+            ".getBoundingClientRect(); return [r.width, r.height]; })()"
+        )
         assert box[0] > 300 and box[1] > 300, box
         assert page.evaluate("document.querySelector('iframe').src.startsWith('data:text/html')")
         page.screenshot(shots / "report_results.png")
         # a figure: back to the categories, EMG, ensemble curves; the image must have decoded
         page.evaluate(_click_link("Results"))
-        page.wait_for("Array.from(document.querySelectorAll('a')).some(e => e.innerText.trim()"
-                      " === 'EMG')")
+        page.wait_for(
+            "Array.from(document.querySelectorAll('a')).some(e => e.innerText.trim() === 'EMG')"
+        )
         page.evaluate(_click_link("EMG"))
         page.wait_for(_row_exists("ensemble curves"))
         page.evaluate(_click_eye("ensemble curves"))
@@ -127,8 +132,10 @@ def test_report_renders_in_chromium(demo_study, tmp_path_factory):
 
 
 def _click_link(text):
-    return f"Array.from(document.querySelectorAll('a')).find(e => e.innerText.trim() === "\
+    return (
+        f"Array.from(document.querySelectorAll('a')).find(e => e.innerText.trim() === "
         f"'{text}').click()"
+    )
 
 
 def _row_exists(text):
@@ -136,16 +143,30 @@ def _row_exists(text):
 
 
 def _click_eye(text):
-    return (f"Array.from(document.querySelectorAll('tr')).find(r => r.innerText.includes("
-            f"'{text}')).querySelector('a[iconname=eye]').click()")
+    return (
+        f"Array.from(document.querySelectorAll('tr')).find(r => r.innerText.includes("
+        f"'{text}')).querySelector('a[iconname=eye]').click()"
+    )
 
 
 def test_notebook_reproduces_a_figure(demo_study):
     env = {**os.environ, "RETROWALK_RESULTS": str(demo_study / "results")}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbmake", "-q", "-p", "no:cacheprovider",
-         str(REPO / "notebooks" / "explore_demo.ipynb")],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbmake",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(REPO / "notebooks" / "explore_demo.ipynb"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout

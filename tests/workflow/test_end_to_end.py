@@ -22,8 +22,10 @@ def _checksums(folder):
 def tiny_study(tmp_path_factory, workflow_tools):
     copy_workflow, run_snakemake = workflow_tools
     root = copy_workflow(tmp_path_factory.mktemp("e2e") / "study")
-    simulate_cohort(root / "data" / "raw" / "tiny",
-                    DemoDesign(n_subjects=6, n_trials=2, n_strides=4, name="tiny"))
+    simulate_cohort(
+        root / "data" / "raw" / "tiny",
+        DemoDesign(n_subjects=6, n_trials=2, n_strides=4, name="tiny"),
+    )
     raw_before = _checksums(root / "data" / "raw")
     workflow_tools[1](root)
     return root, raw_before

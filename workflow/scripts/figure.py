@@ -34,11 +34,15 @@ DRAW = {
         read("outcomes"), cohort=cohort, family=sm.params.family, labels=sm.params.labels
     ),
     "figure_forest": lambda: figures.plot_forest(
-        read("contrasts"), cohort=cohort, alpha=sm.params.get("alpha", 0.05),
+        read("contrasts"),
+        cohort=cohort,
+        alpha=sm.params.get("alpha", 0.05),
         labels=sm.params.labels,
     ),
     "figure_trajectories": lambda: figures.plot_trajectories(
-        read("outcomes"), cohort=cohort, session_order=sm.params.levels["session"],
+        read("outcomes"),
+        cohort=cohort,
+        session_order=sm.params.levels["session"],
         labels=sm.params.labels,
     ),
     "figure_qc": lambda: figures.plot_qc(read("qc"), cohort=cohort),

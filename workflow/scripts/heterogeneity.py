@@ -12,5 +12,10 @@ sm = snakemake  # noqa: F821
 
 contrasts = pl.concat([pl.read_parquet(p) for p in sm.input.contrasts], how="diagonal_relaxed")
 table = heterogeneity(contrasts)
-write_table(table, sm.output.csv.removesuffix(".csv"), ["csv", "md", "tex", "html"],
-            caption="Between-cohort heterogeneity of backward - forward contrasts", decimals=3)
+write_table(
+    table,
+    sm.output.csv.removesuffix(".csv"),
+    ["csv", "md", "tex", "html"],
+    caption="Between-cohort heterogeneity of backward - forward contrasts",
+    decimals=3,
+)

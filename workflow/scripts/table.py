@@ -16,8 +16,11 @@ def read(name):
 
 
 BUILD = {
-    "table_participants": lambda: (tables.table1(read("participants")), None,
-                                   f"Participants of cohort {cohort}"),
+    "table_participants": lambda: (
+        tables.table1(read("participants")),
+        None,
+        f"Participants of cohort {cohort}",
+    ),
     "table_results": lambda: (
         (t := tables.results_table(read("contrasts"), read("emmeans"))),
         tables.format_results(t),
@@ -37,6 +40,12 @@ BUILD = {
 
 table, display, caption = BUILD[sm.rule]()
 stem = sm.output.csv.removesuffix(".csv")
-tables.write_table(table, stem, ["csv", "md", "tex", "html"], display=display, caption=caption,
-                   label=f"tab:{sm.rule.removeprefix('table_')}-{cohort}")
+tables.write_table(
+    table,
+    stem,
+    ["csv", "md", "tex", "html"],
+    display=display,
+    caption=caption,
+    label=f"tab:{sm.rule.removeprefix('table_')}-{cohort}",
+)
 print(f"{table.height} rows", file=sys.stderr)

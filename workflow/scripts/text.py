@@ -19,11 +19,17 @@ contrasts, spm, norm = read("contrasts"), read("clusters"), read("normalisation"
 method = norm["method"][0] if norm is not None and norm.height else None
 emg_paragraph = emg_methods_text(sm.params.config["emg"]) if norm is not None else None
 methods = methods_text(
-    sm.params.config, contrasts=contrasts, spm=spm, normalisation=method,
+    sm.params.config,
+    contrasts=contrasts,
+    spm=spm,
+    normalisation=method,
     emg_paragraph=emg_paragraph,
 )
 results = results_text(
-    contrasts, spm=spm, alpha=sm.params.alpha, labels=sm.params.labels,
+    contrasts,
+    spm=spm,
+    alpha=sm.params.alpha,
+    labels=sm.params.labels,
     factor_levels=sm.params.levels,
 )
 with open(sm.output.methods, "w") as fh:
