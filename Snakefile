@@ -18,7 +18,7 @@ report: "workflow/report/workflow.rst"
 
 
 rule all:
+    default_target: True
     input:
         final_targets(),
         f"{RESULTS}/manifest.json",
-    default_target: True

@@ -30,7 +30,9 @@ ANALYSIS = REPO / "analysis"
 
 _cohort_cache = {}
 if POOLED in COHORTS:
-    raise ValueError(f"'{POOLED}' is reserved for the pooled results: rename data/raw/{POOLED}")
+    raise ValueError(
+        f"'{POOLED}' is reserved for the pooled results: rename data/raw/{POOLED}"
+    )
 
 
 def cohort(name):
@@ -48,15 +50,24 @@ def code(*modules):
     files = [str(ANALYSIS / "__init__.py"), str(ANALYSIS / "errors.py")]
     for m in modules:
         p = ANALYSIS / m if m else ANALYSIS
-        files += sorted(str(f) for f in p.rglob("*.py")) if p.is_dir() else [str(p) + ".py"]
+        files += (
+            sorted(str(f) for f in p.rglob("*.py")) if p.is_dir() else [str(p) + ".py"]
+        )
     return sorted({os.path.relpath(f) for f in files})
 
 
 def cohort_tables(wildcards):
     """Every table file of a cohort (not the per-trial signals)."""
     folder = RAW / wildcards.cohort
-    names = ["cohort.yaml", "participants.csv", "trials.csv", "balance.csv", "pain.csv",
-             "measures.csv", "mvc.csv"]
+    names = [
+        "cohort.yaml",
+        "participants.csv",
+        "trials.csv",
+        "balance.csv",
+        "pain.csv",
+        "measures.csv",
+        "mvc.csv",
+    ]
     return [str(folder / n) for n in names if (folder / n).exists()]
 
 
@@ -107,7 +118,9 @@ def cohort_levels(wildcards):
     levels = {"session": [], "group": []}
     for name in names:
         c = cohort(name)
-        groups = c.settings.get("groups") or sorted(set(c.participants["group"].to_list()))
+        groups = c.settings.get("groups") or sorted(
+            set(c.participants["group"].to_list())
+        )
         for key, values in (("session", c.settings["sessions"]), ("group", groups)):
             levels[key] += [v for v in values if v not in levels[key]]
     return levels
@@ -231,3 +244,42 @@ def final_targets():
         else:
             targets += cohort_targets(name)
     return targets
+
+
+FIG = f"{RESULTS}/{{cohort}}/figures"
+
+
+def figure_outputs(stem, caption, category, labels):
+    """One output per configured format; the PNG goes into the report."""
+    out = {}
+    for fmt in config["figures"]["formats"]:
+        path = f"{FIG}/{stem}.{fmt}"
+        if fmt == "png":
+            path = report(
+                path,
+                caption=f"../report/{caption}.rst",
+                category=category,
+                subcategory="{cohort}",
+                labels={"cohort": "{cohort}", **labels},
+            )
+        out[fmt] = path
+    return out
+
+
+TAB = f"{RESULTS}/{{cohort}}/tables"
+
+
+def table_outputs(stem, caption, category, label):
+    """CSV, Markdown, LaTeX and HTML; the HTML goes into the report."""
+    return {
+        "csv": f"{TAB}/{stem}.csv",
+        "md": f"{TAB}/{stem}.md",
+        "tex": f"{TAB}/{stem}.tex",
+        "html": report(
+            f"{TAB}/{stem}.html",
+            caption=f"../report/{caption}.rst",
+            category=category,
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "table": label},
+        ),
+    }

@@ -10,9 +10,6 @@ rule emg_subject:
             k: f"{RESULTS}/{{cohort}}/emg/subjects/{{subject}}/{k}.parquet"
             for k in EMG_KINDS
         },
-    params:
-        emg=cohort_emg_params,
-        folder=lambda wc: str(RAW / wc.cohort),
     log:
         "logs/{cohort}/emg/{subject}.log",
     benchmark:
@@ -21,6 +18,9 @@ rule emg_subject:
     resources:
         mem_mb=1500,
         runtime=20,
+    params:
+        emg=cohort_emg_params,
+        folder=lambda wc: str(RAW / wc.cohort),
     script:
         "../scripts/emg_subject.py"
 

@@ -1,23 +1,3 @@
-FIG = f"{RESULTS}/{{cohort}}/figures"
-
-
-def figure_outputs(stem, caption, category, labels):
-    """One output per configured format; the PNG goes into the report."""
-    out = {}
-    for fmt in config["figures"]["formats"]:
-        path = f"{FIG}/{stem}.{fmt}"
-        if fmt == "png":
-            path = report(
-                path,
-                caption=f"../report/{caption}.rst",
-                category=category,
-                subcategory="{cohort}",
-                labels={"cohort": "{cohort}", **labels},
-            )
-        out[fmt] = path
-    return out
-
-
 rule figure_emg_ensemble:
     """EMG ensemble curves per muscle, forward vs backward, SPM clusters shaded."""
     input:
@@ -26,13 +6,15 @@ rule figure_emg_ensemble:
         spatiotemporal=f"{RESULTS}/{{cohort}}/emg/spatiotemporal.parquet",
         code=code("figures", "spm"),
     output:
-        **figure_outputs("emg_ensemble", "fig_emg_ensemble", "EMG", {"figure": "ensemble curves"}),
+        **figure_outputs(
+            "emg_ensemble", "fig_emg_ensemble", "EMG", {"figure": "ensemble curves"}
+        ),
+    log:
+        "logs/{cohort}/figure_emg_ensemble.log",
     params:
         figures=config["figures"],
         labels=cohort_labels,
         levels=cohort_levels,
-    log:
-        "logs/{cohort}/figure_emg_ensemble.log",
     script:
         "../scripts/figure.py"
 
@@ -44,13 +26,18 @@ rule figure_emg_effect_size:
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
         code=code("figures"),
     output:
-        **figure_outputs("emg_effect_size", "fig_emg_effect_size", "EMG", {"figure": "effect size curves"}),
+        **figure_outputs(
+            "emg_effect_size",
+            "fig_emg_effect_size",
+            "EMG",
+            {"figure": "effect size curves"},
+        ),
+    log:
+        "logs/{cohort}/figure_emg_effect_size.log",
     params:
         figures=config["figures"],
         labels=cohort_labels,
         levels=cohort_levels,
-    log:
-        "logs/{cohort}/figure_emg_effect_size.log",
     script:
         "../scripts/figure.py"
 
@@ -71,13 +58,13 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(
                 family_category(_family),
                 {"figure": f"paired {_family}"},
             ),
+        log:
+            f"logs/{{cohort}}/figure_paired_{_family}.log",
         params:
             figures=config["figures"],
             family=_family,
             labels=cohort_labels,
             levels=cohort_levels,
-        log:
-            f"logs/{{cohort}}/figure_paired_{_family}.log",
         script:
             "../scripts/figure.py"
 
@@ -89,13 +76,13 @@ rule figure_forest:
         code=code("figures"),
     output:
         **figure_outputs("forest", "fig_forest", "Models", {"figure": "forest plot"}),
+    log:
+        "logs/{cohort}/figure_forest.log",
     params:
         figures=config["figures"],
         labels=cohort_labels,
         levels=cohort_levels,
         alpha=config["models"]["alpha"],
-    log:
-        "logs/{cohort}/figure_forest.log",
     script:
         "../scripts/figure.py"
 
@@ -106,13 +93,15 @@ rule figure_trajectories:
         outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
         code=code("figures"),
     output:
-        **figure_outputs("trajectories", "fig_trajectories", "Balance", {"figure": "trajectories"}),
+        **figure_outputs(
+            "trajectories", "fig_trajectories", "Balance", {"figure": "trajectories"}
+        ),
+    log:
+        "logs/{cohort}/figure_trajectories.log",
     params:
         figures=config["figures"],
         labels=cohort_labels,
         levels=cohort_levels,
-    log:
-        "logs/{cohort}/figure_trajectories.log",
     script:
         "../scripts/figure.py"
 
@@ -124,12 +113,12 @@ rule figure_qc:
         code=code("figures"),
     output:
         **figure_outputs("qc", "fig_qc", "QC", {"figure": "quality control"}),
+    log:
+        "logs/{cohort}/figure_qc.log",
     params:
         figures=config["figures"],
         labels=cohort_labels,
         levels=cohort_levels,
-    log:
-        "logs/{cohort}/figure_qc.log",
     script:
         "../scripts/figure.py"
 
@@ -141,11 +130,13 @@ rule figure_diagnostics:
         random_effects=f"{RESULTS}/{{cohort}}/models/random_effects.parquet",
         code=code("figures"),
     output:
-        **figure_outputs("diagnostics", "fig_diagnostics", "Models", {"figure": "model diagnostics"}),
+        **figure_outputs(
+            "diagnostics", "fig_diagnostics", "Models", {"figure": "model diagnostics"}
+        ),
+    log:
+        "logs/{cohort}/figure_diagnostics.log",
     params:
         figures=config["figures"],
         labels=cohort_labels,
-    log:
-        "logs/{cohort}/figure_diagnostics.log",
     script:
         "../scripts/figure.py"

@@ -6,8 +6,6 @@ rule validate_cohort:
         code=code("cohort", "tabular", "validate", "io", "signal"),
     output:
         f"{RESULTS}/{{cohort}}/validation.txt",
-    params:
-        folder=lambda wc: str(RAW / wc.cohort),
     log:
         "logs/{cohort}/validate_cohort.log",
     benchmark:
@@ -15,6 +13,8 @@ rule validate_cohort:
     resources:
         mem_mb=1000,
         runtime=20,
+    params:
+        folder=lambda wc: str(RAW / wc.cohort),
     script:
         "../scripts/validate_cohort.py"
 
@@ -38,10 +38,10 @@ rule tidy_cohort:
         trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
         measures=f"{RESULTS}/{{cohort}}/tidy/measures.parquet",
         summary=f"{RESULTS}/{{cohort}}/tidy/ingest.txt",
-    params:
-        folder=lambda wc: str(RAW / wc.cohort),
     log:
         "logs/{cohort}/tidy_cohort.log",
     localrule: True
+    params:
+        folder=lambda wc: str(RAW / wc.cohort),
     script:
         "../scripts/tidy_cohort.py"

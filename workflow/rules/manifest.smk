@@ -5,6 +5,9 @@ rule manifest:
         code=code(""),
     output:
         f"{RESULTS}/manifest.json",
+    log:
+        "logs/manifest.log",
+    localrule: True
     params:
         outputs={
             **{name: cohort_targets(name) for name in VALID},
@@ -13,8 +16,5 @@ rule manifest:
         inputs={name: manifest_inputs(name) for name in VALID},
         config=config,
         workflow=workflow_sources(),
-    log:
-        "logs/manifest.log",
-    localrule: True
     script:
         "../scripts/manifest.py"

@@ -16,10 +16,6 @@ rule models:
                 "random_effects",
             ]
         },
-    params:
-        models=config["models"],
-        pooling=config["pooling"],
-        levels=cohort_levels,
     log:
         "logs/{cohort}/models.log",
     benchmark:
@@ -28,6 +24,10 @@ rule models:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        models=config["models"],
+        pooling=config["pooling"],
+        levels=cohort_levels,
     script:
         "../scripts/models.py"
 

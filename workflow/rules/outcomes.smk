@@ -14,13 +14,13 @@ rule outcomes:
             subcategory="{cohort}",
             labels={"cohort": "{cohort}", "table": "outcomes"},
         ),
-    params:
-        outcomes=config["outcomes"],
-        exclude_flagged=config["emg"]["qc"]["exclude_flagged"],
     log:
         "logs/{cohort}/outcomes.log",
     wildcard_constraints:
         cohort=f"(?!{POOLED}$)[^/]+",
     localrule: True
+    params:
+        outcomes=config["outcomes"],
+        exclude_flagged=config["emg"]["qc"]["exclude_flagged"],
     script:
         "../scripts/outcomes.py"

@@ -9,12 +9,12 @@ rule pooled_outcomes:
     output:
         parquet=f"{RESULTS}/{POOLED}/outcomes.parquet",
         csv=f"{RESULTS}/{POOLED}/outcomes.csv",
-    params:
-        cohorts=VALID,
-        pain_scales={c: cohort(c).settings.get("pain_scale") for c in VALID},
     log:
         f"logs/{POOLED}/pooled_outcomes.log",
     localrule: True
+    params:
+        cohorts=VALID,
+        pain_scales={c: cohort(c).settings.get("pain_scale") for c in VALID},
     script:
         "../scripts/pooled_outcomes.py"
 

@@ -6,9 +6,6 @@ rule spm:
     output:
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
         effect=f"{RESULTS}/{{cohort}}/spm/effect_size.parquet",
-    params:
-        alpha=config["models"]["alpha"],
-        spm=config["spm"],
     log:
         "logs/{cohort}/spm.log",
     benchmark:
@@ -16,5 +13,8 @@ rule spm:
     resources:
         mem_mb=2000,
         runtime=20,
+    params:
+        alpha=config["models"]["alpha"],
+        spm=config["spm"],
     script:
         "../scripts/spm.py"

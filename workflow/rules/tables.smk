@@ -1,22 +1,3 @@
-TAB = f"{RESULTS}/{{cohort}}/tables"
-
-
-def table_outputs(stem, caption, category, label):
-    """CSV, Markdown, LaTeX and HTML; the HTML goes into the report."""
-    return {
-        "csv": f"{TAB}/{stem}.csv",
-        "md": f"{TAB}/{stem}.md",
-        "tex": f"{TAB}/{stem}.tex",
-        "html": report(
-            f"{TAB}/{stem}.html",
-            caption=f"../report/{caption}.rst",
-            category=category,
-            subcategory="{cohort}",
-            labels={"cohort": "{cohort}", "table": label},
-        ),
-    }
-
-
 rule table_participants:
     """Table 1: participants per group."""
     input:
@@ -94,13 +75,13 @@ rule text:
             subcategory="{cohort}",
             labels={"cohort": "{cohort}", "text": "results"},
         ),
+    log:
+        "logs/{cohort}/text.log",
+    localrule: True
     params:
         config=lambda wc: {"emg": cohort_emg_params(wc), "models": config["models"]},
         alpha=config["models"]["alpha"],
         labels=cohort_labels,
         levels=cohort_levels,
-    log:
-        "logs/{cohort}/text.log",
-    localrule: True
     script:
         "../scripts/text.py"
