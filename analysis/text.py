@@ -16,6 +16,8 @@ from importlib import metadata
 
 import polars as pl
 
+from analysis.emg.methods import methods_text as emg_methods_text
+
 __all__ = [
     "FAMILY_NAMES",
     "MUSCLE_NAMES",
@@ -186,81 +188,6 @@ def software_versions(packages: Sequence[str] = PACKAGES) -> dict[str, str]:
 def _num(x: float, decimals: int = 1) -> str:
     x = float(x)
     return f"{x:.0f}" if x == int(x) else f"{x:.{decimals}f}".rstrip("0").rstrip(".")
-
-
-def _emg_sentences(emg: Mapping, normalisation: str | None) -> list[str]:
-    bp = emg.get("bandpass", {})
-    env = emg.get("envelope", {})
-    notch = emg.get("notch", {})
-    norm = emg.get("normalisation", {})
-    cyc = emg.get("cycles", {})
-    qc = emg.get("qc", {})
-    out = []
-    order = int(bp.get("order", 4))
-    corrected = " (design cut-offs corrected for the double pass)"
-    s = (
-        f"Surface EMG was band-pass filtered at {_num(bp.get('low_hz', 20))}–"
-        f"{_num(bp.get('high_hz', 450))} Hz with a Butterworth filter of order {order} applied "
-        f"forward and backward (zero lag, effective order {2 * order})"
-        f"{corrected if bp.get('correct_double_pass') else ''}"
-    )
-    if notch.get("enabled"):
-        s += (
-            f", notch-filtered at the mains frequency and its first "
-            f"{int(notch.get('harmonics', 3))} harmonics (Q = {_num(notch.get('quality', 30))})"
-        )
-    out.append(s + ".")
-    if env.get("method", "lowpass") == "rms":
-        out.append(
-            "Envelopes were computed as a moving root mean square over "
-            f"{_num(1000 * float(env.get('rms_window_s', 0.05)))} ms."
-        )
-    else:
-        out.append(
-            "Linear envelopes were obtained by full-wave rectification and a zero-lag "
-            f"{_num(env.get('lowpass_hz', 6))} Hz low-pass Butterworth filter of order "
-            f"{int(env.get('order', 4))}"
-            f"{corrected if env.get('correct_double_pass') else ''}."
-        )
-    method = normalisation or norm.get("method", "auto")
-    reference = "the peak of the subject's mean forward-walking envelope of that muscle"
-    if norm.get("reference", "peak_mean_forward") != "peak_mean_forward":
-        reference = f"the '{norm.get('reference')}' reference"
-    if method == "mvc":
-        out.append("Amplitudes were normalised to maximal voluntary contractions (MVC).")
-    elif method == "reference":
-        out.append(f"Amplitudes were normalised to {reference}.")
-    else:
-        out.append(
-            "Amplitudes were normalised to maximal voluntary contractions where a cohort "
-            f"provided them and otherwise to {reference}."
-        )
-    out.append(
-        f"Gait cycles were defined from one foot contact of the {cyc.get('side', 'right')} leg "
-        f"(the instrumented side) to the next and time-normalised to {int(cyc.get('points', 101))} "
-        f"points (0–100% of the cycle); strides shorter than {_num(cyc.get('min_stride_s', 0.6))} "
-        f"s or longer than {_num(cyc.get('max_stride_s', 2.5))} s, or with stance outside "
-        f"{_num(cyc.get('min_stance_pct', 45))}–{_num(cyc.get('max_stance_pct', 80))}% of the "
-        "cycle, were discarded."
-    )
-    checks = (
-        f"flat signal (SD < {_num(qc.get('flat_sd_uv', 1.0))} µV), clipping (more than "
-        f"{_num(100 * float(qc.get('clipping_fraction', 0.01)))}% of samples), mains interference "
-        f"(power ratio > {_num(qc.get('mains_ratio', 0.3))}), ECG contamination "
-        f"(ratio > {_num(qc.get('ecg_ratio', 0.5))}) and outlying cycle durations (more than "
-        f"{_num(qc.get('cycle_duration_mad', 3.5))} median absolute deviations)"
-    )
-    if qc.get("exclude_flagged", True):
-        out.append(
-            f"Trials, channels and cycles were screened for {checks} and flagged data were "
-            "excluded."
-        )
-    else:
-        out.append(
-            f"Trials, channels and cycles were screened for {checks}; flagged data were "
-            "reported but kept."
-        )
-    return out
 
 
 _RANDOM = re.compile(r"\(([^()|]+)\|([^()]+)\)")
@@ -475,14 +402,14 @@ def methods_text(
     ...        "models": {"formula": "value ~ direction + (1 | subject)", "reml": True,
     ...                   "alpha": 0.05, "adjust": "holm"}}
     >>> text = methods_text(cfg, software={"Python": "3.11.2", "spm1d": "0.4"})
-    >>> "20–450 Hz" in text and "random intercept per subject" in text and "Holm" in text
+    >>> "20-450 Hz" in text and "random intercept per subject" in text and "Holm" in text
     True
     """
     emg = config.get("emg", {})
     models = config.get("models", {})
     alpha = float(models.get("alpha", 0.05))
     paragraphs = [
-        emg_paragraph.strip() if emg_paragraph else " ".join(_emg_sentences(emg, normalisation)),
+        emg_paragraph.strip() if emg_paragraph else emg_methods_text(dict(emg)),
         " ".join(_stats_sentences(models, contrasts, df_method)),
     ]
     if spm is not None:

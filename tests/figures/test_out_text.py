@@ -35,9 +35,10 @@ def config() -> dict:
 def test_methods_reports_the_configured_parameters(config):
     text = methods_text(config, software=SOFTWARE)
     emg = config["emg"]
-    assert f"{emg['bandpass']['low_hz']:g}–{emg['bandpass']['high_hz']:g} Hz" in text
-    assert f"order {emg['bandpass']['order']}" in text
-    assert f"{emg['envelope']['lowpass_hz']:g} Hz low-pass" in text
+    # the EMG paragraph is the EMG stage's own, written from the same parameters
+    assert f"{emg['bandpass']['low_hz']:g}-{emg['bandpass']['high_hz']:g} Hz" in text
+    assert f"{emg['bandpass']['order']}th-order Butterworth" in text
+    assert f"{emg['envelope']['lowpass_hz']:g} Hz" in text
     assert f"time-normalised to {emg['cycles']['points']} points" in text
     assert "REML" in text and "Holm" in text
     assert "Python 3.11.0" in text and "spm1d 0.4.55" in text
@@ -58,8 +59,8 @@ def test_methods_changes_with_the_config(config):
     }
     text = methods_text(cfg, software=SOFTWARE)
     assert "moving root mean square over 100 ms" in text
-    assert "notch-filtered" in text and "2 harmonics" in text
-    assert "maximal voluntary contractions (MVC)" in text
+    assert "notch filters at 50 Hz, 100 Hz" in text  # mains and one harmonic: 2 frequencies
+    assert "maximal voluntary contractions" in text
     assert "maximum likelihood" in text and "REML" not in text
     assert "random intercept and random slope for direction per subject" in text
     assert "Kenward–Roger degrees of freedom" in text
