@@ -26,6 +26,7 @@ CONTRAST = "backward - forward"
 
 __all__ = [
     "CONTRAST",
+    "trial_means",
     "subject_means",
     "ensemble_mean",
     "spm_paired",
@@ -60,6 +61,40 @@ def _strata(curves: pl.DataFrame, by_session: bool) -> list[str]:
     if by_session and "session" in curves.columns:
         keys.append("session")
     return [*keys, "muscle"]
+
+
+def trial_means(curves: pl.LazyFrame | pl.DataFrame, *, value: str = "value") -> pl.DataFrame:
+    """One mean curve per trial and muscle: included cycles averaged, as a curves table.
+
+    Every function here averages cycles within trials first, so this reduction gives them the
+    same results from a fraction of the memory; pass a lazy scan of a large curves file.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"cohort": "A", "subject": "s1", "session": "T0",
+    ...     "direction": "forward", "trial": 1, "cycle": [1, 2, 3], "muscle": "VL",
+    ...     "pct": 0, "value": [1.0, 3.0, 9.0], "excluded": [False, False, True]})
+    >>> trial_means(c.lazy())["value"].to_list()
+    [2.0]
+    """
+    lazy = curves.lazy()
+    names = lazy.collect_schema().names()
+    if "excluded" in names:
+        lazy = lazy.filter(~pl.col("excluded").fill_null(False))
+    keys = [
+        c
+        for c in ("cohort", "subject", "session", "direction", "trial", "muscle", "pct")
+        if c in names
+    ]
+    extra = [pl.col("norm_unit").first()] if "norm_unit" in names else []
+    return (
+        lazy.group_by(keys)
+        .agg(pl.col(value).mean(), *extra)
+        .with_columns(pl.lit(0).alias("cycle"))
+        .sort(keys)
+        .collect()
+    )
 
 
 def subject_means(

@@ -8,7 +8,11 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
 
 for kind in ("curves", "features", "qc", "spatiotemporal", "normalisation"):
-    parts = [pl.read_parquet(p) for p in sm.input[kind]]
-    table = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
-    table.write_parquet(sm.output[kind])
-    print(f"{kind}: {table.height} rows from {len(parts)} subjects", file=sys.stderr)
+    files = list(sm.input[kind])
+    if not files:
+        pl.DataFrame().write_parquet(sm.output[kind])
+        continue
+    # streamed: the cohort's curves need not fit in memory at once
+    table = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+    table.sink_parquet(sm.output[kind])
+    print(f"{kind}: {len(files)} subjects", file=sys.stderr)

@@ -5,6 +5,7 @@ import sys
 import polars as pl
 
 from analysis import figures
+from analysis.spm import trial_means
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -22,7 +23,7 @@ def paired_clusters():
 
 DRAW = {
     "figure_emg_ensemble": lambda: figures.plot_ensemble(
-        read("curves"),
+        trial_means(pl.scan_parquet(sm.input.curves)),
         paired_clusters(),
         figures.mean_toe_off(read("spatiotemporal")),
         cohort=cohort,

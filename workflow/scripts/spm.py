@@ -6,7 +6,7 @@ import warnings
 
 import polars as pl
 
-from analysis.spm import effect_size_curve, spm_anova, spm_paired
+from analysis.spm import effect_size_curve, spm_anova, spm_paired, trial_means
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -14,7 +14,7 @@ logging.captureWarnings(True)
 logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 warnings.simplefilter("always")
 
-curves = pl.read_parquet(sm.input.curves)
+curves = trial_means(pl.scan_parquet(sm.input.curves))
 alpha = sm.params.alpha
 clusters = [spm_paired(curves, alpha=alpha)]
 if sm.params.spm.get("anova", True) and curves["session"].n_unique() > 1:
