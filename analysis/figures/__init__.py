@@ -7,7 +7,7 @@ rerun). Forward and backward walking have the same Okabe-Ito colours in every fi
 from analysis.figures.diagnostics import plot_diagnostics
 from analysis.figures.ensemble import mean_toe_off, plot_effect_size, plot_ensemble
 from analysis.figures.forest import plot_forest
-from analysis.figures.paired import plot_paired
+from analysis.figures.paired import plot_paired, plot_paired_sessions, session_means
 from analysis.figures.qc import plot_qc, qc_reasons, qc_summary
 from analysis.figures.style import save_figure
 from analysis.figures.trajectories import plot_trajectories
@@ -19,9 +19,11 @@ __all__ = [
     "plot_ensemble",
     "plot_forest",
     "plot_paired",
+    "plot_paired_sessions",
     "plot_qc",
     "plot_trajectories",
     "qc_reasons",
     "qc_summary",
     "save_figure",
+    "session_means",
 ]
