@@ -179,6 +179,15 @@ def paired_families(name):
     return fams + sorted(set(m["family"].to_list()))
 
 
+def session_families(name):
+    """Families measured once per session (no walking direction) in two or more sessions."""
+    c = cohort(name)
+    if len(c.settings["sessions"]) < 2:
+        return []
+    m = c.measures.filter(c.measures["direction"].is_null())
+    return sorted(set(m["family"].to_list()))
+
+
 def text_inputs(wildcards):
     base = f"{RESULTS}/{wildcards.cohort}"
     inputs = {"contrasts": f"{base}/models/contrasts.parquet"}
@@ -194,6 +203,7 @@ def cohort_targets(name):
     base = f"{RESULTS}/{name}"
     fmts = config["figures"]["formats"]
     figs = ["forest", "diagnostics"] + [f"paired_{f}" for f in paired_families(name)]
+    figs += [f"sessions_{f}" for f in session_families(name)]
     tabs = ["participants", "results", "variance"]
     if c.has_emg:
         figs += ["emg_ensemble", "emg_effect_size", "qc"]

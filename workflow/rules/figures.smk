@@ -69,6 +69,33 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(
             "../scripts/figure.py"
 
 
+# Measures taken once per session (e.g. balance): each subject's first and last session.
+for _family in sorted({f for c in COHORTS if cohort(c) for f in session_families(c)}):
+
+    rule:
+        name:
+            f"figure_sessions_{_family}"
+        input:
+            outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
+            code=code("figures"),
+        output:
+            **figure_outputs(
+                f"sessions_{_family}",
+                "fig_sessions",
+                family_category(_family),
+                {"figure": f"paired sessions {_family}"},
+            ),
+        log:
+            f"logs/{{cohort}}/figure_sessions_{_family}.log",
+        params:
+            figures=config["figures"],
+            family=_family,
+            labels=cohort_labels,
+            levels=cohort_levels,
+        script:
+            "../scripts/figure.py"
+
+
 rule figure_forest:
     """Forest plot of every backward-minus-forward contrast, grouped by outcome family."""
     input:

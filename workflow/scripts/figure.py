@@ -34,6 +34,13 @@ DRAW = {
     "figure_paired": lambda: figures.plot_paired(
         read("outcomes"), cohort=cohort, family=sm.params.family, labels=sm.params.labels
     ),
+    "figure_sessions": lambda: figures.plot_paired_sessions(
+        read("outcomes"),
+        cohort=cohort,
+        family=sm.params.family,
+        session_order=sm.params.levels["session"],
+        labels=sm.params.labels,
+    ),
     "figure_forest": lambda: figures.plot_forest(
         read("contrasts"),
         cohort=cohort,
@@ -52,7 +59,10 @@ DRAW = {
     ),
 }
 
-kind = "figure_paired" if sm.rule.startswith("figure_paired_") else sm.rule
+kind = sm.rule
+for prefix in ("figure_paired", "figure_sessions"):
+    if sm.rule.startswith(prefix + "_"):
+        kind = prefix
 fig = DRAW[kind]()
 stem = sm.output[0].rsplit(".", 1)[0]
 written = figures.save_figure(
