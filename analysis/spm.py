@@ -87,13 +87,17 @@ def trial_means(curves: pl.LazyFrame | pl.DataFrame, *, value: str = "value") ->
         for c in ("cohort", "subject", "session", "direction", "trial", "muscle", "pct")
         if c in names
     ]
-    extra = [pl.col("norm_unit").first()] if "norm_unit" in names else []
+    unit = ["norm_unit"] if "norm_unit" in names else []
+    order = [*keys, *(["cycle"] if "cycle" in names else [])]
+    # read lazily (only these columns), aggregate eagerly in a fixed row order: floating-point
+    # sums must not depend on how a streaming engine partitions the rows
+    rows = lazy.select(*order, value, *unit).collect().sort(order)
+    extra = [pl.col("norm_unit").first()] if unit else []
     return (
-        lazy.group_by(keys)
+        rows.group_by(keys, maintain_order=True)
         .agg(pl.col(value).mean(), *extra)
         .with_columns(pl.lit(0).alias("cycle"))
         .sort(keys)
-        .collect()
     )
 
 
