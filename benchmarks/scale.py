@@ -4,7 +4,7 @@ For each cohort size N (default 25, 50, 100, 200 subjects; each subject has raw 
 directions, two sessions and three trials) this script
 
 1. copies the workflow (git-tracked and untracked-but-not-ignored files, without data/raw/*,
-   results/, .snakemake/) into a fresh directory,
+   results/, .snakemake/) once at the start, and that snapshot into a fresh directory per size,
 2. simulates the cohort there: ``python -m analysis simulate data/raw/scale<N> --subjects N``,
 3. times the dry run ``snakemake -n --cores C`` (median of three; DAG building included),
 4. runs ``snakemake --cores C`` and records its wall time and the peak resident memory of the
@@ -227,12 +227,13 @@ def count_jobs(dryrun_log: Path) -> int:
     return 0
 
 
-def bench_size(n: int, base: Path, cores: int, seed: int, dry_only: bool) -> SizeResult:
+def bench_size(
+    n: int, base: Path, snapshot: Path, cores: int, seed: int, dry_only: bool
+) -> SizeResult:
     work = base / f"scale{n}"
     if work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
-    copy_workflow(work)
+    shutil.copytree(snapshot, work, symlinks=True)  # every size runs the same code
     cohort = f"scale{n}"
     logs = work / "bench-logs"
     logs.mkdir()
@@ -395,9 +396,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         command += f" --out {args.out}"
     results = []
+    snapshot = base / "snapshot"
+    if snapshot.exists():
+        shutil.rmtree(snapshot)
+    snapshot.mkdir()
+    copy_workflow(snapshot)  # once, so that edits to the tree during a long run don't leak in
     try:
         for n in args.sizes:
-            results.append(bench_size(n, base, args.cores, args.seed, args.dry_run_only))
+            results.append(bench_size(n, base, snapshot, args.cores, args.seed, args.dry_run_only))
             if not args.keep:
                 shutil.rmtree(base / f"scale{n}", ignore_errors=True)
             report = markdown(results, args.cores, command)
