@@ -3,12 +3,15 @@
 import sys
 
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from analysis.pooling import POOLED, pooled_formula
 from analysis.stats import analyse_outcomes
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
+# one BLAS thread: the same numbers to the last bit whatever the executor gives the job
+threadpool_limits(1)
 
 outcomes = pl.read_parquet(sm.input.outcomes)
 cfg = sm.params.models

@@ -5,11 +5,14 @@ import sys
 import warnings
 
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from analysis.spm import effect_size_curve, spm_anova, spm_paired, trial_means
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
+# one BLAS thread: the same numbers to the last bit whatever the executor gives the job
+threadpool_limits(1)
 logging.captureWarnings(True)
 logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 warnings.simplefilter("always")
