@@ -1,10 +1,16 @@
 """Snakemake glue: SPM paired t (and rm-ANOVA where sessions exist) on the EMG curves."""
 
-import logging
-import sys
-import warnings
+import os
 
-import polars as pl
+# polars' aggregation order depends on its thread count, and so would the last bits of the
+# means: one thread, so that local and cluster jobs agree exactly (set before polars loads)
+os.environ["POLARS_MAX_THREADS"] = "1"
+
+import logging  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+
+import polars as pl  # noqa: E402
 from threadpoolctl import threadpool_limits
 
 from analysis.spm import effect_size_curve, spm_anova, spm_paired, trial_means
