@@ -136,12 +136,13 @@ def subject_means(
     out = curves
     if "excluded" in out.columns:
         out = out.filter(~pl.col("excluded").fill_null(False))
+    # maintain_order: each mean sums its rows in a fixed order, so reruns agree to the last bit
     if "trial" in curves.columns:
-        out = out.group_by([*keys, "trial", "pct"]).agg(pl.col(value).mean())
-    out = out.group_by([*keys, "pct"]).agg(pl.col(value).mean())
+        out = out.group_by([*keys, "trial", "pct"], maintain_order=True).agg(pl.col(value).mean())
+    out = out.group_by([*keys, "pct"], maintain_order=True).agg(pl.col(value).mean())
     if not by_session and "session" in keys:
         keys.remove("session")
-        out = out.group_by([*keys, "pct"]).agg(pl.col(value).mean())
+        out = out.group_by([*keys, "pct"], maintain_order=True).agg(pl.col(value).mean())
     return out.sort([*keys, "pct"])
 
 
