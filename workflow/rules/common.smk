@@ -13,6 +13,7 @@ sys.path.insert(0, str(REPO))
 
 from analysis.cohort import discover_cohorts, load_cohort, emg_params  # noqa: E402
 from analysis.errors import ValidationError  # noqa: E402
+from analysis.io.events import read_mvc_table  # noqa: E402
 from analysis.pooling import POOLED  # noqa: E402
 
 
@@ -83,22 +84,48 @@ def emg_subjects(name):
     return sorted(set(c.trials["subject"].to_list()))
 
 
+def mvc_files(name):
+    """The MVC recordings of each subject in the cohort's mvc.csv: {subject: {file, ...}}."""
+    key = ("mvc", name)
+    if key not in _cohort_cache:
+        files = {}
+        path = RAW / name / "mvc.csv"
+        try:
+            table = read_mvc_table(path, cohort=name) if path.is_file() else None
+        except ValidationError:
+            table = None  # validate_cohort reports the problems
+        if table is not None:
+            for subject, f in table.select("subject", "emg_file").iter_rows():
+                files.setdefault(subject, set()).add(f)
+        _cohort_cache[key] = files
+    return _cohort_cache[key]
+
+
+def mvc_table(wildcards):
+    """The cohort's mvc.csv, when it has one."""
+    path = RAW / wildcards.cohort / "mvc.csv"
+    return [str(path)] if path.is_file() else []
+
+
 def subject_recordings(wildcards):
-    """The raw EMG and events files of one subject's trials."""
+    """The raw EMG, events and MVC files of one subject."""
     c = cohort(wildcards.cohort)
     rows = c.trials.filter(c.trials["subject"] == wildcards.subject)
     folder = RAW / wildcards.cohort
-    files = rows["emg_file"].to_list() + rows["events_file"].to_list()
-    return sorted(str(folder / f) for f in set(files))
+    files = set(rows["emg_file"].to_list() + rows["events_file"].to_list())
+    files |= mvc_files(wildcards.cohort).get(wildcards.subject, set())
+    return sorted(str(folder / f) for f in files)
 
 
 def cohort_recordings(wildcards):
-    """Every EMG and events file of a valid cohort (none when its tables are invalid)."""
+    """Every EMG, events and MVC file of a valid cohort (none when its tables are invalid)."""
     c = cohort(wildcards.cohort)
     if c is None or not c.has_emg:
         return []
     folder = RAW / wildcards.cohort
     files = set(c.trials["emg_file"].to_list()) | set(c.trials["events_file"].to_list())
+    for more in mvc_files(wildcards.cohort).values():
+        files |= more
     return sorted(str(folder / f) for f in files)
 
 

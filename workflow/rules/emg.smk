@@ -1,10 +1,11 @@
 rule emg_subject:
     """Process one subject's EMG: filter, envelope, cycles, normalisation, features, QC."""
     input:
-        tables=cohort_tables,
+        # the validated trial table: a job reads its subject's rows, not the whole raw cohort
+        trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
+        mvc=mvc_table,
         recordings=subject_recordings,
-        validation=ancient(f"{RESULTS}/{{cohort}}/validation.txt"),
-        code=code("cohort", "tabular", "signal", "io", "emg"),
+        code=code("signal", "io", "emg"),
     output:
         **{
             k: f"{RESULTS}/{{cohort}}/emg/subjects/{{subject}}/{k}.parquet"
@@ -34,6 +35,8 @@ rule emg_cohort:
         **{k: f"{RESULTS}/{{cohort}}/emg/{k}.parquet" for k in EMG_KINDS},
     log:
         "logs/{cohort}/emg_cohort.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/emg_cohort.tsv"
     localrule: True
     script:
         "../scripts/emg_cohort.py"

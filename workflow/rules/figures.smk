@@ -11,6 +11,8 @@ rule figure_emg_ensemble:
         ),
     log:
         "logs/{cohort}/figure_emg_ensemble.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/figure_emg_ensemble.tsv"
     params:
         figures=config["figures"],
         labels=cohort_labels,
@@ -34,6 +36,8 @@ rule figure_emg_effect_size:
         ),
     log:
         "logs/{cohort}/figure_emg_effect_size.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/figure_emg_effect_size.tsv"
     params:
         figures=config["figures"],
         labels=cohort_labels,
@@ -60,6 +64,8 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(
             ),
         log:
             f"logs/{{cohort}}/figure_paired_{_family}.log",
+        benchmark:
+            f"logs/benchmarks/{{cohort}}/figure_paired_{_family}.tsv"
         params:
             figures=config["figures"],
             family=_family,
@@ -87,6 +93,8 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in session_families
             ),
         log:
             f"logs/{{cohort}}/figure_sessions_{_family}.log",
+        benchmark:
+            f"logs/benchmarks/{{cohort}}/figure_sessions_{_family}.tsv"
         params:
             figures=config["figures"],
             family=_family,
@@ -105,6 +113,8 @@ rule figure_forest:
         **figure_outputs("forest", "fig_forest", "Models", {"figure": "forest plot"}),
     log:
         "logs/{cohort}/figure_forest.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/figure_forest.tsv"
     params:
         figures=config["figures"],
         labels=cohort_labels,
@@ -125,6 +135,8 @@ rule figure_trajectories:
         ),
     log:
         "logs/{cohort}/figure_trajectories.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/figure_trajectories.tsv"
     params:
         figures=config["figures"],
         labels=cohort_labels,
@@ -142,6 +154,8 @@ rule figure_qc:
         **figure_outputs("qc", "fig_qc", "QC", {"figure": "quality control"}),
     log:
         "logs/{cohort}/figure_qc.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/figure_qc.tsv"
     params:
         figures=config["figures"],
         labels=cohort_labels,
@@ -162,6 +176,8 @@ rule figure_diagnostics:
         ),
     log:
         "logs/{cohort}/figure_diagnostics.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/figure_diagnostics.tsv"
     params:
         figures=config["figures"],
         labels=cohort_labels,

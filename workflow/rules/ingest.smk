@@ -40,6 +40,8 @@ rule tidy_cohort:
         summary=f"{RESULTS}/{{cohort}}/tidy/ingest.txt",
     log:
         "logs/{cohort}/tidy_cohort.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/tidy_cohort.tsv"
     localrule: True
     params:
         folder=lambda wc: str(RAW / wc.cohort),

@@ -7,6 +7,8 @@ rule manifest:
         f"{RESULTS}/manifest.json",
     log:
         "logs/manifest.log",
+    benchmark:
+        "logs/benchmarks/manifest.tsv"
     localrule: True
     params:
         outputs={

@@ -16,6 +16,8 @@ rule outcomes:
         ),
     log:
         "logs/{cohort}/outcomes.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/outcomes.tsv"
     wildcard_constraints:
         cohort=f"(?!{POOLED}$)[^/]+",
     localrule: True

@@ -11,6 +11,8 @@ rule pooled_outcomes:
         csv=f"{RESULTS}/{POOLED}/outcomes.csv",
     log:
         f"logs/{POOLED}/pooled_outcomes.log",
+    benchmark:
+        f"logs/benchmarks/{POOLED}/pooled_outcomes.tsv"
     localrule: True
     params:
         cohorts=VALID,
@@ -31,6 +33,8 @@ rule heterogeneity:
         },
     log:
         f"logs/{POOLED}/heterogeneity.log",
+    benchmark:
+        f"logs/benchmarks/{POOLED}/heterogeneity.tsv"
     localrule: True
     script:
         "../scripts/heterogeneity.py"

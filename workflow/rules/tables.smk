@@ -7,6 +7,8 @@ rule table_participants:
         **table_outputs("participants", "table_participants", "Participants", "Table 1"),
     log:
         "logs/{cohort}/table_participants.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/table_participants.tsv"
     localrule: True
     script:
         "../scripts/table.py"
@@ -22,6 +24,8 @@ rule table_results:
         **table_outputs("results", "table_results", "Models", "main results"),
     log:
         "logs/{cohort}/table_results.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/table_results.tsv"
     localrule: True
     script:
         "../scripts/table.py"
@@ -36,6 +40,8 @@ rule table_variance:
         **table_outputs("variance", "table_variance", "Models", "variance components"),
     log:
         "logs/{cohort}/table_variance.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/table_variance.tsv"
     localrule: True
     script:
         "../scripts/table.py"
@@ -50,6 +56,8 @@ rule table_spm_clusters:
         **table_outputs("spm_clusters", "table_spm_clusters", "EMG", "SPM clusters"),
     log:
         "logs/{cohort}/table_spm_clusters.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/table_spm_clusters.tsv"
     localrule: True
     script:
         "../scripts/table.py"
@@ -77,6 +85,8 @@ rule text:
         ),
     log:
         "logs/{cohort}/text.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/text.tsv"
     localrule: True
     params:
         config=lambda wc: {"emg": cohort_emg_params(wc), "models": config["models"]},

@@ -1,34 +1,36 @@
-"""Snakemake glue: one subject's trials through the EMG stage."""
+"""Snakemake glue: one subject's trials (and MVC recordings, if any) through the EMG stage."""
 
 import sys
 from pathlib import Path
 
-from analysis.cohort import load_cohort
+import polars as pl
+
 from analysis.emg import Recording, process_subject
-from analysis.io import read_emg, read_events
+from analysis.io import read_emg, read_events, read_mvc_recordings
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
 
-cohort = load_cohort(sm.params.folder)
-params = sm.params.emg
+# the validated trial table (not the raw cohort: a job's cost must not grow with the cohort)
+folder = Path(sm.params.folder)
+cohort = sm.wildcards.cohort
 subject = sm.wildcards.subject
-rows = cohort.trials.filter(cohort.trials["subject"] == subject).sort(
-    ["session", "direction", "trial"]
+params = sm.params.emg
+signal = {
+    "rate": params.get("sampling_rate_hz"),
+    "channel_map": params.get("channel_map") or None,
+    "units": params.get("units", "uV"),
+    "cohort": cohort,
+}
+rows = (
+    pl.read_parquet(sm.input.trials)
+    .filter(pl.col("subject") == subject)
+    .sort(["session", "direction", "trial"])
 )
 recordings = []
 for rec in rows.iter_rows(named=True):
-    emg = read_emg(
-        Path(cohort.path) / rec["emg_file"],
-        rate=params.get("sampling_rate_hz"),
-        channel_map=params.get("channel_map") or None,
-        units=params.get("units", "uV"),
-        cohort=cohort.name,
-        file=rec["emg_file"],
-    )
-    events = read_events(
-        Path(cohort.path) / rec["events_file"], cohort=cohort.name, file=rec["events_file"]
-    )
+    emg = read_emg(folder / rec["emg_file"], file=rec["emg_file"], **signal)
+    events = read_events(folder / rec["events_file"], cohort=cohort, file=rec["events_file"])
     recordings.append(
         Recording(
             session=rec["session"],
@@ -39,7 +41,10 @@ for rec in rows.iter_rows(named=True):
         )
     )
     print(f"read {rec['emg_file']}", file=sys.stderr)
+mvc = read_mvc_recordings(folder, subject, **signal)
+if mvc:
+    print(f"MVC recordings: {', '.join(sorted(mvc))}", file=sys.stderr)
 
-result = process_subject(recordings, params, cohort=cohort.name, subject=subject)
+result = process_subject(recordings, params, cohort=cohort, subject=subject, mvc=mvc)
 for kind in ("curves", "features", "qc", "spatiotemporal", "normalisation"):
     getattr(result, kind).write_parquet(sm.output[kind])
