@@ -19,6 +19,7 @@ from analysis.tabular import (
     closest,
     load_schema,
     read_csv_table,
+    read_text,
     read_yaml,
     validate_document,
 )
@@ -29,6 +30,7 @@ MEASURE_FILES = ("balance.csv", "pain.csv", "measures.csv")
 MEASURE_FAMILY_BY_FILE = {"balance.csv": "balance", "pain.csv": "pain"}
 HEIGHT_TO_CM = {"cm": 1.0, "m": 100.0}
 MASS_TO_KG = {"kg": 1.0, "lb": 0.45359237}
+MVC_FIX = "see 'MVC recordings' in docs/emg.md (columns subject, muscle, emg_file)"
 
 
 @dataclass
@@ -262,6 +264,9 @@ def load_cohort(cohort_dir: str | Path) -> Cohort:
 def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]:
     """Every problem of a cohort's tables, and what of the cohort could be read.
 
+    The tables include the optional ``mvc.csv``; :func:`analysis.validate.check_mvc_recordings`
+    reads the recordings it names.
+
     Returns
     -------
     cohort, problems
@@ -331,6 +336,10 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
             problems += _trial_checks(trials, cohort_dir, subjects, sessions)
     else:
         skipped.append("EMG (no trials.csv)")
+    if (cohort_dir / "mvc.csv").exists() or (cohort_dir / "mvc.csv").is_symlink():
+        emg = checked.get("emg")  # None when absent or with problems
+        muscles = emg.get("muscles") if isinstance(emg, dict) else None
+        problems += _mvc_checks(cohort_dir, subjects, muscles)
 
     measures, p = _read_measures(cohort_dir, checked, bad, subjects, sessions)
     problems += p
@@ -481,26 +490,96 @@ def _file_references(trials: pl.DataFrame, cohort_dir: Path, cohort: str) -> lis
         for col, suffixes in (("emg_file", EMG_SUFFIXES), ("events_file", EVENT_SUFFIXES)):
             if rec[col] is None:
                 continue
-            path, msg = safe_reference(cohort_dir, rec[col])
-            if msg:
-                fix = (
-                    "copy the file into the cohort folder and give its path relative to it"
-                    if "exist" not in msg
-                    else "correct the path or add the file"
-                )
-                out.append(Problem(cohort, "trials.csv", rec[ROW], col, msg, fix))
-            elif path.suffix.lower() not in suffixes:
-                out.append(
-                    Problem(
-                        cohort,
-                        "trials.csv",
-                        rec[ROW],
-                        col,
-                        f"'{rec[col]}' has an unsupported file type '{path.suffix}'",
-                        f"use one of {', '.join(suffixes)}",
-                    )
-                )
+            p = _reference_problem(
+                cohort_dir, cohort, "trials.csv", rec[ROW], col, rec[col], suffixes
+            )
+            if p is not None:
+                out.append(p)
     return out
+
+
+def _reference_problem(
+    cohort_dir: Path, cohort: str, file: str, row: int, col: str, ref: str, suffixes: tuple
+) -> Problem | None:
+    """What is wrong with one file reference of a table (``None`` when it is sound)."""
+    path, msg = safe_reference(cohort_dir, ref)
+    if msg:
+        fix = (
+            "copy the file into the cohort folder and give its path relative to it"
+            if "exist" not in msg
+            else "correct the path or add the file"
+        )
+        return Problem(cohort, file, row, col, msg, fix)
+    if path.suffix.lower() not in suffixes:
+        return Problem(
+            cohort,
+            file,
+            row,
+            col,
+            f"'{ref}' has an unsupported file type '{path.suffix}'",
+            f"use one of {', '.join(suffixes)}",
+        )
+    return None
+
+
+def _mvc_checks(cohort_dir: Path, subjects: set[str] | None, muscles: list | None) -> list[Problem]:
+    """Problems of the optional ``mvc.csv``: those :func:`analysis.io.read_mvc_table` reports,
+    subjects not in participants.csv, muscles not in emg.muscles, file references as in
+    trials.csv, repeated rows. A cell with a problem is not checked further."""
+    from analysis.io.events import MVC_COLUMNS, survey_mvc_table
+
+    name, file = cohort_dir.name, "mvc.csv"
+    text, problems = read_text(cohort_dir / file, name, file)
+    if text is None:
+        return problems
+    mvc, found = survey_mvc_table(cohort_dir / file, cohort=name, file=file)
+    found = [p if p.fix else replace(p, fix=MVC_FIX) for p in found]
+    if mvc is None:
+        return found
+    mvc = mvc.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW))
+    refs = {}
+    for row, ref in mvc.select(ROW, "emg_file").iter_rows():
+        p = (
+            _reference_problem(cohort_dir, name, file, row, "emg_file", ref, EMG_SUFFIXES)
+            if ref
+            else None
+        )
+        if p is not None:
+            refs[row] = p
+    # a reference the reader refuses (outside the folder) is told once, as in trials.csv
+    problems = [p for p in found if not (p.column == "emg_file" and p.row in refs)]
+    problems += refs.values()
+    mvc = mvc.with_columns(
+        pl.when(pl.col(ROW).is_in([p.row for p in problems if p.column == col]))
+        .then(None)
+        .otherwise(pl.col(col))
+        .alias(col)
+        for col in MVC_COLUMNS
+    )
+    if subjects is not None:
+        problems += _known_subjects(mvc, subjects, name, file)
+    if muscles:
+        undeclared = mvc.filter(pl.col("muscle").is_not_null() & ~pl.col("muscle").is_in(muscles))
+        for row, m in undeclared.select(ROW, "muscle").iter_rows():
+            problems.append(
+                Problem(
+                    name,
+                    file,
+                    row,
+                    "muscle",
+                    f"muscle '{m}' is not one of the cohort's muscles "
+                    f"(emg.muscles in cohort.yaml: {', '.join(muscles)})",
+                    "correct the muscle code, or add the muscle to emg.muscles in cohort.yaml",
+                )
+            )
+    problems += _duplicates(
+        mvc,
+        list(MVC_COLUMNS),
+        name,
+        file,
+        fix="remove the repeated row: name each MVC recording of a muscle once",
+    )
+    return problems
 
 
 def _participants_schema(settings: dict, bad: set[str]) -> dict:

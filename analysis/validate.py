@@ -1,4 +1,4 @@
-"""Whole-cohort validation: the tables, and (deep) every EMG and events file they reference.
+"""Whole-cohort validation: the tables, and (deep) every EMG, events and MVC file they reference.
 
 Nothing is written to the cohort folder, and no input is executed or unpickled: tables and YAML
 are parsed as plain text, signals through the readers of :mod:`analysis.io`.
@@ -27,8 +27,9 @@ def validate_cohort_folder(cohort_dir: str | Path, deep: bool = True) -> list[Pr
         ``data/raw/<cohort>``.
     deep : bool
         Also read every EMG and events file (time column, sampling rate, channels, events
-        and their place in the recording). Without it only the tables, ``cohort.yaml`` and
-        the file references are checked.
+        and their place in the recording) and every MVC recording named in ``mvc.csv``.
+        Without it only the tables (``mvc.csv`` too), ``cohort.yaml`` and the file references
+        are checked.
 
     Returns
     -------
@@ -61,6 +62,8 @@ def _survey(cohort_dir: str | Path, deep: bool) -> tuple[Cohort | None, list[Pro
     cohort, problems = survey_cohort(cohort_dir)
     if deep and cohort is not None and cohort.has_emg:
         problems = problems + check_recordings(cohort)
+    if deep and cohort is not None:
+        problems = problems + check_mvc_recordings(cohort, problems)
     return cohort, problems
 
 
@@ -92,6 +95,62 @@ def check_recordings(cohort: Cohort) -> list[Problem]:
         if events is not None and emg is not None:
             problems += _events_in_signal(events, emg, cohort, rec["events_file"], rec["emg_file"])
     return problems
+
+
+def check_mvc_recordings(cohort: Cohort, problems: list[Problem]) -> list[Problem]:
+    """Read every recording named in the cohort's ``mvc.csv`` (each once) and report what is
+    wrong with it: unreadable, or no channel for the muscle of a row naming it (a recording
+    with a single channel serves any muscle).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`analysis.cohort.survey_cohort`.
+    problems : list of Problem
+        What :func:`~analysis.cohort.survey_cohort` found: rows of ``mvc.csv`` whose muscle or
+        file reference has a problem are not read, nor is anything when the table itself or
+        the cohort's ``emg:`` settings have problems (or there are no ``emg:`` settings).
+    """
+    from analysis.io.events import survey_mvc_table
+
+    file = "mvc.csv"
+    emg_cfg = cohort.settings.get("emg")
+    if not (cohort.path / file).is_file() or not isinstance(emg_cfg, dict):
+        return []
+    if any(
+        (p.file == file and not p.row)
+        or (p.file == "cohort.yaml" and (p.column or "").split(".")[0] == "emg")
+        for p in problems
+    ):
+        return []
+    table, found = survey_mvc_table(cohort.path / file, cohort=cohort.name, file=file)
+    if table is None:
+        return []
+    skip = {
+        p.row for p in [*problems, *found] if p.file == file and p.column in ("muscle", "emg_file")
+    }
+    out: list[Problem] = []
+    signals: dict[str, object] = {}
+    for row, (muscle, ref) in enumerate(table.select("muscle", "emg_file").iter_rows(), start=1):
+        if row in skip:
+            continue
+        if ref not in signals:
+            signals[ref], p = _read_signal(cohort, ref, emg_cfg)
+            out += p
+        emg = signals[ref]
+        if emg is not None and muscle not in emg.channels and len(emg.channels) != 1:
+            out.append(
+                Problem(
+                    cohort.name,
+                    file,
+                    row,
+                    "muscle",
+                    f"'{ref}' has no channel {muscle} (its channels: {', '.join(emg.channels)})",
+                    f"name the recording of {muscle} on this row, or map the file's name for "
+                    f"{muscle} in emg.channel_map",
+                )
+            )
+    return out
 
 
 FALLBACK_FIX = {

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analysis.errors import Problem, quote, raise_if
+from analysis.errors import Problem, ValidationError, quote, raise_if
+from analysis.tabular import closest
 
 SIDES = ("left", "right")
 EVENTS = ("foot_contact", "foot_off")
@@ -185,6 +186,9 @@ def _events_from_c3d(path: Path, *, cohort: str, file: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row").sort("time_s")
 
 
+MVC_COLUMNS = ("subject", "muscle", "emg_file")
+
+
 def read_mvc_table(path: str | Path, *, cohort: str = "", file: str | None = None) -> pl.DataFrame:
     """Read ``mvc.csv``: which recording holds each subject's MVC trial(s) for each muscle.
 
@@ -192,6 +196,11 @@ def read_mvc_table(path: str | Path, *, cohort: str = "", file: str | None = Non
     folder, read with :func:`analysis.io.read_emg`). Several rows for the same subject and muscle
     are repeated MVC trials: the highest peak is the reference. A file holding several muscles
     may be named on several rows.
+
+    Raises
+    ------
+    ValidationError
+        With every problem :func:`survey_mvc_table` finds.
 
     Examples
     --------
@@ -201,25 +210,60 @@ def read_mvc_table(path: str | Path, *, cohort: str = "", file: str | None = Non
     >>> read_mvc_table(p).row(0)
     ('S01', 'VL', 'mvc/S01_VL.csv')
     """
+    df, problems = survey_mvc_table(path, cohort=cohort, file=file)
+    raise_if(problems)
+    assert df is not None
+    return df
+
+
+def survey_mvc_table(
+    path: str | Path, *, cohort: str = "", file: str | None = None
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """``mvc.csv`` as :func:`read_mvc_table` reads it, and its problems instead of raising them.
+
+    Returns
+    -------
+    table, problems
+        ``table`` is ``None`` when the file cannot be read as the MVC table (unreadable, or a
+        column missing); otherwise it holds every row (data row ``i`` of the file is row
+        ``i - 1`` of the table), also the rows with problems (empty cells, muscle codes that are
+        not canonical, paths leaving the cohort folder), each problem naming row and column.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "mvc.csv")
+    >>> _ = open(p, "w").write("subject,muscle,emg_file\\nS01,XX,mvc/S01.csv\\n")
+    >>> table, problems = survey_mvc_table(p, cohort="demo", file="mvc.csv")
+    >>> table.height, [(q.row, q.column, q.message) for q in problems]
+    (1, [(1, 'muscle', "'XX' is not a canonical muscle code")])
+    """
     from analysis.io.channels import CANONICAL_MUSCLES
 
     path = Path(path)
     file = str(path) if file is None else str(file)
-    df = _read_csv_strings(path, cohort=cohort, file=file)
-    missing = [c for c in ("subject", "muscle", "emg_file") if c not in df.columns]
+    try:
+        df = _read_csv_strings(path, cohort=cohort, file=file)
+    except ValidationError as exc:
+        return None, exc.problems
+    missing = [c for c in MVC_COLUMNS if c not in df.columns]
     if missing:
-        raise_if(
-            [
+        extra = [c for c in df.columns if c not in MVC_COLUMNS]
+        problems = []
+        for c in missing:
+            close = closest(c, extra) if extra else None
+            fix = f"rename '{close}' to '{c}'" if close else f"add a column '{c}'"
+            problems.append(
                 Problem(
                     cohort,
                     file,
                     0,
-                    None,
-                    f"missing column(s) {', '.join(missing)}",
-                    "columns: subject, muscle, emg_file",
+                    c,
+                    "required column is missing",
+                    f"{fix}; the columns are {', '.join(MVC_COLUMNS)}",
                 )
-            ]
-        )
+            )
+        return None, problems
     df = df.select(
         pl.col("subject").str.strip_chars(),
         pl.col("muscle").str.strip_chars().str.to_uppercase(),
@@ -227,18 +271,34 @@ def read_mvc_table(path: str | Path, *, cohort: str = "", file: str | None = Non
     )
     problems = []
     for i, row in enumerate(df.iter_rows(named=True), start=1):
-        for col in ("subject", "muscle", "emg_file"):
+        for col in MVC_COLUMNS:
             if not row[col]:
-                problems.append(Problem(cohort, file, i, col, "empty cell"))
+                problems.append(
+                    Problem(
+                        cohort, file, i, col, "empty cell", "fill in the cell or remove the row"
+                    )
+                )
         if row["muscle"] and row["muscle"] not in CANONICAL_MUSCLES:
+            close = closest(row["muscle"], list(CANONICAL_MUSCLES))
             problems.append(
                 Problem(
-                    cohort, file, i, "muscle", f"{quote(row['muscle'])} is not a canonical code"
+                    cohort,
+                    file,
+                    i,
+                    "muscle",
+                    f"{quote(row['muscle'])} is not a canonical muscle code",
+                    f"write '{close}'" if close else f"use one of {', '.join(CANONICAL_MUSCLES)}",
                 )
             )
         if row["emg_file"] and (Path(row["emg_file"]).is_absolute() or ".." in row["emg_file"]):
             problems.append(
-                Problem(cohort, file, i, "emg_file", "path must stay inside the cohort folder")
+                Problem(
+                    cohort,
+                    file,
+                    i,
+                    "emg_file",
+                    "path must stay inside the cohort folder",
+                    "give the path relative to the cohort folder, without '..'",
+                )
             )
-    raise_if(problems)
-    return df
+    return df, problems

@@ -9,6 +9,7 @@ condition, 3 strides; see ``conftest.py``). Its tables, row by row:
   .parquet`` (1000 Hz, no time column), events ``events/<same>.csv``
 - balance.csv: BBS, TUG per subject and session (8 rows); pain.csv: knee_pain_walking (NRS)
   per subject, session and direction (8 rows)
+- no mvc.csv: the ``mvc_*`` cases add one (``with_mvc``: rows as in ``MVC_ROWS``)
 
 A case's folder is ``raw/bad_<name>``; files outside the cohort (symlink targets) go to
 ``outside/``, and any input that got executed would create the canary ``EXECUTED``.
@@ -235,6 +236,38 @@ def truncate(file: str, keep: float) -> Callable[[Path], None]:
     def mutate(d: Path) -> None:
         data = (d / file).read_bytes()
         (d / file).write_bytes(data[: int(len(data) * keep)])
+
+    return mutate
+
+
+# MVC recordings cut from trial 1's EMG (1000 Hz, no time column), and a valid mvc.csv naming
+# them: a single-channel file, one file serving two muscles, and repeated trials of VL
+MVC_FILES = {
+    "mvc/S01_VL.parquet": ("VL",),
+    "mvc/S01_VL_TA.parquet": ("VL", "TA"),
+    "mvc/S02_TA.parquet": ("TA",),
+}
+MVC_ROWS = (
+    ("S01", "VL", "mvc/S01_VL.parquet"),
+    ("S01", "VL", "mvc/S01_VL_TA.parquet"),
+    ("S01", "TA", "mvc/S01_VL_TA.parquet"),
+    ("S02", "TA", "mvc/S02_TA.parquet"),
+)
+
+
+def with_mvc(*changes: tuple[int, str, str], extra: tuple | list = ()) -> Callable[[Path], None]:
+    """Add the MVC recordings and ``mvc.csv`` (rows 1-4 as in ``MVC_ROWS``), with cells
+    ``(row, column, value)`` changed and ``extra`` rows appended."""
+
+    def mutate(d: Path) -> None:
+        emg = pl.read_parquet(d / f"{EMG1}.parquet")
+        (d / "mvc").mkdir(exist_ok=True)
+        for file, channels in MVC_FILES.items():
+            emg.select(channels).write_parquet(d / file)
+        write_rows(d, "mvc.csv", [["subject", "muscle", "emg_file"], *map(list, MVC_ROWS)])
+        for row, column, value in changes:
+            set_cell("mvc.csv", row, column, value)(d)
+        write_rows(d, "mvc.csv", [*rows(d, "mvc.csv"), *map(list, extra)])
 
     return mutate
 
@@ -747,6 +780,33 @@ CASES: list[Case] = [
         "unknown_event",
         set_cell(EV1, 2, "event", "heel_strike"),
         (E(EV1, 2, "event", "not one of"),),
+        stage="recordings",
+    ),
+    # --- MVC recordings (mvc.csv)
+    Case(
+        "mvc_unknown_subject",
+        with_mvc((4, "subject", "S03")),
+        (E("mvc.csv", 4, "subject", "'S03' is not in participants.csv", "add the participant"),),
+    ),
+    Case(
+        "mvc_undeclared_muscle",
+        with_mvc((2, "muscle", "GL")),
+        (E("mvc.csv", 2, "muscle", "not one of the cohort's muscles", "emg.muscles"),),
+    ),
+    Case(
+        "mvc_missing_file",
+        with_mvc(extra=[("S02", "VL", "mvc/S02_VL.parquet")]),
+        (E("mvc.csv", 5, "emg_file", "does not exist", "correct the path"),),
+    ),
+    Case(
+        "mvc_path_parent",
+        with_mvc((1, "emg_file", "../bad_mvc_path_parent/mvc/S01_VL.parquet")),
+        (E("mvc.csv", 1, "emg_file", "outside the cohort folder ('..')", "relative"),),
+    ),
+    Case(
+        "mvc_missing_channel",
+        with_mvc(extra=[("S01", "VM", "mvc/S01_VL_TA.parquet")]),
+        (E("mvc.csv", 5, "muscle", "has no channel VM", "channel_map"),),
         stage="recordings",
     ),
     # --- several problems at once
