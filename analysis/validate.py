@@ -72,28 +72,28 @@ def _order(p: Problem) -> tuple:
 
 
 def check_recordings(cohort: Cohort) -> list[Problem]:
-    """Read every trial's EMG and events file and report what is wrong with them."""
+    """Read every trial's EMG and events file and report what is wrong with them.
+
+    One recording is in memory at a time, so memory does not grow with the cohort.
+    """
     emg_cfg = cohort.settings.get("emg", {})
     muscles = emg_cfg.get("muscles", [])
     problems: list[Problem] = []
-    signals: dict[str, object] = {}
-    events_checked: set[tuple[str, str]] = set()
-    for rec in cohort.trials.iter_rows(named=True):
-        if rec["emg_file"] not in signals:
-            emg, p = _read_signal(cohort, rec["emg_file"], emg_cfg)
-            problems += p
-            if emg is not None:
-                problems += _missing_muscles(emg, muscles, cohort.name, rec["emg_file"])
-            signals[rec["emg_file"]] = emg
-        pair = (rec["emg_file"], rec["events_file"])
-        if pair in events_checked:
-            continue
-        events_checked.add(pair)
-        events, p = _read_trial_events(cohort, rec["events_file"])
+    # the events files of each EMG file, in trial order
+    pairs: dict[str, dict[str, None]] = {}
+    for emg_file, events_file in cohort.trials.select("emg_file", "events_file").iter_rows():
+        pairs.setdefault(emg_file, {})[events_file] = None
+    for emg_file, events_files in pairs.items():
+        emg, p = _read_signal(cohort, emg_file, emg_cfg)
         problems += p
-        emg = signals[rec["emg_file"]]
-        if events is not None and emg is not None:
-            problems += _events_in_signal(events, emg, cohort, rec["events_file"], rec["emg_file"])
+        if emg is not None:
+            problems += _missing_muscles(emg, muscles, cohort.name, emg_file)
+        for events_file in events_files:
+            events, p = _read_trial_events(cohort, events_file)
+            problems += p
+            if events is not None and emg is not None:
+                problems += _events_in_signal(events, emg, cohort, events_file, emg_file)
+        del emg
     return problems
 
 
