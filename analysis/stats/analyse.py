@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from analysis.pooling import POOLED
 from analysis.stats.anova import anova_type3
@@ -265,6 +273,188 @@ def _single(part: pl.DataFrame, col: str):
     return vals[0] if vals.len() == 1 else None
 
 
+TABLES = (
+    "contrasts",
+    "emmeans",
+    "anova",
+    "variance",
+    "crosscheck",
+    "residuals",
+    "random_effects",
+    "models",
+)
+"""The tables of :func:`analyse_outcomes`, in the order they are returned."""
+
+WORKER_ENV = {
+    "POLARS_MAX_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+"""Environment of the worker processes of ``analyse_outcomes(..., workers=n)``: one polars and
+one BLAS thread each (polars reads its thread count once, when it is imported)."""
+
+
+def _fit_outcome(
+    item: tuple[tuple, pl.DataFrame],
+    *,
+    spec0: ModelSpec,
+    model_keys: list[str],
+    extra: list[str],
+    descriptors: list[str],
+    levels: dict[str, list[str]] | None,
+    primary: str | None,
+    subject: str,
+    crosscheck: bool,
+    ddf: str,
+    level: float,
+) -> dict[str, pl.DataFrame]:
+    """Fit and report one outcome: the rows it adds to each table of :func:`analyse_outcomes`.
+
+    ``item`` is one ``(key, part)`` of ``outcomes.group_by(model_keys)``. A fit that fails with
+    :class:`FormulaError`, ``ValueError`` or ``ArithmeticError`` gives only a ``models`` row with
+    its ``error``. Module-level, so that worker processes can run it.
+    """
+    key, part = item
+    meta = dict(zip(model_keys, key, strict=True))
+    if "cohort" in part.columns and "cohort" not in meta:
+        meta = {"cohort": _single(part, "cohort") or POOLED, **meta}
+    for c in (*extra, *descriptors):
+        meta[c] = _single(part, c)
+    if "unit" in part.columns:
+        units = part["unit"].drop_nulls()
+        meta["unit"] = units.first() if units.len() else None
+    spec, notes = adapt_spec(spec0, part, subject)
+    info = {
+        **meta,
+        "formula_requested": spec0.formula,
+        "formula_used": None,
+        "n_subjects": None,
+        "n_obs": None,
+        "n_dropped": None,
+        "singular": None,
+        "ddf_method": ddf_method(ddf),
+        "notes": "; ".join(notes),
+        "error": None,
+    }
+    try:
+        fit = fit_lmm(part, spec, levels=levels)
+    except (FormulaError, ValueError, ArithmeticError) as err:
+        info["error"] = str(err)
+        return {"models": pl.DataFrame([info])}
+    notes += list(fit.simplification)
+    pair = _primary(fit, primary)
+    if primary is not None and pair is not None and pair[0] != primary:
+        notes.append(f"'{primary}' is not a model factor: {pair[0]} contrasts reported")
+    info.update(
+        formula_used=fit.formula,
+        n_subjects=fit.design.data[subject].n_unique(),
+        n_obs=fit.n_obs,
+        n_dropped=fit.n_dropped,
+        singular=fit.singular,
+        notes="; ".join(notes),
+    )
+    tag = pl.DataFrame([info]).drop("error")
+    short = pl.DataFrame([meta])
+
+    def with_meta(df: pl.DataFrame) -> pl.DataFrame:
+        if not df.height:
+            return df
+        return tag.join(df.drop([c for c in df.columns if c in tag.columns]), how="cross")
+
+    out = {
+        "models": pl.DataFrame([info]),
+        "contrasts": with_meta(model_contrasts(fit, ddf, level, primary)),
+        "emmeans": with_meta(model_emmeans(fit, ddf, level, primary)),
+        "anova": with_meta(anova_type3(fit, ddf)),
+        "variance": with_meta(_variance_table(fit)),
+    }
+    if crosscheck:
+        out["crosscheck"] = with_meta(_crosscheck(fit, part, subject))
+    ids = [c for c in (subject, "group", "session", "direction", "trial") if c in part.columns]
+    ids = [c for c in ids if c not in meta]
+    out["residuals"] = short.join(fit.design.data.select(ids).hstack(residuals(fit)), how="cross")
+    out["random_effects"] = short.join(ranef(fit), how="cross")
+    return out
+
+
+def _init_worker() -> None:
+    """Initializer of the worker processes: one thread per BLAS/OpenMP library loaded."""
+    global _WORKER_LIMITS
+    _WORKER_LIMITS = threadpool_limits(1)
+
+
+_WORKER_LIMITS = None
+
+
+def outcome_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes for ``analyse_outcomes(..., workers=pool)``.
+
+    Spawned (not forked: polars is multithreaded) with one polars and one BLAS thread per
+    worker, so that their numbers do not depend on the machine's cores. Each worker imports the
+    package once (2-3 s of CPU: statsmodels, scipy, pingouin), so a pool shared by several calls
+    (one per outcome family, as the workflow's models rule) pays that once. Use it as a context
+    manager.
+
+    Examples
+    --------
+    >>> with outcome_pool(2) as pool:  # doctest: +SKIP
+    ...     res = analyse_outcomes(outcomes, formula, workers=pool)
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, not {workers!r}")
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+    )
+
+
+@contextlib.contextmanager
+def _worker_env() -> Iterator[None]:
+    """:data:`WORKER_ENV` in this process's environment, inherited by the processes started
+    meanwhile (polars reads its thread count when it is imported); restored afterwards."""
+    saved = {k: os.environ.get(k) for k in WORKER_ENV}
+    os.environ.update(WORKER_ENV)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _map_outcomes(
+    fit_one: Callable[[tuple[tuple, pl.DataFrame]], dict[str, pl.DataFrame]],
+    parts: Iterable[tuple[tuple, pl.DataFrame]],
+    workers: int | Executor,
+) -> Iterator[dict[str, pl.DataFrame]]:
+    """``map(fit_one, parts)``: here when ``workers`` is 1 (or there is one part), else in the
+    pool ``workers`` or in a new :func:`outcome_pool` of ``workers`` processes (at most one per
+    part). Results come in the order of ``parts`` whatever the number of workers."""
+    items = list(parts)
+    if isinstance(workers, Executor):
+        yield from _map_in_pool(workers, getattr(workers, "_max_workers", 1), fit_one, items)
+        return
+    n = min(workers, len(items))
+    if n <= 1:
+        yield from map(fit_one, items)
+        return
+    with outcome_pool(n) as pool:
+        yield from _map_in_pool(pool, n, fit_one, items)
+
+
+def _map_in_pool(pool: Executor, n: int, fit_one: Callable, items: list) -> Iterator:
+    # a few chunks per worker: less pickling than one part at a time, yet balanced loads
+    chunksize = max(1, math.ceil(len(items) / (4 * n)))
+    # map submits every chunk, and so starts every worker it needs, before it returns
+    with _worker_env():
+        results = pool.map(fit_one, items, chunksize=chunksize)
+    yield from results
+
+
 def analyse_outcomes(
     outcomes: pl.DataFrame,
     formula: str,
@@ -278,6 +468,7 @@ def analyse_outcomes(
     subject: str = "subject",
     crosscheck: bool = True,
     level: float = 0.95,
+    workers: int | Executor = 1,
 ) -> dict[str, pl.DataFrame]:
     """Fit ``formula`` to every outcome of a long outcome table and report tidy tables.
 
@@ -314,6 +505,14 @@ def analyse_outcomes(
         between groups.
     crosscheck : bool
         Run the pingouin cross-checks (table ``crosscheck``).
+    workers : int or concurrent.futures.Executor
+        Number of processes fitting the outcomes' models, or a pool from :func:`outcome_pool` to
+        share between calls. With more than one, the outcomes are fitted in spawned processes
+        (at most one per outcome) with one polars and one BLAS thread each (:data:`WORKER_ENV`),
+        in chunks of a few outcomes; the tables are the same as with ``workers=1`` run with one
+        polars and one BLAS thread, row for row and bit for bit, and a failed fit is reported in
+        ``models.error`` as there. Starting a pool costs 2-3 s of CPU per worker (each
+        imports the package): worth it for many or slow models.
 
     Returns
     -------
@@ -346,6 +545,11 @@ def analyse_outcomes(
         outcomes = pl.from_pandas(outcomes)
     if primary is not None and primary not in PRIMARY_FACTORS:
         raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
+    if not isinstance(workers, Executor) and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers must be a positive integer or an Executor, not {workers!r}")
+    ddf_method(ddf)  # an unknown method is refused before any fit
     spec0 = parse_formula(formula)
     families = [family_col] if isinstance(family_col, str) else list(family_col)
     families = [c for c in dict.fromkeys(families) if c in outcomes.columns]
@@ -360,70 +564,24 @@ def analyse_outcomes(
         c for c in DESCRIPTORS if c in outcomes.columns and c not in (*extra, *model_keys)
     ]
     _check_families(outcomes, model_keys, extra)
-    names = ("contrasts", "emmeans", "anova", "variance", "crosscheck", "residuals")
-    frames: dict[str, list[pl.DataFrame]] = {k: [] for k in (*names, "random_effects", "models")}
-    method = ddf_method(ddf)
-    for key, part in outcomes.group_by(model_keys, maintain_order=True):
-        meta = dict(zip(model_keys, key, strict=True))
-        if "cohort" in part.columns and "cohort" not in meta:
-            meta = {"cohort": _single(part, "cohort") or POOLED, **meta}
-        for c in (*extra, *descriptors):
-            meta[c] = _single(part, c)
-        if "unit" in part.columns:
-            units = part["unit"].drop_nulls()
-            meta["unit"] = units.first() if units.len() else None
-        spec, notes = adapt_spec(spec0, part, subject)
-        info = {
-            **meta,
-            "formula_requested": spec0.formula,
-            "formula_used": None,
-            "n_subjects": None,
-            "n_obs": None,
-            "n_dropped": None,
-            "singular": None,
-            "ddf_method": method,
-            "notes": "; ".join(notes),
-            "error": None,
-        }
-        try:
-            fit = fit_lmm(part, spec, levels=levels)
-        except (FormulaError, ValueError, ArithmeticError) as err:
-            info["error"] = str(err)
-            frames["models"].append(pl.DataFrame([info]))
-            continue
-        notes += list(fit.simplification)
-        pair = _primary(fit, primary)
-        if primary is not None and pair is not None and pair[0] != primary:
-            notes.append(f"'{primary}' is not a model factor: {pair[0]} contrasts reported")
-        info.update(
-            formula_used=fit.formula,
-            n_subjects=fit.design.data[subject].n_unique(),
-            n_obs=fit.n_obs,
-            n_dropped=fit.n_dropped,
-            singular=fit.singular,
-            notes="; ".join(notes),
-        )
-        frames["models"].append(pl.DataFrame([info]))
-        tag = pl.DataFrame([info]).drop("error")
-        short = pl.DataFrame([meta])
-
-        def with_meta(df: pl.DataFrame, tag=tag) -> pl.DataFrame:
-            if not df.height:
-                return df
-            return tag.join(df.drop([c for c in df.columns if c in tag.columns]), how="cross")
-
-        frames["contrasts"].append(with_meta(model_contrasts(fit, ddf, level, primary)))
-        frames["emmeans"].append(with_meta(model_emmeans(fit, ddf, level, primary)))
-        frames["anova"].append(with_meta(anova_type3(fit, ddf)))
-        frames["variance"].append(with_meta(_variance_table(fit)))
-        if crosscheck:
-            frames["crosscheck"].append(with_meta(_crosscheck(fit, part, subject)))
-        ids = [c for c in (subject, "group", "session", "direction", "trial") if c in part.columns]
-        ids = [c for c in ids if c not in meta]
-        frames["residuals"].append(
-            short.join(fit.design.data.select(ids).hstack(residuals(fit)), how="cross")
-        )
-        frames["random_effects"].append(short.join(ranef(fit), how="cross"))
+    frames: dict[str, list[pl.DataFrame]] = {k: [] for k in TABLES}
+    fit_one = functools.partial(
+        _fit_outcome,
+        spec0=spec0,
+        model_keys=model_keys,
+        extra=extra,
+        descriptors=descriptors,
+        levels=levels,
+        primary=primary,
+        subject=subject,
+        crosscheck=crosscheck,
+        ddf=ddf,
+        level=level,
+    )
+    parts = outcomes.group_by(model_keys, maintain_order=True)
+    for tables in _map_outcomes(fit_one, parts, workers):
+        for k, v in tables.items():
+            frames[k].append(v)
     out = {
         k: pl.concat([f for f in v if f.height], how="diagonal_relaxed")
         if any(f.height for f in v)

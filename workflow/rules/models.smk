@@ -20,7 +20,8 @@ rule models:
         "logs/{cohort}/models.log",
     benchmark:
         "logs/benchmarks/{cohort}/models.tsv"
-    threads: 1
+    # one spawned worker process per thread, each fitting whole outcomes (same numbers as 1)
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=30,
