@@ -72,7 +72,7 @@ def test_new_cohort_reruns_only_its_jobs_and_the_pooled_ones(two_cohorts):
     cohorts = {c for _, c in jobs if c}
     assert cohorts <= {"beta", "pooled"}, jobs
     rules = {r for r, _ in jobs}
-    assert {"emg_subject", "models", "pooled_outcomes", "heterogeneity"} <= rules
+    assert {"emg_subjects", "models", "pooled_outcomes", "heterogeneity"} <= rules
 
 
 def test_other_cohort_outputs_untouched(two_cohorts):
@@ -110,7 +110,7 @@ def test_editing_a_cohort_file_reruns_that_cohort_only(two_cohorts, workflow_too
     os.utime(bal, None)
     jobs = _dry_run_jobs(run_snakemake, root)
     assert {c for _, c in jobs if c} <= {"beta", "pooled"}
-    assert "emg_subject" not in {r for r, _ in jobs}
+    assert "emg_subjects" not in {r for r, _ in jobs}
 
 
 def test_two_clean_runs_are_byte_identical(tmp_path, workflow_tools):

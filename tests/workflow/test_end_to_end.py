@@ -63,4 +63,38 @@ def test_editing_analysis_code_reruns_its_rules(tiny_study, workflow_tools):
     proc = run_snakemake(root, "-n", "--quiet", "rules")
     out = proc.stdout + proc.stderr
     assert "outcomes" in out
-    assert "emg_subject" not in out
+    assert "emg_subjects" not in out
+
+
+def test_emg_jobs_hold_chunks_of_subjects(tiny_study, workflow_tools):
+    run_snakemake = workflow_tools[1]
+    root, _ = tiny_study
+    for size, jobs in ((1, 6), (4, 2), (8, 1)):
+        proc = run_snakemake(
+            root,
+            "-n",
+            "--forcerun",
+            "emg_subjects",
+            "--config",
+            f"subjects_per_emg_job={size}",
+            "--",
+            "results/tiny/emg/curves.parquet",
+        )
+        out = proc.stdout + proc.stderr
+        counts = [line.split() for line in out.splitlines() if line.startswith("emg_subjects ")]
+        assert counts and int(counts[0][1]) == jobs, out[-2000:]
+
+
+def test_one_job_per_subject_gives_the_same_emg_tables(tiny_study, workflow_tools):
+    run_snakemake = workflow_tools[1]
+    root, _ = tiny_study
+    targets = [f"results_k1/tiny/emg/{k}.parquet" for k in ("curves", "features", "qc")]
+    run_snakemake(
+        root, "--config", "subjects_per_emg_job=1", "results_dir=results_k1", "--", *targets
+    )
+    chunks = sorted((root / "results_k1" / "tiny" / "emg" / "chunks").iterdir())
+    assert len(chunks) == 6
+    for kind in ("curves", "features", "qc"):
+        one = pl.read_parquet(root / "results_k1" / "tiny" / "emg" / f"{kind}.parquet")
+        default = pl.read_parquet(root / "results" / "tiny" / "emg" / f"{kind}.parquet")
+        assert one.equals(default), kind

@@ -101,19 +101,36 @@ def mvc_files(name):
     return _cohort_cache[key]
 
 
-def mvc_table(wildcards):
-    """The cohort's mvc.csv, when it has one."""
-    path = RAW / wildcards.cohort / "mvc.csv"
-    return [str(path)] if path.is_file() else []
+def emg_tables_raw(wildcards):
+    """The raw tables the EMG stage reads: cohort.yaml, trials.csv and mvc.csv if present."""
+    folder = RAW / wildcards.cohort
+    names = ["cohort.yaml", "trials.csv", "mvc.csv"]
+    return [str(folder / n) for n in names if (folder / n).exists()]
 
 
-def subject_recordings(wildcards):
-    """The raw EMG, events and MVC files of one subject."""
+def emg_chunks(name):
+    """The cohort's EMG subjects in jobs of `subjects_per_emg_job`: {chunk: [subject, ...]}."""
+    size = config["subjects_per_emg_job"]
+    subs = emg_subjects(name)
+    return {
+        f"{i // size + 1:03d}": subs[i : i + size] for i in range(0, len(subs), size)
+    }
+
+
+def chunk_subjects(wildcards):
+    return emg_chunks(wildcards.cohort)[wildcards.chunk]
+
+
+def chunk_recordings(wildcards):
+    """The raw EMG, events and MVC files of the subjects of one EMG job."""
     c = cohort(wildcards.cohort)
-    rows = c.trials.filter(c.trials["subject"] == wildcards.subject)
+    subs = chunk_subjects(wildcards)
+    rows = c.trials.filter(c.trials["subject"].is_in(subs))
     folder = RAW / wildcards.cohort
     files = set(rows["emg_file"].to_list() + rows["events_file"].to_list())
-    files |= mvc_files(wildcards.cohort).get(wildcards.subject, set())
+    mvc = mvc_files(wildcards.cohort)
+    for s in subs:
+        files |= mvc.get(s, set())
     return sorted(str(folder / f) for f in files)
 
 
@@ -157,11 +174,11 @@ def cohort_emg_params(wildcards):
     return emg_params(config["emg"], cohort(wildcards.cohort).settings)
 
 
-def subject_emg_parts(kind):
+def chunk_emg_parts(kind):
     def inner(wildcards):
         return [
-            f"{RESULTS}/{wildcards.cohort}/emg/subjects/{s}/{kind}.parquet"
-            for s in emg_subjects(wildcards.cohort)
+            f"{RESULTS}/{wildcards.cohort}/emg/chunks/{chunk}/{kind}.parquet"
+            for chunk in emg_chunks(wildcards.cohort)
         ]
 
     return inner

@@ -1,35 +1,40 @@
-rule emg_subject:
-    """Process one subject's EMG: filter, envelope, cycles, normalisation, features, QC."""
+rule emg_subjects:
+    """Process the EMG of a chunk of subjects: filter, envelope, cycles, normalisation, features, QC."""
     input:
-        # the validated trial table: a job reads its subject's rows, not the whole raw cohort
-        trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
-        mvc=mvc_table,
-        recordings=subject_recordings,
+        # the validated trial table: a job reads its subjects' rows, not the whole raw cohort;
+        # it is rewritten when any cohort table changes, so the job reruns only when the raw
+        # tables it reads change (a new balance score does not rerun the EMG)
+        trials=ancient(f"{RESULTS}/{{cohort}}/tidy/trials.parquet"),
+        tables=emg_tables_raw,
+        recordings=chunk_recordings,
         code=code("signal", "io", "emg"),
     output:
         **{
-            k: f"{RESULTS}/{{cohort}}/emg/subjects/{{subject}}/{k}.parquet"
+            k: f"{RESULTS}/{{cohort}}/emg/chunks/{{chunk}}/{k}.parquet"
             for k in EMG_KINDS
         },
     log:
-        "logs/{cohort}/emg/{subject}.log",
+        "logs/{cohort}/emg/{chunk}.log",
     benchmark:
-        "logs/benchmarks/{cohort}/emg_subject/{subject}.tsv"
+        "logs/benchmarks/{cohort}/emg_subjects/{chunk}.tsv"
+    wildcard_constraints:
+        chunk=r"\d+",
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=20,
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
     params:
+        subjects=chunk_subjects,
         emg=cohort_emg_params,
         folder=lambda wc: str(RAW / wc.cohort),
     script:
-        "../scripts/emg_subject.py"
+        "../scripts/emg_subjects.py"
 
 
 rule emg_cohort:
     """Gather every subject's EMG tables of a cohort."""
     input:
-        **{k: subject_emg_parts(k) for k in EMG_KINDS},
+        **{k: chunk_emg_parts(k) for k in EMG_KINDS},
         code=code(),
     output:
         **{k: f"{RESULTS}/{{cohort}}/emg/{k}.parquet" for k in EMG_KINDS},

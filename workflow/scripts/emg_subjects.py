@@ -1,0 +1,53 @@
+"""Snakemake glue: a chunk of subjects' trials (and MVC recordings) through the EMG stage."""
+
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from analysis.emg import Recording, process_subject
+from analysis.io import read_emg, read_events, read_mvc_recordings
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+sm = snakemake  # noqa: F821
+
+folder = Path(sm.params.folder)
+cohort = sm.wildcards.cohort
+params = sm.params.emg
+signal = {
+    "rate": params.get("sampling_rate_hz"),
+    "channel_map": params.get("channel_map") or None,
+    "units": params.get("units", "uV"),
+    "cohort": cohort,
+}
+# the validated trial table (not the raw cohort: a job's cost must not grow with the cohort)
+trials = pl.read_parquet(sm.input.trials)
+KINDS = ("curves", "features", "qc", "spatiotemporal", "normalisation")
+parts: dict[str, list[pl.DataFrame]] = {k: [] for k in KINDS}
+subjects = list(sm.params.subjects)
+for n, subject in enumerate(subjects, start=1):
+    rows = trials.filter(pl.col("subject") == subject).sort(["session", "direction", "trial"])
+    recordings = []
+    for rec in rows.iter_rows(named=True):
+        emg = read_emg(folder / rec["emg_file"], file=rec["emg_file"], **signal)
+        events = read_events(folder / rec["events_file"], cohort=cohort, file=rec["events_file"])
+        recordings.append(
+            Recording(
+                session=rec["session"],
+                direction=rec["direction"],
+                trial=rec["trial"],
+                emg=emg,
+                events=events,
+            )
+        )
+    mvc = read_mvc_recordings(folder, subject, **signal)
+    result = process_subject(recordings, params, cohort=cohort, subject=subject, mvc=mvc)
+    for kind in KINDS:
+        parts[kind].append(getattr(result, kind))
+    mvc_note = f", MVC recordings for {', '.join(sorted(mvc))}" if mvc else ""
+    print(f"[{n}/{len(subjects)}] {subject}: {rows.height} trials{mvc_note}", file=sys.stderr)
+    del recordings, mvc, result
+for kind in KINDS:
+    tables = [t for t in parts[kind] if t.width]
+    table = pl.concat(tables, how="diagonal_relaxed") if tables else pl.DataFrame()
+    table.write_parquet(sm.output[kind])
