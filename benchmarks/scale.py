@@ -161,6 +161,8 @@ class Timing:
 def run_logged(cmd: list[str], cwd: Path, log: Path, sample: bool = False) -> Timing:
     """Run cmd with output to log."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    # jobs import the copy's analysis/, not the editable install's (the checkout may change)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(cwd), env.get("PYTHONPATH")) if p)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with open(log, "w") as fh:

@@ -101,6 +101,14 @@ def mvc_files(name):
     return _cohort_cache[key]
 
 
+def model_threads(wildcards):
+    """Worker processes of a models job: 2 from 30 subjects on; for fewer, starting the workers
+    (about 2 s of CPU each) costs more than fitting the models in one process."""
+    names = VALID if wildcards.cohort == POOLED else [wildcards.cohort]
+    n = sum(cohort(name).participants.height for name in names)
+    return 2 if n >= 30 else 1
+
+
 def emg_tables_raw(wildcards):
     """The raw tables the EMG stage reads: cohort.yaml, trials.csv and mvc.csv if present."""
     folder = RAW / wildcards.cohort

@@ -21,7 +21,7 @@ rule models:
     benchmark:
         "logs/benchmarks/{cohort}/models.tsv"
     # one spawned worker process per thread, each fitting whole outcomes (same numbers as 1)
-    threads: 2
+    threads: model_threads
     resources:
         mem_mb=2000,
         runtime=30,
