@@ -63,11 +63,15 @@ def _strata(curves: pl.DataFrame, by_session: bool) -> list[str]:
     return [*keys, "muscle"]
 
 
-def trial_means(curves: pl.LazyFrame | pl.DataFrame, *, value: str = "value") -> pl.DataFrame:
+def trial_means(
+    curves: pl.LazyFrame | pl.DataFrame, *, value: str = "value", subjects_per_batch: int = 16
+) -> pl.DataFrame:
     """One mean curve per trial and muscle: included cycles averaged, as a curves table.
 
     Every function here averages cycles within trials first, so this reduction gives them the
-    same results from a fraction of the memory; pass a lazy scan of a large curves file.
+    same results from a fraction of the memory. Pass a lazy scan of a large curves file: it is
+    read ``subjects_per_batch`` subjects at a time, so memory stays bounded by the batch, not
+    the cohort (the means do not depend on the batch size).
 
     Examples
     --------
@@ -78,6 +82,8 @@ def trial_means(curves: pl.LazyFrame | pl.DataFrame, *, value: str = "value") ->
     >>> trial_means(c.lazy())["value"].to_list()
     [2.0]
     """
+    if subjects_per_batch < 1:
+        raise ValueError(f"subjects_per_batch must be at least 1, not {subjects_per_batch}")
     lazy = curves.lazy()
     names = lazy.collect_schema().names()
     if "excluded" in names:
@@ -89,16 +95,25 @@ def trial_means(curves: pl.LazyFrame | pl.DataFrame, *, value: str = "value") ->
     ]
     unit = ["norm_unit"] if "norm_unit" in names else []
     order = [*keys, *(["cycle"] if "cycle" in names else [])]
-    # read lazily (only these columns), aggregate eagerly in a fixed row order: floating-point
-    # sums must not depend on how a streaming engine partitions the rows
-    rows = lazy.select(*order, value, *unit).collect().sort(order)
     extra = [pl.col("norm_unit").first()] if unit else []
-    return (
-        rows.group_by(keys, maintain_order=True)
-        .agg(pl.col(value).mean(), *extra)
-        .with_columns(pl.lit(0).alias("cycle"))
-        .sort(keys)
-    )
+
+    def reduce(part: pl.LazyFrame) -> pl.DataFrame:
+        # read lazily (only these columns), aggregate eagerly in a fixed row order: floating-point
+        # sums must not depend on how a streaming engine partitions the rows
+        rows = part.select(*order, value, *unit).collect().sort(order)
+        return rows.group_by(keys, maintain_order=True).agg(pl.col(value).mean(), *extra)
+
+    if "subject" in names:
+        subjects = lazy.select(pl.col("subject").unique()).collect()["subject"].sort().to_list()
+        batches = [
+            subjects[i : i + subjects_per_batch]
+            for i in range(0, len(subjects), subjects_per_batch)
+        ]
+        parts = [reduce(lazy.filter(pl.col("subject").is_in(b))) for b in batches]
+        means = pl.concat(parts) if parts else reduce(lazy)
+    else:
+        means = reduce(lazy)
+    return means.with_columns(pl.lit(0).alias("cycle")).sort(keys)
 
 
 def subject_means(
