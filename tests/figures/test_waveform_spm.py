@@ -226,3 +226,49 @@ def test_ensemble_band_is_t_interval_of_subject_means(curves):
     half = stats.t.ppf(0.975, 7) * vals.std() / np.sqrt(8)
     assert r["mean"] == pytest.approx(vals.mean())
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((vals.mean() - half, vals.mean() + half))
+
+
+def test_trial_means_in_batches_equal_one_pass_and_plain_means(tmp_path):
+    from analysis.spm import trial_means
+
+    rng = np.random.default_rng(3)
+    rows = [
+        {
+            "cohort": "c",
+            "subject": f"S{s}",
+            "session": sess,
+            "direction": d,
+            "trial": t,
+            "cycle": cyc,
+            "muscle": m,
+            "pct": p,
+            "value": float(rng.gamma(2.0)),
+            "excluded": bool(cyc == 3 and s == 2),
+            "norm_unit": "% reference",
+        }
+        for s in range(5)
+        for sess in ("T0", "T1")
+        for d in ("forward", "backward")
+        for t in (1, 2)
+        for cyc in (1, 2, 3)
+        for m in ("VL", "TA")
+        for p in range(0, 101, 25)
+    ]
+    path = tmp_path / "curves.parquet"
+    pl.DataFrame(rows).sample(fraction=1.0, shuffle=True, seed=1).write_parquet(path)
+    results = [trial_means(pl.scan_parquet(path), subjects_per_batch=k) for k in (1, 2, 100)]
+    assert results[0].equals(results[1]) and results[0].equals(results[2])
+    keys = ["cohort", "subject", "session", "direction", "trial", "muscle", "pct"]
+    plain = (
+        pl.DataFrame(rows)
+        .filter(~pl.col("excluded"))
+        .group_by(keys)
+        .agg(pl.col("value").mean())
+        .sort(keys)
+    )
+    got = results[0].sort(keys)
+    assert got.height == plain.height == 5 * 2 * 2 * 2 * 2 * 5
+    np.testing.assert_allclose(got["value"].to_numpy(), plain["value"].to_numpy(), rtol=1e-12)
+    assert set(got["cycle"]) == {0} and set(got["norm_unit"]) == {"% reference"}
+    with pytest.raises(ValueError, match="subjects_per_batch"):
+        trial_means(pl.scan_parquet(path), subjects_per_batch=0)
