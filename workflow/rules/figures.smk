@@ -13,6 +13,10 @@ rule figure_emg_ensemble:
         "logs/{cohort}/figure_emg_ensemble.log",
     benchmark:
         "logs/benchmarks/{cohort}/figure_emg_ensemble.tsv"
+    # reads the cohort's curves a batch of subjects at a time (analysis.spm.trial_means)
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=20,
     params:
         figures=config["figures"],
         labels=cohort_labels,

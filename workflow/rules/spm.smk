@@ -10,8 +10,9 @@ rule spm:
         "logs/{cohort}/spm.log",
     benchmark:
         "logs/benchmarks/{cohort}/spm.tsv"
+    # reads the cohort's curves a batch of subjects at a time (analysis.spm.trial_means)
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=20,
     params:
         alpha=config["models"]["alpha"],
