@@ -14,12 +14,27 @@ def read(name):
     return pl.read_parquet(sm.input[name]) if name in sm.input.keys() else None
 
 
+def read_features():
+    """Only the features and phases that become outcomes: a fraction of a large cohort's table."""
+    if "features" not in sm.input.keys():
+        return None
+    wanted = sm.params.outcomes
+    return (
+        pl.scan_parquet(sm.input.features)
+        .filter(
+            pl.col("feature").is_in(wanted["emg_features"]),
+            pl.col("phase").is_in(wanted["emg_phases"]),
+        )
+        .collect()
+    )
+
+
 norm = read("normalisation")
 unit = norm["norm_unit"][0] if norm is not None and norm.height else "% reference"
 table = outcome_table(
     read("participants"),
     read("measures"),
-    read("features"),
+    read_features(),
     read("spatiotemporal"),
     read("qc"),
     emg_features=sm.params.outcomes["emg_features"],
