@@ -126,16 +126,18 @@ def test_two_clean_runs_are_byte_identical(tmp_path, workflow_tools):
 def test_sigkill_midway_then_rerun_matches_uninterrupted(tmp_path, workflow_tools):
     _, run_snakemake = workflow_tools
     clean = _study(workflow_tools, tmp_path / "clean", "alpha")
-    run_snakemake(clean)
+    # one EMG job per subject, so that the kill lands between EMG jobs
+    per_subject = ("--config", "subjects_per_emg_job=1")
+    run_snakemake(clean, *per_subject)
     killed = _study(workflow_tools, tmp_path / "killed", "alpha")
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("snakemake")), "--cores", "2"],
+        [str(Path(sys.executable).with_name("snakemake")), "--cores", "2", *per_subject],
         cwd=killed,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    emg = killed / "results" / "alpha" / "emg" / "subjects"
+    emg = killed / "results" / "alpha" / "emg" / "chunks"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(emg.glob("*/curves.parquet"))) < 2:
         time.sleep(0.2)
@@ -143,5 +145,5 @@ def test_sigkill_midway_then_rerun_matches_uninterrupted(tmp_path, workflow_tool
     proc.wait()
     assert not (killed / "results" / "manifest.json").exists(), "the run finished before the kill"
     run_snakemake(killed, "--unlock")
-    run_snakemake(killed)
+    run_snakemake(killed, *per_subject)
     assert _tree(killed / "results") == _tree(clean / "results")
