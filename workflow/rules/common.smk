@@ -129,29 +129,31 @@ def chunk_subjects(wildcards):
     return emg_chunks(wildcards.cohort)[wildcards.chunk]
 
 
+def recordings(name, subjects=None):
+    """The raw EMG, events and MVC files of a cohort's subjects (default: all of them)."""
+    c = cohort(name)
+    if c is None or not c.has_emg:
+        return []
+    rows = (
+        c.trials
+        if subjects is None
+        else c.trials.filter(c.trials["subject"].is_in(subjects))
+    )
+    files = set(rows["emg_file"].to_list()) | set(rows["events_file"].to_list())
+    for subject, more in mvc_files(name).items():
+        if subjects is None or subject in subjects:
+            files |= more
+    return sorted(str(RAW / name / f) for f in files)
+
+
 def chunk_recordings(wildcards):
     """The raw EMG, events and MVC files of the subjects of one EMG job."""
-    c = cohort(wildcards.cohort)
-    subs = chunk_subjects(wildcards)
-    rows = c.trials.filter(c.trials["subject"].is_in(subs))
-    folder = RAW / wildcards.cohort
-    files = set(rows["emg_file"].to_list() + rows["events_file"].to_list())
-    mvc = mvc_files(wildcards.cohort)
-    for s in subs:
-        files |= mvc.get(s, set())
-    return sorted(str(folder / f) for f in files)
+    return recordings(wildcards.cohort, chunk_subjects(wildcards))
 
 
 def cohort_recordings(wildcards):
     """Every EMG, events and MVC file of a valid cohort (none when its tables are invalid)."""
-    c = cohort(wildcards.cohort)
-    if c is None or not c.has_emg:
-        return []
-    folder = RAW / wildcards.cohort
-    files = set(c.trials["emg_file"].to_list()) | set(c.trials["events_file"].to_list())
-    for more in mvc_files(wildcards.cohort).values():
-        files |= more
-    return sorted(str(folder / f) for f in files)
+    return recordings(wildcards.cohort)
 
 
 def cohort_labels(wildcards):
