@@ -9,8 +9,12 @@ Data flow (each arrow is a pure function in this package)::
                        -> figures, tables, report (analysis.figures, analysis.tables)
 """
 
-from analysis.errors import Problem, ValidationError
-from analysis.signal import EMG
+from analysis.check_python import check as _check_python
+
+_check_python()
+
+from analysis.errors import Problem, ValidationError  # noqa: E402
+from analysis.signal import EMG  # noqa: E402
 
 __all__ = ["EMG", "Problem", "ValidationError"]
 __version__ = "0.1.0"
