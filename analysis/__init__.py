@@ -2,19 +2,19 @@
 
 Data flow (each arrow is a pure function in this package)::
 
-    data/raw/<cohort>/ -> validated tidy tables (analysis.cohort)
+    data/raw/<cohort>/ -> validated tidy tables (analysis.ingest.cohort)
                        -> EMG curves and features (analysis.emg)
                        -> outcome table (analysis.outcomes)
-                       -> models and contrasts (analysis.models / analysis.stats)
-                       -> figures, tables, report (analysis.figures, analysis.tables)
+                       -> models and contrasts (analysis.models / analysis.models)
+                       -> figures, tables, report (analysis.report.figures, analysis.report.tables)
 """
 
 from analysis.check_python import check as _check_python
 
 _check_python()
 
-from analysis.errors import Problem, ValidationError  # noqa: E402
-from analysis.signal import EMG  # noqa: E402
+from analysis.core.errors import Problem, ValidationError  # noqa: E402
+from analysis.core.signal import EMG  # noqa: E402
 
 __all__ = ["EMG", "Problem", "ValidationError"]
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from analysis.validate import validate_cohort_folder
+    from analysis.ingest.validate import validate_cohort_folder
 
     status = 0
     n_bad = 0

@@ -32,7 +32,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.stats import contrast_backward_forward, fit_lmm  # noqa: E402
+from analysis.models import contrast_backward_forward, fit_lmm  # noqa: E402
 
 FORMULA = "value ~ direction*session + (1 + direction | subject) + (1 | subject:session)"
 METHODS = ("satterthwaite", "kenward-roger", "z")

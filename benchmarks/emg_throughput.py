@@ -40,7 +40,7 @@ from scipy import signal as sps
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.emg import Recording, merge_params, process_subject  # noqa: E402
-from analysis.io import read_emg  # noqa: E402
+from analysis.ingest.readers import read_emg  # noqa: E402
 
 MUSCLES = ("VL", "VM", "RF", "BF", "ST", "TA", "GMAX", "GMED", "TFL", "GM", "GL", "SO", "PL")
 

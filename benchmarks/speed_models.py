@@ -1,4 +1,4 @@
-"""Time to fit and report every model of a cohort, in Python (analysis.stats) and in R.
+"""Time to fit and report every model of a cohort, in Python (analysis.models) and in R.
 
 Python: ``analyse_outcomes`` per family with the config's formulas, primary factors and
 multiplicity families, as the workflow's models rule runs it (fit with four optimisers +
@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.stats import analyse_outcomes  # noqa: E402
+from analysis.models import analyse_outcomes  # noqa: E402
 
 R_SCRIPT = r"""
 t_load <- system.time(suppressPackageStartupMessages({
@@ -156,8 +156,8 @@ def main() -> int:
     print()
     print("| what | seconds |")
     print("|---|---|")
-    print(f"| Python analysis.stats, all models, no cross-check | {t_py:.2f} |")
-    print(f"| Python analysis.stats, all models, with pingouin cross-check | {t_py_cc:.2f} |")
+    print(f"| Python analysis.models, all models, no cross-check | {t_py:.2f} |")
+    print(f"| Python analysis.models, all models, with pingouin cross-check | {t_py_cc:.2f} |")
     if r is None:
         print("| R | Rscript not installed |")
         return 0

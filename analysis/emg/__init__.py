@@ -1,9 +1,10 @@
 """The EMG stage: filtering, envelopes, gait cycles, normalisation, features and QC.
 
-Small signal functions take and return :class:`~analysis.signal.EMG`; ``process_subject`` runs
+Small signal functions take and return :class:`~analysis.core.signal.EMG`; ``process_subject`` runs
 them all for one subject and returns tidy polars tables. See docs/emg.md.
 """
 
+from analysis.core.settings import DEFAULTS, merge_params
 from analysis.emg.features import (
     cocontraction_falconer_winter,
     cocontraction_rudolph,
@@ -23,7 +24,6 @@ from analysis.emg.filters import (
 )
 from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
 from analysis.emg.methods import methods_text
-from analysis.emg.params import DEFAULTS, merge_params
 from analysis.emg.pipeline import EMGResult, Recording, mvc_reference, process_subject
 from analysis.emg.qc import check_channels
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.signal import EMG
+from analysis.core.signal import EMG
 
 
 def time_normalise(

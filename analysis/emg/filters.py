@@ -1,6 +1,6 @@
 """Signal functions: zero-lag Butterworth filters, mains notch, rectification, envelopes.
 
-Every function takes an :class:`~analysis.signal.EMG` and returns a new one (same rate, channels
+Every function takes an :class:`~analysis.core.signal.EMG` and returns a new one (same rate, channels
 and start time), so the sampling rate can never be wrong. NaN samples (gaps) are never filtered
 across: each finite stretch of a channel is filtered on its own and the gaps stay NaN, without
 spreading. Finite stretches shorter than ``min_segment_s`` (too short to filter) become NaN too.
@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 from scipy import signal as sps
 
-from analysis.signal import EMG
+from analysis.core.signal import EMG
 
 _SQRT2_M1 = np.sqrt(2.0) - 1.0
 
@@ -372,7 +372,7 @@ def bandpass_params(emg: EMG, params: dict) -> EMG:
 
     Examples
     --------
-    >>> from analysis.emg.params import merge_params
+    >>> from analysis.core.settings import merge_params
     >>> x = EMG(np.random.default_rng(0).standard_normal(3000), rate=1000.0, channels=("VL",))
     >>> bandpass_params(x, merge_params()).meta["bandpass_hz"]
     (20.0, 450.0)
@@ -400,7 +400,7 @@ def envelope_of_bandpassed(emg: EMG, params: dict) -> EMG:
 
     Examples
     --------
-    >>> from analysis.emg.params import merge_params
+    >>> from analysis.core.settings import merge_params
     >>> t = np.arange(4000) / 1000.0
     >>> x = EMG(np.sin(2 * np.pi * 101.3 * t), rate=1000.0, channels=("VL",))
     >>> round(float(envelope_of_bandpassed(x, merge_params()).data[0, 2000]), 2)
@@ -422,12 +422,12 @@ def envelope(emg: EMG, params: dict) -> EMG:
 
     Band-pass, optional mains notch, then either a linear envelope (rectification and low-pass)
     or a moving RMS, with the parameters of the ``emg:`` configuration block (see
-    :func:`analysis.emg.params.merge_params`). Channels are processed one at a time, so the
+    :func:`analysis.core.settings.merge_params`). Channels are processed one at a time, so the
     temporary memory is a few channels' worth.
 
     Examples
     --------
-    >>> from analysis.emg.params import merge_params
+    >>> from analysis.core.settings import merge_params
     >>> rng = np.random.default_rng(0)
     >>> x = EMG(rng.standard_normal((2, 5000)), rate=1000.0, channels=("VL", "TA"))
     >>> env = envelope(x, merge_params())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from analysis.signal import EMG
+from analysis.core.signal import EMG
 
 CYCLE_SCHEMA = {
     "cycle": pl.Int64,
@@ -42,7 +42,7 @@ def gait_cycles(
     Parameters
     ----------
     events : polars.DataFrame
-        side, event, time_s[, contact] (see :func:`analysis.io.read_events`).
+        side, event, time_s[, contact] (see :func:`analysis.ingest.readers.read_events`).
     cycles : dict
         The ``emg.cycles`` parameters: ``side``, ``min_stride_s``, ``max_stride_s``,
         ``min_stance_pct``, ``max_stance_pct``.
@@ -246,7 +246,7 @@ def events_from_threshold(
     Returns
     -------
     polars.DataFrame
-        side, event, time_s, contact (as :func:`analysis.io.read_events`). A loading period cut
+        side, event, time_s, contact (as :func:`analysis.ingest.readers.read_events`). A loading period cut
         by the start or end of the recording gives no event there.
 
     Examples

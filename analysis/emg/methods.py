@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.emg.params import merge_params
+from analysis.core.settings import merge_params
 
 
 def _ordinal(n: int) -> str:

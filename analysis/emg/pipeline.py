@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from analysis.core.settings import merge_params
+from analysis.core.signal import EMG
 from analysis.emg.features import onset_offset, onset_threshold, segment_stats, time_normalise
 from analysis.emg.filters import (
     bandpass,
@@ -17,10 +19,8 @@ from analysis.emg.filters import (
     rectify,
 )
 from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
-from analysis.emg.params import merge_params
 from analysis.emg.qc import check_channel
-from analysis.io.channels import CANONICAL_MUSCLES
-from analysis.signal import EMG
+from analysis.ingest.readers.channels import CANONICAL_MUSCLES
 
 METHOD_MVC = "mvc"
 METHOD_REFERENCE = "reference: peak of mean forward envelope"
@@ -42,7 +42,7 @@ class Recording:
         Raw EMG in microvolts with canonical muscle codes (other channels, e.g. a footswitch, are
         carried but not processed as EMG).
     events : polars.DataFrame, optional
-        side, event, time_s[, contact] (:func:`analysis.io.read_events`).
+        side, event, time_s[, contact] (:func:`analysis.ingest.readers.read_events`).
     speed_m_s : float, optional
         Treadmill speed, for stride length.
     footswitch : str or dict, optional

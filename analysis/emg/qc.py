@@ -13,8 +13,8 @@ import polars as pl
 from scipy import ndimage
 from scipy import signal as sps
 
+from analysis.core.signal import EMG
 from analysis.emg.filters import finite_segments
-from analysis.signal import EMG
 
 QC_SCHEMA = {"muscle": pl.String, "flag": pl.String, "reason": pl.String, "severity": pl.String}
 BLOCK_S = 10.0
@@ -144,7 +144,7 @@ def check_channel(raw: EMG, bandpassed: EMG, params: dict) -> list[tuple[str, st
 
     Examples
     --------
-    >>> from analysis.emg.params import merge_params
+    >>> from analysis.core.settings import merge_params
     >>> x = EMG(np.random.default_rng(0).normal(0, 0.1, 5000), 1000.0, ("VL",))
     >>> [row[1] for row in check_channel(x, x, merge_params())]
     ['flat']
@@ -231,7 +231,7 @@ def check_channels(emg: EMG, params: dict) -> pl.DataFrame:
 
     Examples
     --------
-    >>> from analysis.emg.params import merge_params
+    >>> from analysis.core.settings import merge_params
     >>> rng = np.random.default_rng(0)
     >>> x = EMG(np.vstack([rng.normal(0, 50, 5000), np.zeros(5000)]), 1000.0, ("VL", "TA"))
     >>> check_channels(x, merge_params())["flag"].to_list()

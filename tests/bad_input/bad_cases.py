@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.errors import Problem
+from analysis.core.errors import Problem
 
 EMG1 = "emg/S01_baseline_forward_1"
 EV1 = "events/S01_baseline_forward_1.csv"
@@ -61,9 +61,9 @@ class Expect:
 class Case:
     """One malformed cohort.
 
-    ``stage`` is ``"tables"`` when :func:`analysis.cohort.load_cohort` (the workflow's first
+    ``stage`` is ``"tables"`` when :func:`analysis.ingest.cohort.load_cohort` (the workflow's first
     step) must refuse the cohort, ``"recordings"`` when only reading the EMG and events files
-    finds the problem. ``xfail`` names a known mis-report in :mod:`analysis.io`,
+    finds the problem. ``xfail`` names a known mis-report in :mod:`analysis.ingest.readers`,
     ``long_message`` a case whose only fault is a message too long to read.
     """
 
@@ -337,7 +337,7 @@ YAML_LINES = {"name:": 3, "description:": 4, "emg:": 10, "  units:": 12, "pain_s
 YAML_LENGTH = 50
 
 GIGANTIC_CELL = (
-    "analysis.io quotes a whole cell in its message ('<cell>' is not a number / is not a time), "
+    "analysis.ingest.readers quotes a whole cell in its message ('<cell>' is not a number / is not a time), "
     "here a million characters: it should shorten the quoted cell (e.g. to 40 characters and "
     "'...') in io/tables.py _numeric_columns and io/events.py read_events"
 )

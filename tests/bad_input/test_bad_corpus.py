@@ -16,9 +16,9 @@ from bad_cases import CASES, YAML_LENGTH, YAML_LINES, Case, canary
 from conftest import digest
 
 from analysis.__main__ import main
-from analysis.cohort import load_cohort
-from analysis.errors import ValidationError
-from analysis.validate import validate_cohort_folder, validated_cohort
+from analysis.core.errors import ValidationError
+from analysis.ingest.cohort import load_cohort
+from analysis.ingest.validate import validate_cohort_folder, validated_cohort
 
 REPO = Path(__file__).resolve().parents[2]
 

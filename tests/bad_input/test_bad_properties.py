@@ -1,5 +1,5 @@
 """Property-based tests: generated tables, settings and signals either load or raise the
-toolkit's own :class:`~analysis.errors.ValidationError`, nothing else."""
+toolkit's own :class:`~analysis.core.errors.ValidationError`, nothing else."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from conftest import make_base
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.cohort import Cohort, load_cohort
-from analysis.errors import Problem, ValidationError
-from analysis.io import read_emg, read_events
-from analysis.signal import EMG
-from analysis.tabular import ROW, load_schema, read_csv_table
-from analysis.validate import validate_cohort_folder
+from analysis.core.errors import Problem, ValidationError
+from analysis.core.signal import EMG
+from analysis.ingest.cohort import Cohort, load_cohort
+from analysis.ingest.readers import read_emg, read_events
+from analysis.ingest.sheets import ROW, load_schema, read_csv_table
+from analysis.ingest.validate import validate_cohort_folder
 
 SETTINGS = settings(
     max_examples=80,

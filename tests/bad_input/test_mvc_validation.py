@@ -13,10 +13,10 @@ from bad_cases import MVC_ROWS, Expect, outside, rows, set_cell, with_mvc, write
 from conftest import digest, make_base
 
 from analysis.__main__ import main
-from analysis.cohort import load_cohort
-from analysis.errors import ValidationError
-from analysis.io import read_mvc_recordings
-from analysis.validate import validate_cohort_folder
+from analysis.core.errors import ValidationError
+from analysis.ingest.cohort import load_cohort
+from analysis.ingest.readers import read_mvc_recordings
+from analysis.ingest.validate import validate_cohort_folder
 
 M = "mvc.csv"
 E = Expect
@@ -144,18 +144,18 @@ def test_a_single_channel_recording_serves_any_muscle(cohort):
 
 
 def test_each_recording_is_read_once(cohort, monkeypatch):
-    import analysis.io
+    import analysis.ingest.readers
 
     with_mvc()(cohort)
     (cohort / "mvc/S01_VL_TA.parquet").write_bytes(b"broken")
     read = []
-    real = analysis.io.read_emg
+    real = analysis.ingest.readers.read_emg
 
     def counting(path, *args, **kwargs):
         read.append(Path(path).relative_to(cohort).as_posix())
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(analysis.io, "read_emg", counting)
+    monkeypatch.setattr(analysis.ingest.readers, "read_emg", counting)
     problems = validate_cohort_folder(cohort, deep=True)
     mvc_reads = [f for f in read if f.startswith("mvc/")]
     assert (

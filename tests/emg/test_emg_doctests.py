@@ -6,12 +6,12 @@ import importlib
 import pytest
 
 MODULES = [
-    "analysis.io.channels",
-    "analysis.io.emg",
-    "analysis.io.events",
-    "analysis.io.timebase",
-    "analysis.io.mvc",
-    "analysis.emg.params",
+    "analysis.ingest.readers.channels",
+    "analysis.ingest.readers.emg",
+    "analysis.ingest.readers.events",
+    "analysis.ingest.readers.timebase",
+    "analysis.ingest.readers.mvc",
+    "analysis.core.settings",
     "analysis.emg.filters",
     "analysis.emg.features",
     "analysis.emg.gait",

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from analysis.core.signal import EMG
 from analysis.emg.features import (
     cocontraction_falconer_winter,
     cocontraction_rudolph,
@@ -11,7 +12,6 @@ from analysis.emg.features import (
     segment_stats,
     time_normalise,
 )
-from analysis.signal import EMG
 
 
 def test_time_normalisation_of_a_known_curve():

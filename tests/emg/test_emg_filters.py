@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from scipy import signal as sps
 
+from analysis.core.settings import merge_params
+from analysis.core.signal import EMG
 from analysis.emg.filters import (
     bandpass,
     butterworth_sos,
@@ -15,8 +17,6 @@ from analysis.emg.filters import (
     notch,
     rectify,
 )
-from analysis.emg.params import merge_params
-from analysis.signal import EMG
 
 RATE = 2000.0
 

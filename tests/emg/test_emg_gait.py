@@ -4,9 +4,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from analysis.core.settings import merge_params
+from analysis.core.signal import EMG
 from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
-from analysis.emg.params import merge_params
-from analysis.signal import EMG
 
 CYCLES = merge_params()["cycles"]
 

@@ -7,8 +7,8 @@ import pyedflib
 import pytest
 from pyedflib import highlevel
 
-from analysis.errors import ValidationError
-from analysis.io import map_channels, read_emg, read_events, read_mvc_table
+from analysis.core.errors import ValidationError
+from analysis.ingest.readers import map_channels, read_emg, read_events, read_mvc_table
 
 RATE = 1000.0
 

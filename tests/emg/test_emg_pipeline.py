@@ -4,9 +4,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from analysis.core.settings import merge_params
+from analysis.core.signal import EMG
 from analysis.emg import EMGResult, Recording, methods_text, mvc_reference, process_subject
-from analysis.emg.params import merge_params
-from analysis.signal import EMG
 
 RATE = 1000.0
 STRIDE = 1.0

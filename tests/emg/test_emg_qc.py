@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from analysis.emg.params import merge_params
+from analysis.core.settings import merge_params
+from analysis.core.signal import EMG
 from analysis.emg.qc import check_channels, clipping_fraction, ecg_ratio, excerpt_blocks
-from analysis.signal import EMG
 
 RATE = 1000.0
 P = merge_params()

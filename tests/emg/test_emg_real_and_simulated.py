@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from analysis.emg import Recording, process_subject
-from analysis.io import read_emg, read_events
+from analysis.ingest.readers import read_emg, read_events
 
 SANTUZ = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "santuz2020"
 EMG_FILE = "raw_emg_ID0012_TW_01.csv"

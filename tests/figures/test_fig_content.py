@@ -9,7 +9,8 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
-from analysis.figures import (
+from analysis.models.waveform import effect_size_curve, ensemble_mean, spm_paired
+from analysis.report.figures import (
     mean_toe_off,
     plot_diagnostics,
     plot_effect_size,
@@ -20,12 +21,11 @@ from analysis.figures import (
     plot_trajectories,
     qc_summary,
 )
-from analysis.figures.diagnostics import qq_points
-from analysis.figures.forest import forest_rows
-from analysis.figures.paired import paired_means
-from analysis.figures.style import BACKWARD, DIRECTION_COLORS, FORWARD, group_colors
-from analysis.figures.trajectories import trajectory_means
-from analysis.spm import effect_size_curve, ensemble_mean, spm_paired
+from analysis.report.figures.diagnostics import qq_points
+from analysis.report.figures.forest import forest_rows
+from analysis.report.figures.paired import paired_means
+from analysis.report.figures.style import BACKWARD, DIRECTION_COLORS, FORWARD, group_colors
+from analysis.report.figures.trajectories import trajectory_means
 
 
 def _spans(ax) -> list[float]:

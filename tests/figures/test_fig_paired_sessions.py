@@ -6,8 +6,8 @@ import matplotlib.colors as mcolors
 import polars as pl
 import pytest
 
-from analysis.figures import plot_paired_sessions, save_figure, session_means
-from analysis.figures.style import FORMATS, NEUTRAL, group_colors
+from analysis.report.figures import plot_paired_sessions, save_figure, session_means
+from analysis.report.figures.style import FORMATS, NEUTRAL, group_colors
 
 GROUPS = {"s1": "control", "s2": "control", "s3": "retro", "s4": "retro", "s5": "retro"}
 

@@ -12,8 +12,14 @@ import polars as pl
 import pytest
 from PIL import Image
 
-from analysis.figures import plot_ensemble, plot_forest, save_figure
-from analysis.figures.style import DOUBLE_COLUMN_IN, FORMATS, SINGLE_COLUMN_IN, new_figure, style
+from analysis.report.figures import plot_ensemble, plot_forest, save_figure
+from analysis.report.figures.style import (
+    DOUBLE_COLUMN_IN,
+    FORMATS,
+    SINGLE_COLUMN_IN,
+    new_figure,
+    style,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,7 +64,7 @@ _SCRIPT = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     sys.path.insert(0, {repo!r})
     from test_fig_style import _small_figure
-    from analysis.figures import save_figure
+    from analysis.report.figures import save_figure
     save_figure(_small_figure(), {stem!r}, ["png", "svg", "pdf"])
     """
 )

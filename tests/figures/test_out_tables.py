@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from analysis.spm import spm_paired
-from analysis.tables import (
+from analysis.models.waveform import spm_paired
+from analysis.report.tables import (
     cluster_table,
     format_clusters,
     format_results,
@@ -19,7 +19,7 @@ from analysis.tables import (
     variance_table,
     write_table,
 )
-from analysis.tables.formats import present
+from analysis.report.tables.formats import present
 
 
 def _cell(t: pl.DataFrame, row: str, col: str) -> str:

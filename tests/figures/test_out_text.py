@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 import yaml
 
-from analysis.spm import spm_paired
-from analysis.text import (
+from analysis.models.waveform import spm_paired
+from analysis.report.text import (
     format_p,
     methods_text,
     outcome_label,
@@ -224,18 +224,18 @@ def test_outcome_label_unknown_feature():
 
 
 MODULES = [
-    "analysis.spm",
-    "analysis.text",
-    "analysis.figures.style",
-    "analysis.figures.ensemble",
-    "analysis.figures.paired",
-    "analysis.figures.forest",
-    "analysis.figures.trajectories",
-    "analysis.figures.diagnostics",
-    "analysis.figures.qc",
-    "analysis.tables.formats",
-    "analysis.tables.table1",
-    "analysis.tables.results",
+    "analysis.models.waveform",
+    "analysis.report.text",
+    "analysis.report.figures.style",
+    "analysis.report.figures.ensemble",
+    "analysis.report.figures.paired",
+    "analysis.report.figures.forest",
+    "analysis.report.figures.trajectories",
+    "analysis.report.figures.diagnostics",
+    "analysis.report.figures.qc",
+    "analysis.report.tables.formats",
+    "analysis.report.tables.table1",
+    "analysis.report.tables.results",
 ]
 
 

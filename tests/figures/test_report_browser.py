@@ -10,8 +10,8 @@ import base64
 from PIL import Image
 from report_browser import Chromium, require_chromium
 
-from analysis.figures import plot_forest, save_figure
-from analysis.tables import format_results, results_table, to_html
+from analysis.report.figures import plot_forest, save_figure
+from analysis.report.tables import format_results, results_table, to_html
 
 
 def test_figures_load_and_table_is_visible(tmp_path, contrasts, emmeans):

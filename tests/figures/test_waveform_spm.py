@@ -10,7 +10,7 @@ import pytest
 import spm1d
 from scipy import stats
 
-from analysis.spm import (
+from analysis.models.waveform import (
     effect_size_curve,
     ensemble_mean,
     spm_anova,
@@ -229,7 +229,7 @@ def test_ensemble_band_is_t_interval_of_subject_means(curves):
 
 
 def test_trial_means_in_batches_equal_one_pass_and_plain_means(tmp_path):
-    from analysis.spm import trial_means
+    from analysis.models.waveform import trial_means
 
     rng = np.random.default_rng(3)
     rows = [

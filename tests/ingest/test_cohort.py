@@ -3,8 +3,8 @@ import shutil
 import polars as pl
 import pytest
 
-from analysis.cohort import discover_cohorts, emg_params, load_cohort, safe_reference
-from analysis.errors import ValidationError
+from analysis.core.errors import ValidationError
+from analysis.ingest.cohort import discover_cohorts, emg_params, load_cohort, safe_reference
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["analysis.tabular", "analysis.cohort"])
+@pytest.mark.parametrize("name", ["analysis.ingest.sheets", "analysis.ingest.cohort"])
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

@@ -100,7 +100,7 @@ def test_lock_installs_and_imports(python, tmp_path):
     )
     assert install.returncode == 0, install.stderr[-4000:]
     code = (
-        "import sys, analysis, analysis.cohort, analysis.stats, snakemake, polars; "
+        "import sys, analysis, analysis.ingest.cohort, analysis.models, snakemake, polars; "
         "print(sys.version.split()[0], analysis.__version__)"
     )
     run = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path)

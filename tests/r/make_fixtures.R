@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# Golden fixtures for analysis.stats, computed with lme4 + lmerTest + emmeans (+ pbkrtest).
+# Golden fixtures for analysis.models, computed with lme4 + lmerTest + emmeans (+ pbkrtest).
 #
 # Usage (from the repository root):
 #   Rscript tests/r/make_fixtures.R [cases.json] [out_dir] [case names...]

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from synthetic import FORMULA, LEVELS, outcome_table
 
-from analysis.stats import analyse_outcomes
+from analysis.models import analyse_outcomes
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Compare analysis.stats with a golden fixture written by tests/r/make_fixtures.R."""
+"""Compare analysis.models with a golden fixture written by tests/r/make_fixtures.R."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analysis import stats
+from analysis import models as stats
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -190,7 +190,7 @@ def compare_case(case: dict, fix: dict) -> None:
 def compare_diagnostics(fit, fix: dict) -> None:
     """BLUPs against lme4's ``ranef`` (matched by group, term and level), fitted values and
     residuals against ``fitted()`` / ``residuals()`` row by row."""
-    from analysis.stats.diagnostics import ranef, residuals
+    from analysis.models.diagnostics import ranef, residuals
 
     theirs = pl.DataFrame(
         {k: fix["ranef"][k] for k in ("group", "term", "group_level", "effect")}

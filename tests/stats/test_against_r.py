@@ -1,4 +1,4 @@
-"""analysis.stats against golden fixtures of lme4 + lmerTest + emmeans (tests/r/make_fixtures.R)."""
+"""analysis.models against golden fixtures of lme4 + lmerTest + emmeans (tests/r/make_fixtures.R)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_simplification_path_reaches_fixture_model(name):
     assert fit.singular
     from rcompare import case_data
 
-    from analysis.stats import fit_lmm
+    from analysis.models import fit_lmm
 
     simplified = fit_lmm(
         case_data(case), case["simplified_from"], levels=case.get("levels"), simplify_singular=True

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 from synthetic import FORMULA, LEVELS, outcome_table
 
-from analysis.stats import analyse_outcomes, fit_lmm
+from analysis.models import analyse_outcomes, fit_lmm
 
 
 def test_tables_and_required_columns(result):

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from rcompare import FIXTURES, RTOL_BETA, RTOL_DF, RTOL_SE, cases, close, compare_contrasts
 
-from analysis.stats import adjust_pvalues, adjust_within_families, analyse_outcomes
+from analysis.models import adjust_pvalues, adjust_within_families, analyse_outcomes
 
 CASES = {c["name"]: c for c in cases()}
 TRIALS_FORMULA = CASES["retro_trials"]["formula"]
@@ -75,7 +75,7 @@ def test_diagnostics_frames_feed_plot_diagnostics(result):
     import matplotlib
 
     matplotlib.use("Agg")
-    from analysis.figures import plot_diagnostics
+    from analysis.report.figures import plot_diagnostics
 
     res, re = result["residuals"], result["random_effects"]
     models = result["models"].filter(pl.col("error").is_null())
@@ -110,7 +110,7 @@ def test_marginal_emms_equal_r_emmeans(trials_result):
 
 
 def test_results_table_joins_emms_to_every_main_and_simple_contrast(result):
-    from analysis.tables import results_table
+    from analysis.report.tables import results_table
 
     t = results_table(result["contrasts"], result["emmeans"])
     pairs = t.filter(pl.col("contrast_type") != "interaction")

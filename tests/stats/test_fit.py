@@ -8,8 +8,8 @@ import pytest
 import statsmodels.api as sm
 from rcompare import DATA
 
-from analysis.stats import coefficients, contrast_backward_forward, fit_lmm
-from analysis.stats.fit import SINGULAR_TOL, singular_terms
+from analysis.models import coefficients, contrast_backward_forward, fit_lmm
+from analysis.models.fit import SINGULAR_TOL, singular_terms
 
 FULL = "value ~ direction*session + (1 + direction | subject) + (1 | subject:session)"
 LEVELS = {"session": ["pre", "post"]}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from analysis.stats import FormulaError, fit_lmm, parse_formula
-from analysis.stats.design import build_design
-from analysis.stats.formula import drop_variable
+from analysis.models import FormulaError, fit_lmm, parse_formula
+from analysis.models.design import build_design
+from analysis.models.formula import drop_variable
 
 
 def test_parse_expands_star_and_nesting():

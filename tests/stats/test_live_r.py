@@ -1,4 +1,4 @@
-"""Rerun the R fixture script now (when Rscript is present) and compare with analysis.stats.
+"""Rerun the R fixture script now (when Rscript is present) and compare with analysis.models.
 
 CI installs R, lme4, lmerTest, emmeans, pbkrtest and jsonlite from Debian (.ci/run), so this test
 runs there; the stored fixtures (test_against_r.py) cover machines without R.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from analysis.stats import adjust_pvalues
+from analysis.models import adjust_pvalues
 
 
 @pytest.mark.parametrize(("ours", "theirs"), [("holm", "holm"), ("fdr_bh", "fdr_bh")])

@@ -14,9 +14,9 @@ from polars.testing import assert_frame_equal
 from synthetic import FORMULA, LEVELS, outcome_table
 from threadpoolctl import threadpool_limits
 
-import analysis.stats.analyse as analyse_module
-from analysis.stats import analyse_outcomes
-from analysis.stats.analyse import TABLES, WORKER_ENV, outcome_pool
+import analysis.models.analyse as analyse_module
+from analysis.models import analyse_outcomes
+from analysis.models.analyse import TABLES, WORKER_ENV, outcome_pool
 
 
 def _outcomes() -> pl.DataFrame:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 import yaml
 
-from analysis.stats import contrast_backward_forward, fit_lmm, level_interaction
+from analysis.models import contrast_backward_forward, fit_lmm, level_interaction
 
 pytestmark = pytest.mark.slow
 

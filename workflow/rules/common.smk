@@ -11,16 +11,17 @@ min_version("9.0")
 REPO = Path(workflow.main_snakefile).resolve().parent
 sys.path.insert(0, str(REPO))
 
-from analysis.cohort import discover_cohorts, load_cohort, emg_params  # noqa: E402
-from analysis.errors import ValidationError  # noqa: E402
-from analysis.io.events import read_mvc_table  # noqa: E402
-from analysis.pooling import POOLED  # noqa: E402
+from analysis.ingest.cohort import discover_cohorts, load_cohort, emg_params  # noqa: E402
+from analysis.core.errors import ValidationError  # noqa: E402
+from analysis.core.sources import script_sources  # noqa: E402
+from analysis.ingest.readers.events import read_mvc_table  # noqa: E402
+from analysis.models.pooling import POOLED  # noqa: E402
 
 
 configfile: "config/config.yaml"
 
 
-validate(config, schema="../schemas/config.schema.yaml")
+validate(config, schema="../../analysis/core/schemas/config.schema.yaml")
 
 RAW = Path(config["cohorts"]["raw_dir"])
 RESULTS = config.get("results_dir", "results")
@@ -46,15 +47,17 @@ def cohort(name):
     return _cohort_cache[name]
 
 
-def code(*modules):
-    """The analysis/ source files a rule runs, so that editing them reruns the rule."""
-    files = [str(ANALYSIS / "__init__.py"), str(ANALYSIS / "errors.py")]
-    for m in modules:
-        p = ANALYSIS / m if m else ANALYSIS
-        files += (
-            sorted(str(f) for f in p.rglob("*.py")) if p.is_dir() else [str(p) + ".py"]
-        )
-    return sorted({os.path.relpath(f) for f in files})
+def code(script):
+    """The package source files that workflow/scripts/<script>.py imports, directly or through
+    other modules (analysis.core.sources), so that editing any of them reruns the rule."""
+    files = script_sources(REPO / "workflow" / "scripts" / f"{script}.py")
+    return [os.path.relpath(f) for f in files]
+
+
+def package_sources():
+    """Every source file and schema of the package (the manifest records their checksums)."""
+    files = sorted(ANALYSIS.rglob("*.py")) + sorted(ANALYSIS.rglob("*.schema.yaml"))
+    return [os.path.relpath(f) for f in files]
 
 
 def cohort_tables(wildcards):
@@ -292,9 +295,9 @@ def manifest_inputs(name):
 
 
 def workflow_sources():
-    """The Snakefile, rule files, scripts, schemas and report captions."""
+    """The Snakefile, rule files, scripts and report captions."""
     files = [REPO / "Snakefile"]
-    for sub in ("rules", "scripts", "schemas", "report"):
+    for sub in ("rules", "scripts", "report"):
         files += sorted((REPO / "workflow" / sub).glob("*.*"))
     return [os.path.relpath(f) for f in files]
 

@@ -7,7 +7,7 @@ rule emg_subjects:
         trials=ancient(f"{RESULTS}/{{cohort}}/tidy/trials.parquet"),
         tables=emg_tables_raw,
         recordings=chunk_recordings,
-        code=code("signal", "io", "emg"),
+        code=code("emg_subjects"),
     output:
         **{
             k: f"{RESULTS}/{{cohort}}/emg/chunks/{{chunk}}/{k}.parquet"
@@ -35,7 +35,7 @@ rule emg_cohort:
     """Gather every subject's EMG tables of a cohort."""
     input:
         **{k: chunk_emg_parts(k) for k in EMG_KINDS},
-        code=code(),
+        code=code("emg_cohort"),
     output:
         **{k: f"{RESULTS}/{{cohort}}/emg/{k}.parquet" for k in EMG_KINDS},
     log:

@@ -4,7 +4,7 @@ rule figure_emg_ensemble:
         curves=f"{RESULTS}/{{cohort}}/emg/curves.parquet",
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
         spatiotemporal=f"{RESULTS}/{{cohort}}/emg/spatiotemporal.parquet",
-        code=code("figures", "spm"),
+        code=code("figure_emg_ensemble"),
     output:
         **figure_outputs(
             "emg_ensemble", "fig_emg_ensemble", "EMG", {"figure": "ensemble curves"}
@@ -13,7 +13,7 @@ rule figure_emg_ensemble:
         "logs/{cohort}/figure_emg_ensemble.log",
     benchmark:
         "logs/benchmarks/{cohort}/figure_emg_ensemble.tsv"
-    # reads the cohort's curves a batch of subjects at a time (analysis.spm.trial_means)
+    # reads the cohort's curves a batch of subjects at a time (analysis.models.waveform.trial_means)
     resources:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=20,
@@ -22,7 +22,7 @@ rule figure_emg_ensemble:
         labels=cohort_labels,
         levels=cohort_levels,
     script:
-        "../scripts/figure.py"
+        "../scripts/figure_emg_ensemble.py"
 
 
 rule figure_emg_effect_size:
@@ -30,7 +30,7 @@ rule figure_emg_effect_size:
     input:
         effect=f"{RESULTS}/{{cohort}}/spm/effect_size.parquet",
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
-        code=code("figures"),
+        code=code("figure_emg_effect_size"),
     output:
         **figure_outputs(
             "emg_effect_size",
@@ -47,7 +47,7 @@ rule figure_emg_effect_size:
         labels=cohort_labels,
         levels=cohort_levels,
     script:
-        "../scripts/figure.py"
+        "../scripts/figure_emg_effect_size.py"
 
 
 # One rule per outcome family, so that each family's plot sits in its own report category.
@@ -58,7 +58,7 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(
             f"figure_paired_{_family}"
         input:
             outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
-            code=code("figures"),
+            code=code("figure_paired"),
         output:
             **figure_outputs(
                 f"paired_{_family}",
@@ -76,7 +76,7 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(
             labels=cohort_labels,
             levels=cohort_levels,
         script:
-            "../scripts/figure.py"
+            "../scripts/figure_paired.py"
 
 
 # Measures taken once per session (e.g. balance): each subject's first and last session.
@@ -87,7 +87,7 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in session_families
             f"figure_sessions_{_family}"
         input:
             outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
-            code=code("figures"),
+            code=code("figure_sessions"),
         output:
             **figure_outputs(
                 f"sessions_{_family}",
@@ -105,14 +105,14 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in session_families
             labels=cohort_labels,
             levels=cohort_levels,
         script:
-            "../scripts/figure.py"
+            "../scripts/figure_sessions.py"
 
 
 rule figure_forest:
     """Forest plot of every backward-minus-forward contrast, grouped by outcome family."""
     input:
         contrasts=f"{RESULTS}/{{cohort}}/models/contrasts.parquet",
-        code=code("figures"),
+        code=code("figure_forest"),
     output:
         **figure_outputs("forest", "fig_forest", "Models", {"figure": "forest plot"}),
     log:
@@ -125,14 +125,14 @@ rule figure_forest:
         levels=cohort_levels,
         alpha=config["models"]["alpha"],
     script:
-        "../scripts/figure.py"
+        "../scripts/figure_forest.py"
 
 
 rule figure_trajectories:
     """Balance and pain across sessions, by group."""
     input:
         outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
-        code=code("figures"),
+        code=code("figure_trajectories"),
     output:
         **figure_outputs(
             "trajectories", "fig_trajectories", "Balance", {"figure": "trajectories"}
@@ -146,14 +146,14 @@ rule figure_trajectories:
         labels=cohort_labels,
         levels=cohort_levels,
     script:
-        "../scripts/figure.py"
+        "../scripts/figure_trajectories.py"
 
 
 rule figure_qc:
     """What quality control flagged and left out, per subject and muscle."""
     input:
         qc=f"{RESULTS}/{{cohort}}/emg/qc.parquet",
-        code=code("figures"),
+        code=code("figure_qc"),
     output:
         **figure_outputs("qc", "fig_qc", "QC", {"figure": "quality control"}),
     log:
@@ -165,7 +165,7 @@ rule figure_qc:
         labels=cohort_labels,
         levels=cohort_levels,
     script:
-        "../scripts/figure.py"
+        "../scripts/figure_qc.py"
 
 
 rule figure_diagnostics:
@@ -173,7 +173,7 @@ rule figure_diagnostics:
     input:
         residuals=f"{RESULTS}/{{cohort}}/models/residuals.parquet",
         random_effects=f"{RESULTS}/{{cohort}}/models/random_effects.parquet",
-        code=code("figures"),
+        code=code("figure_diagnostics"),
     output:
         **figure_outputs(
             "diagnostics", "fig_diagnostics", "Models", {"figure": "model diagnostics"}
@@ -186,4 +186,4 @@ rule figure_diagnostics:
         figures=config["figures"],
         labels=cohort_labels,
     script:
-        "../scripts/figure.py"
+        "../scripts/figure_diagnostics.py"

@@ -3,7 +3,7 @@ rule validate_cohort:
     input:
         tables=cohort_tables,
         recordings=cohort_recordings,
-        code=code("cohort", "tabular", "validate", "io", "signal"),
+        code=code("validate_cohort"),
     output:
         f"{RESULTS}/{{cohort}}/validation.txt",
     log:
@@ -32,7 +32,7 @@ rule tidy_cohort:
         tables=cohort_tables,
         # a rerun of the validation alone (e.g. after an EMG file changed) does not rerun this
         validation=ancient(f"{RESULTS}/{{cohort}}/validation.txt"),
-        code=code("cohort", "tabular"),
+        code=code("tidy_cohort"),
     output:
         participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
         trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",

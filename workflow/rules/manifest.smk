@@ -2,7 +2,7 @@ rule manifest:
     """Checksums of every output and of the inputs, config and code it came from."""
     input:
         outputs=final_targets(),
-        code=code(""),
+        code=package_sources(),
     output:
         f"{RESULTS}/manifest.json",
     log:

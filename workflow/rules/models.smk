@@ -2,7 +2,7 @@ rule models:
     """Mixed models of every outcome: contrasts, marginal means, Type III tests, variances."""
     input:
         outcomes=f"{RESULTS}/{{cohort}}/outcomes.parquet",
-        code=code("stats"),
+        code=code("models"),
     output:
         **{
             k: f"{RESULTS}/{{cohort}}/models/{k}.parquet"
@@ -37,7 +37,7 @@ rule contrast_tables:
     """The contrast table as CSV and Markdown."""
     input:
         contrasts=f"{RESULTS}/{{cohort}}/models/contrasts.parquet",
-        code=code(),
+        code=code("contrast_tables"),
     output:
         csv=report(
             f"{RESULTS}/{{cohort}}/tables/contrasts.csv",

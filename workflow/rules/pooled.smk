@@ -5,7 +5,7 @@ rule pooled_outcomes:
     """Stack the cohorts' outcome tables, harmonising declared pain scales."""
     input:
         outcomes=expand(f"{RESULTS}/{{cohort}}/outcomes.parquet", cohort=VALID),
-        code=code("pooling"),
+        code=code("pooled_outcomes"),
     output:
         parquet=f"{RESULTS}/{POOLED}/outcomes.parquet",
         csv=f"{RESULTS}/{POOLED}/outcomes.csv",
@@ -25,7 +25,7 @@ rule heterogeneity:
     """Between-cohort heterogeneity of each backward-minus-forward contrast."""
     input:
         contrasts=expand(f"{RESULTS}/{{cohort}}/models/contrasts.parquet", cohort=VALID),
-        code=code("pooling", "tables"),
+        code=code("heterogeneity"),
     output:
         **{
             x: f"{RESULTS}/{POOLED}/tables/heterogeneity.{x}"

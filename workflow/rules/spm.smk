@@ -10,7 +10,7 @@ rule spm:
         "logs/{cohort}/spm.log",
     benchmark:
         "logs/benchmarks/{cohort}/spm.tsv"
-    # reads the cohort's curves a batch of subjects at a time (analysis.spm.trial_means)
+    # reads the cohort's curves a batch of subjects at a time (analysis.models.waveform.trial_means)
     resources:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=20,

@@ -2,7 +2,7 @@ rule table_participants:
     """Table 1: participants per group."""
     input:
         participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
-        code=code("tables"),
+        code=code("table_participants"),
     output:
         **table_outputs("participants", "table_participants", "Participants", "Table 1"),
     log:
@@ -11,7 +11,7 @@ rule table_participants:
         "logs/benchmarks/{cohort}/table_participants.tsv"
     localrule: True
     script:
-        "../scripts/table.py"
+        "../scripts/table_participants.py"
 
 
 rule table_results:
@@ -19,7 +19,7 @@ rule table_results:
     input:
         contrasts=f"{RESULTS}/{{cohort}}/models/contrasts.parquet",
         emmeans=f"{RESULTS}/{{cohort}}/models/emmeans.parquet",
-        code=code("tables"),
+        code=code("table_results"),
     output:
         **table_outputs("results", "table_results", "Models", "main results"),
     log:
@@ -28,14 +28,14 @@ rule table_results:
         "logs/benchmarks/{cohort}/table_results.tsv"
     localrule: True
     script:
-        "../scripts/table.py"
+        "../scripts/table_results.py"
 
 
 rule table_variance:
     """Variance components, ICC and R-squared per model."""
     input:
         variance=f"{RESULTS}/{{cohort}}/models/variance.parquet",
-        code=code("tables"),
+        code=code("table_variance"),
     output:
         **table_outputs("variance", "table_variance", "Models", "variance components"),
     log:
@@ -44,14 +44,14 @@ rule table_variance:
         "logs/benchmarks/{cohort}/table_variance.tsv"
     localrule: True
     script:
-        "../scripts/table.py"
+        "../scripts/table_variance.py"
 
 
 rule table_spm_clusters:
     """Supra-threshold SPM clusters."""
     input:
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
-        code=code("tables"),
+        code=code("table_spm_clusters"),
     output:
         **table_outputs("spm_clusters", "table_spm_clusters", "EMG", "SPM clusters"),
     log:
@@ -60,14 +60,14 @@ rule table_spm_clusters:
         "logs/benchmarks/{cohort}/table_spm_clusters.tsv"
     localrule: True
     script:
-        "../scripts/table.py"
+        "../scripts/table_spm_clusters.py"
 
 
 rule text:
     """Methods paragraph and results summary assembled from what was run."""
     input:
         unpack(text_inputs),
-        code=code("text", "emg"),
+        code=code("text"),
     output:
         methods=report(
             f"{RESULTS}/{{cohort}}/text/methods.md",

@@ -4,7 +4,7 @@ import sys
 
 import polars as pl
 
-from analysis.tables.formats import write_table
+from analysis.report.tables.formats import write_table
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

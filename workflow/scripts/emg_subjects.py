@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.emg import Recording, process_subject
-from analysis.io import read_emg, read_events, read_mvc_recordings
+from analysis.ingest.readers import read_emg, read_events, read_mvc_recordings
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

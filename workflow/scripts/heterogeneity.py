@@ -4,8 +4,8 @@ import sys
 
 import polars as pl
 
-from analysis.pooling import heterogeneity
-from analysis.tables import write_table
+from analysis.models.pooling import heterogeneity
+from analysis.report.tables import write_table
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

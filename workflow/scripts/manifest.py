@@ -2,7 +2,7 @@
 
 import sys
 
-from analysis.manifest import build_manifest, write_manifest
+from analysis.report.manifest import build_manifest, write_manifest
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

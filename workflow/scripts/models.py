@@ -13,9 +13,9 @@ import sys  # noqa: E402
 import polars as pl  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from analysis.pooling import POOLED, pooled_formula  # noqa: E402
-from analysis.stats import analyse_outcomes  # noqa: E402
-from analysis.stats.analyse import outcome_pool  # noqa: E402
+from analysis.models import analyse_outcomes  # noqa: E402
+from analysis.models.analyse import outcome_pool  # noqa: E402
+from analysis.models.pooling import POOLED, pooled_formula  # noqa: E402
 
 
 def main(sm) -> None:

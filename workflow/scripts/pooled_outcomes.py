@@ -4,7 +4,7 @@ import sys
 
 import polars as pl
 
-from analysis.pooling import pool_outcomes
+from analysis.models.pooling import pool_outcomes
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

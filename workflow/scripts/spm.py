@@ -13,7 +13,7 @@ import warnings  # noqa: E402
 import polars as pl  # noqa: E402
 from threadpoolctl import threadpool_limits
 
-from analysis.spm import effect_size_curve, spm_anova, spm_paired, trial_means
+from analysis.models.waveform import effect_size_curve, spm_anova, spm_paired, trial_means
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

@@ -5,7 +5,7 @@ import sys
 import polars as pl
 
 from analysis.emg import methods_text as emg_methods_text
-from analysis.text import methods_text, results_text
+from analysis.report.text import methods_text, results_text
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

@@ -2,8 +2,8 @@
 
 import sys
 
-from analysis.cohort import load_cohort
-from analysis.errors import ValidationError
+from analysis.core.errors import ValidationError
+from analysis.ingest.cohort import load_cohort
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from analysis.validate import validate_cohort_folder
+from analysis.ingest.validate import validate_cohort_folder
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821

@@ -1,0 +1,268 @@
+"""Whole-cohort validation: the tables, and (deep) every EMG, events and MVC file they reference.
+
+Nothing is written to the cohort folder, and no input is executed or unpickled: tables and YAML
+are parsed as plain text, signals through the readers of :mod:`analysis.ingest.readers`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+
+from analysis.core.errors import Problem, ValidationError, raise_if
+from analysis.ingest.cohort import Cohort, survey_cohort
+from analysis.ingest.sheets import read_text
+
+
+def validate_cohort_folder(cohort_dir: str | Path, deep: bool = True) -> list[Problem]:
+    """Every problem in a cohort folder, each naming cohort, file, row and column.
+
+    Parameters
+    ----------
+    cohort_dir : path
+        ``data/raw/<cohort>``.
+    deep : bool
+        Also read every EMG and events file (time column, sampling rate, channels, events
+        and their place in the recording) and every MVC recording named in ``mvc.csv``.
+        Without it only the tables (``mvc.csv`` too), ``cohort.yaml`` and the file references
+        are checked.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the cohort is valid.
+
+    Examples
+    --------
+    >>> validate_cohort_folder("data/raw/demo")  # doctest: +SKIP
+    []
+    """
+    return sorted(set(_survey(cohort_dir, deep)[1]), key=_order)
+
+
+def validated_cohort(cohort_dir: str | Path, deep: bool = True) -> Cohort:
+    """The cohort's tidy tables, after checking it as :func:`validate_cohort_folder` does.
+
+    Raises
+    ------
+    ValidationError
+        With every problem found, so that nothing of an invalid cohort is ever written.
+    """
+    cohort, problems = _survey(cohort_dir, deep)
+    raise_if(problems)
+    assert cohort is not None
+    return cohort
+
+
+def _survey(cohort_dir: str | Path, deep: bool) -> tuple[Cohort | None, list[Problem]]:
+    cohort, problems = survey_cohort(cohort_dir)
+    if deep and cohort is not None and cohort.has_emg:
+        problems = problems + check_recordings(cohort)
+    if deep and cohort is not None:
+        problems = problems + check_mvc_recordings(cohort, problems)
+    return cohort, problems
+
+
+def _order(p: Problem) -> tuple:
+    return (p.file, -1 if p.row is None else p.row, p.column or "", p.message)
+
+
+def check_recordings(cohort: Cohort) -> list[Problem]:
+    """Read every trial's EMG and events file and report what is wrong with them.
+
+    One recording is in memory at a time, so memory does not grow with the cohort.
+    """
+    emg_cfg = cohort.settings.get("emg", {})
+    muscles = emg_cfg.get("muscles", [])
+    problems: list[Problem] = []
+    # the events files of each EMG file, in trial order
+    pairs: dict[str, dict[str, None]] = {}
+    for emg_file, events_file in cohort.trials.select("emg_file", "events_file").iter_rows():
+        pairs.setdefault(emg_file, {})[events_file] = None
+    for emg_file, events_files in pairs.items():
+        emg, p = _read_signal(cohort, emg_file, emg_cfg)
+        problems += p
+        if emg is not None:
+            problems += _missing_muscles(emg, muscles, cohort.name, emg_file)
+        for events_file in events_files:
+            events, p = _read_trial_events(cohort, events_file)
+            problems += p
+            if events is not None and emg is not None:
+                problems += _events_in_signal(events, emg, cohort, events_file, emg_file)
+        del emg
+    return problems
+
+
+def check_mvc_recordings(cohort: Cohort, problems: list[Problem]) -> list[Problem]:
+    """Read every recording named in the cohort's ``mvc.csv`` (each once) and report what is
+    wrong with it: unreadable, or no channel for the muscle of a row naming it (a recording
+    with a single channel serves any muscle).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`analysis.ingest.cohort.survey_cohort`.
+    problems : list of Problem
+        What :func:`~analysis.ingest.cohort.survey_cohort` found: rows of ``mvc.csv`` whose muscle or
+        file reference has a problem are not read, nor is anything when the table itself or
+        the cohort's ``emg:`` settings have problems (or there are no ``emg:`` settings).
+    """
+    from analysis.ingest.readers.events import survey_mvc_table
+
+    file = "mvc.csv"
+    emg_cfg = cohort.settings.get("emg")
+    if not (cohort.path / file).is_file() or not isinstance(emg_cfg, dict):
+        return []
+    if any(
+        (p.file == file and not p.row)
+        or (p.file == "cohort.yaml" and (p.column or "").split(".")[0] == "emg")
+        for p in problems
+    ):
+        return []
+    table, found = survey_mvc_table(cohort.path / file, cohort=cohort.name, file=file)
+    if table is None:
+        return []
+    skip = {
+        p.row for p in [*problems, *found] if p.file == file and p.column in ("muscle", "emg_file")
+    }
+    out: list[Problem] = []
+    signals: dict[str, object] = {}
+    for row, (muscle, ref) in enumerate(table.select("muscle", "emg_file").iter_rows(), start=1):
+        if row in skip:
+            continue
+        if ref not in signals:
+            signals[ref], p = _read_signal(cohort, ref, emg_cfg)
+            out += p
+        emg = signals[ref]
+        if emg is not None and muscle not in emg.channels and len(emg.channels) != 1:
+            out.append(
+                Problem(
+                    cohort.name,
+                    file,
+                    row,
+                    "muscle",
+                    f"'{ref}' has no channel {muscle} (its channels: {', '.join(emg.channels)})",
+                    f"name the recording of {muscle} on this row, or map the file's name for "
+                    f"{muscle} in emg.channel_map",
+                )
+            )
+    return out
+
+
+FALLBACK_FIX = {
+    "emg": "see 'EMG files' in data/raw/README.md",
+    "events": "see 'Gait-event files' in data/raw/README.md (columns side, event, time_s)",
+}
+
+
+def _with_fix(problems: list[Problem], kind: str) -> list[Problem]:
+    """Problems from the readers, each with a fix (a pointer to the contract when none)."""
+    return [p if p.fix else replace(p, fix=FALLBACK_FIX[kind]) for p in problems]
+
+
+def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list[Problem]]:
+    from analysis.ingest.readers import read_emg
+
+    try:
+        emg = read_emg(
+            cohort.path / file,
+            rate=emg_cfg.get("sampling_rate_hz"),
+            channel_map=emg_cfg.get("channel_map") or None,
+            units=emg_cfg.get("units", "uV"),
+            cohort=cohort.name,
+            file=file,
+        )
+    except ValidationError as exc:
+        return None, _with_fix(exc.problems, "emg")
+    except Exception as exc:  # noqa: BLE001 (a reader bug must not hide the other problems)
+        return None, [_unreadable(cohort.name, file, exc)]
+    return emg, []
+
+
+def _read_trial_events(cohort: Cohort, file: str) -> tuple[pl.DataFrame | None, list[Problem]]:
+    from analysis.ingest.readers import read_events
+
+    try:
+        return read_events(cohort.path / file, cohort=cohort.name, file=file), []
+    except ValidationError as exc:
+        return None, _with_fix(exc.problems, "events")
+    except Exception as exc:  # noqa: BLE001
+        return None, [_unreadable(cohort.name, file, exc)]
+
+
+def _unreadable(cohort: str, file: str, exc: Exception) -> Problem:
+    return Problem(
+        cohort,
+        file,
+        None,
+        None,
+        f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+        "check the file is a valid recording of its type; if it is, report this as a retrowalk bug",
+    )
+
+
+def _missing_muscles(emg, muscles: list[str], cohort: str, file: str) -> list[Problem]:
+    return [
+        Problem(
+            cohort,
+            file,
+            0,
+            m,
+            f"muscle '{m}' declared in cohort.yaml has no column",
+            "add the column, map the file's name for it in emg.channel_map, or remove "
+            "it from emg.muscles",
+        )
+        for m in muscles
+        if m not in emg.channels
+    ]
+
+
+def _events_in_signal(
+    events: pl.DataFrame, emg, cohort: Cohort, file: str, emg_file: str
+) -> list[Problem]:
+    """The first event outside the EMG recording (by row in the events file), and how many."""
+    t0, t_end = emg.t0, emg.t0 + emg.duration
+    outside = events.filter((pl.col("time_s") < t0) | (pl.col("time_s") > t_end))
+    if outside.height == 0:
+        return []
+    rows = _event_rows(cohort.path / file)
+    found = sorted(
+        (rows.get(key, -1), *key) for key in outside.select("side", "event", "time_s").iter_rows()
+    )
+    row, side, event, t = found[0]
+    more = f", and so are {len(found) - 1} more events in this file" if len(found) > 1 else ""
+    return [
+        Problem(
+            cohort.name,
+            file,
+            None if row < 0 else row,
+            "time_s",
+            f"{side} {event} at {t:g} s is outside the EMG recording {emg_file} "
+            f"({t0:g} to {t_end:g} s){more}",
+            "check the event times, and the EMG sampling rate in cohort.yaml",
+        )
+    ]
+
+
+def _event_rows(path: Path) -> dict[tuple[str, str, float], int]:
+    """(side, event, time) -> row in the file (``read_events`` returns events sorted by time)."""
+    text, _ = read_text(path, "", "")
+    rows: dict[tuple[str, str, float], int] = {}
+    if text is None:
+        return rows
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader.fieldnames = [f.strip().casefold() for f in reader.fieldnames or []]
+        for r, rec in enumerate(reader, start=1):
+            try:
+                side, event = rec["side"].strip().lower(), rec["event"].strip().lower()
+                rows.setdefault((side, event, float(rec["time_s"])), r)
+            except (KeyError, AttributeError, ValueError):
+                continue
+    except csv.Error:
+        pass
+    return rows

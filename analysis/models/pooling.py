@@ -1,0 +1,195 @@
+"""Pooling cohorts: one outcome table across cohorts, its model formula, and heterogeneity."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from analysis.core.errors import Problem, ValidationError
+
+POOLED = "pooled"
+
+
+def pool_outcomes(tables: dict[str, pl.DataFrame], pain_scales: dict[str, dict]) -> pl.DataFrame:
+    """Stack the cohorts' outcome tables into one, with harmonised pain scales.
+
+    Subjects are renamed ``<cohort>:<subject>`` so that codes repeated across cohorts stay
+    distinct. Pain ratings are rescaled linearly to 0-10 when the cohorts' declared pain scales
+    differ (e.g. VAS 0-100 mm and NRS 0-10); any other outcome whose unit differs between
+    cohorts is an error, since nothing declares how to convert it.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Cohort name -> its outcome table (docs/architecture.md).
+    pain_scales : dict of str to dict
+        Cohort name -> its ``pain_scale`` from cohort.yaml (``name``, ``min``, ``max``).
+
+    Returns
+    -------
+    DataFrame
+        The pooled outcome table, same columns.
+
+    Raises
+    ------
+    ValidationError
+        When an outcome comes in different units from different cohorts.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> t = lambda c, v, u: pl.DataFrame({"cohort": [c], "subject": ["S1"], "family": ["pain"],
+    ...     "outcome": ["pain"], "value": [v], "unit": [u]})
+    >>> out = pool_outcomes({"a": t("a", 50.0, "VAS"), "b": t("b", 5.0, "NRS")},
+    ...     {"a": {"name": "VAS", "min": 0, "max": 100}, "b": {"name": "NRS", "min": 0, "max": 10}})
+    >>> out.select("subject", "value", "unit").rows()
+    [('a:S1', 5.0, 'NRS 0-10'), ('b:S1', 5.0, 'NRS 0-10')]
+    """
+    frames = []
+    for name, table in sorted(tables.items()):
+        t = table.with_columns(
+            pl.format("{}:{}", pl.col("cohort"), pl.col("subject")).alias("subject")
+        )
+        scale = pain_scales.get(name)
+        if scale is not None and _pain_scales_differ(pain_scales):
+            lo, hi = float(scale["min"]), float(scale["max"])
+            is_pain = pl.col("family") == "pain"
+            t = t.with_columns(
+                pl.when(is_pain)
+                .then((pl.col("value") - lo) / (hi - lo) * 10.0)
+                .otherwise(pl.col("value"))
+                .alias("value"),
+                pl.when(is_pain).then(pl.lit("NRS 0-10")).otherwise(pl.col("unit")).alias("unit"),
+            )
+        frames.append(t)
+    pooled = pl.concat(frames, how="diagonal_relaxed")
+    units = pooled.group_by("outcome").agg(
+        pl.col("unit").unique().sort(), pl.col("cohort").unique().sort()
+    )
+    problems = [
+        Problem(
+            POOLED,
+            "outcomes",
+            None,
+            "unit",
+            f"outcome '{o}' comes in different units across cohorts {cohorts}: {u}",
+            "declare the same unit in every cohort.yaml, or convert before pooling",
+        )
+        for o, u, cohorts in units.filter(pl.col("unit").list.len() > 1).iter_rows()
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return pooled
+
+
+def _pain_scales_differ(scales: dict[str, dict]) -> bool:
+    keys = {(s["name"], float(s["min"]), float(s["max"])) for s in scales.values() if s}
+    return len(keys) > 1
+
+
+def pooled_formula(formula: str, cohort_effect: str = "fixed") -> str:
+    """The model formula for pooled cohorts.
+
+    ``fixed`` adds ``cohort`` as a fixed effect and keeps the random structure; ``random``
+    replaces the random structure by ``(1 | cohort) + (1 | cohort:subject)`` (a random intercept
+    per cohort and per subject within it: random slopes cannot be nested inside a random cohort
+    effect with MixedLM).
+
+    Examples
+    --------
+    >>> pooled_formula("value ~ direction + (1 + direction | subject)")
+    'value ~ direction + cohort + (1 + direction | subject)'
+    >>> pooled_formula("value ~ direction + (1 + direction | subject)", "random")
+    'value ~ direction + (1 | cohort) + (1 | cohort:subject)'
+    """
+    lhs, rhs = formula.split("~", 1)
+    random_terms = re.findall(r"\([^()]*\|[^()]*\)", rhs)
+    fixed = rhs
+    for term in random_terms:
+        fixed = fixed.replace(term, "")
+    fixed = re.sub(r"\s*\+\s*(\+\s*)+", " + ", fixed).strip().strip("+").strip()
+    if cohort_effect == "fixed":
+        parts = [fixed, "cohort", *random_terms]
+    elif cohort_effect == "random":
+        parts = [fixed, "(1 | cohort)", "(1 | cohort:subject)"]
+    else:
+        raise ValueError(f"cohort_effect must be 'fixed' or 'random', not {cohort_effect!r}")
+    return f"{lhs.strip()} ~ " + " + ".join(p for p in parts if p)
+
+
+def heterogeneity(contrasts: pl.DataFrame, contrast: str = "backward - forward") -> pl.DataFrame:
+    """Between-cohort heterogeneity of one contrast, from the per-cohort estimates.
+
+    Cochran's Q with its chi-squared p-value, I-squared (Higgins & Thompson 2002) and the
+    DerSimonian-Laird between-cohort variance tau-squared, per outcome, using each cohort's
+    estimate and standard error (inverse-variance weights).
+
+    Parameters
+    ----------
+    contrasts : DataFrame
+        Per-cohort contrast tables stacked (cohort, family, outcome, contrast, estimate, se).
+    contrast : str
+        Which contrast to compare across cohorts.
+
+    Returns
+    -------
+    DataFrame
+        family, outcome, contrast, k (cohorts), q, df, p_q, i2 (%), tau2, pooled_estimate
+        (fixed-effect inverse-variance), pooled_se.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"cohort": ["a", "b"], "family": "emg", "outcome": "VL",
+    ...     "contrast": "backward - forward", "estimate": [1.0, 1.0], "se": [0.5, 0.5]})
+    >>> heterogeneity(c).select("k", "q", "i2").row(0)
+    (2, 0.0, 0.0)
+    """
+    rows = []
+    main = contrasts.filter(pl.col("contrast") == contrast)
+    for (family, outcome), part in main.group_by(["family", "outcome"], maintain_order=True):
+        est = part["estimate"].to_numpy()
+        se = part["se"].to_numpy()
+        ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
+        est, se = est[ok], se[ok]
+        k = len(est)
+        if k < 2:
+            continue
+        w = 1.0 / se**2
+        pooled = float(np.sum(w * est) / np.sum(w))
+        q = float(np.sum(w * (est - pooled) ** 2))
+        df = k - 1
+        i2 = max(0.0, (q - df) / q) * 100.0 if q > 0 else 0.0
+        tau2 = max(0.0, (q - df) / (np.sum(w) - np.sum(w**2) / np.sum(w)))
+        rows.append(
+            {
+                "family": family,
+                "outcome": outcome,
+                "contrast": contrast,
+                "k": k,
+                "q": q,
+                "df": df,
+                "p_q": float(stats.chi2.sf(q, df)),
+                "i2": i2,
+                "tau2": float(tau2),
+                "pooled_estimate": pooled,
+                "pooled_se": float(np.sqrt(1.0 / np.sum(w))),
+            }
+        )
+    schema = {
+        "family": pl.String,
+        "outcome": pl.String,
+        "contrast": pl.String,
+        "k": pl.Int64,
+        "q": pl.Float64,
+        "df": pl.Int64,
+        "p_q": pl.Float64,
+        "i2": pl.Float64,
+        "tau2": pl.Float64,
+        "pooled_estimate": pl.Float64,
+        "pooled_se": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema)

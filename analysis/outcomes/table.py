@@ -1,0 +1,167 @@
+"""EMG features, spatiotemporal parameters and clinical measures -> one long outcome table."""
+
+from __future__ import annotations
+
+import polars as pl
+
+OUTCOME_COLUMNS = [
+    "cohort",
+    "subject",
+    "group",
+    "session",
+    "direction",
+    "trial",
+    "family",
+    "outcome",
+    "muscle",
+    "feature",
+    "phase",
+    "value",
+    "unit",
+]
+_KEYS = ["cohort", "subject", "session", "direction", "trial"]
+
+
+def apply_qc(table: pl.DataFrame, qc: pl.DataFrame | None) -> pl.DataFrame:
+    """Drop the rows of ``table`` that the QC table excludes.
+
+    A QC row excludes what it names: a null ``muscle`` means every muscle of that trial, a null
+    ``cycle`` every cycle. Rows of ``qc`` with ``excluded`` false only report.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> f = pl.DataFrame({"cohort": ["c"] * 2, "subject": ["S1"] * 2, "session": ["a"] * 2,
+    ...     "direction": ["forward"] * 2, "trial": [1, 1], "cycle": [1, 2],
+    ...     "muscle": ["VL", "TA"], "value": [1.0, 2.0]})
+    >>> q = pl.DataFrame({"cohort": ["c"], "subject": ["S1"], "session": ["a"],
+    ...     "direction": ["forward"], "trial": [1], "muscle": ["TA"], "cycle": [None],
+    ...     "flag": ["flat"], "reason": ["flat"], "excluded": [True]})
+    >>> apply_qc(f, q)["muscle"].to_list()
+    ['VL']
+    """
+    if qc is None or qc.height == 0 or table.height == 0:
+        return table
+    bad = qc.filter(pl.col("excluded"))
+    if bad.height == 0:
+        return table
+    out = table
+    for muscle_null in (True, False):
+        for cycle_null in (True, False):
+            part = bad.filter(
+                pl.col("muscle").is_null() == muscle_null, pl.col("cycle").is_null() == cycle_null
+            )
+            if part.height == 0:
+                continue
+            keys = list(_KEYS)
+            if not muscle_null and "muscle" in out.columns:
+                keys.append("muscle")
+            if not cycle_null and "cycle" in out.columns:
+                keys.append("cycle")
+            part = part.select(keys).unique()
+            out = out.join(part, on=keys, how="anti", nulls_equal=False)
+    return out
+
+
+def emg_outcomes(
+    features: pl.DataFrame, features_wanted: list[str], phases: list[str], unit: str
+) -> pl.DataFrame:
+    """Per-trial EMG outcomes: the mean over a trial's cycles of each muscle x feature x phase."""
+    sel = features.filter(pl.col("feature").is_in(features_wanted), pl.col("phase").is_in(phases))
+    if "unit" not in sel.columns:
+        sel = sel.with_columns(pl.lit(unit).alias("unit"))
+    return (
+        sel.group_by([*_KEYS, "muscle", "feature", "phase", "unit"])
+        .agg(pl.col("value").mean())
+        .with_columns(
+            pl.lit("emg").alias("family"),
+            pl.format("{}_{}_{}", "muscle", "feature", "phase").alias("outcome"),
+        )
+    )
+
+
+def spatiotemporal_outcomes(spatiotemporal: pl.DataFrame) -> pl.DataFrame:
+    """Per-trial spatiotemporal outcomes: the mean over a trial's cycles of each parameter."""
+    return (
+        spatiotemporal.group_by([*_KEYS, "parameter", "unit"])
+        .agg(pl.col("value").mean())
+        .rename({"parameter": "outcome"})
+        .with_columns(pl.lit("spatiotemporal").alias("family"))
+    )
+
+
+def measure_outcomes(measures: pl.DataFrame) -> pl.DataFrame:
+    """Clinical measures (balance, pain, ...) as outcomes; they carry no trial number."""
+    return measures.rename({"measure": "outcome"}).with_columns(
+        pl.lit(None, dtype=pl.Int64).alias("trial")
+    )
+
+
+def outcome_table(
+    participants: pl.DataFrame,
+    measures: pl.DataFrame,
+    features: pl.DataFrame | None = None,
+    spatiotemporal: pl.DataFrame | None = None,
+    qc: pl.DataFrame | None = None,
+    *,
+    emg_features: list[str] = ("mean", "peak"),
+    emg_phases: list[str] = ("cycle",),
+    emg_unit: str = "fraction of reference",
+    exclude_flagged: bool = True,
+) -> pl.DataFrame:
+    """The long outcome table of a cohort: the input of every model.
+
+    Parameters
+    ----------
+    participants, measures : DataFrame
+        Tidy tables from :func:`analysis.ingest.cohort.load_cohort`.
+    features, spatiotemporal, qc : DataFrame, optional
+        EMG-stage tables (see docs/architecture.md); absent for cohorts without EMG.
+    emg_features, emg_phases : list of str
+        Which per-cycle EMG features and phases become outcomes.
+    emg_unit : str
+        Unit of the normalised EMG amplitude when ``features`` has no ``unit`` column.
+    exclude_flagged : bool
+        Leave out what quality control excluded (the QC table lists it).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``cohort, subject, group, session, direction, trial, family, outcome, muscle,
+        feature, phase, value, unit`` (muscle, feature and phase only for EMG outcomes),
+        sorted.
+    """
+    parts = [measure_outcomes(measures)] if measures.height else []
+    if features is not None and features.height:
+        f = features
+        if exclude_flagged:
+            f = apply_qc(f, qc)
+            if "excluded" in f.columns:
+                f = f.filter(~pl.col("excluded"))
+        parts.append(emg_outcomes(f, list(emg_features), list(emg_phases), emg_unit))
+    if spatiotemporal is not None and spatiotemporal.height:
+        s = spatiotemporal
+        if exclude_flagged and qc is not None and qc.height:
+            s = apply_qc(s, qc.filter(pl.col("muscle").is_null()))
+        parts.append(spatiotemporal_outcomes(s))
+    cols = [c for c in OUTCOME_COLUMNS if c != "group"]
+    if not parts:
+        return pl.DataFrame(schema={c: pl.String for c in OUTCOME_COLUMNS})
+    long = pl.concat(
+        [
+            p.with_columns(
+                pl.lit(None, dtype=pl.String).alias(c)
+                for c in ("muscle", "feature", "phase")
+                if c not in p.columns
+            )
+            .select(cols)
+            .with_columns(pl.col("trial").cast(pl.Int64), pl.col("value").cast(pl.Float64))
+            for p in parts
+        ]
+    )
+    groups = participants.select("cohort", "subject", "group")
+    return (
+        long.join(groups, on=["cohort", "subject"], how="left")
+        .select(OUTCOME_COLUMNS)
+        .sort(["family", "outcome", "subject", "session", "direction", "trial"], nulls_last=True)
+    )

@@ -1,0 +1,146 @@
+"""Model diagnostics: residual QQ, residuals vs fitted and random-effect QQ, one row per model.
+
+Inputs are two small tidy frames produced from the fitted models:
+
+- residuals: outcome, fitted, residual, optionally unit (one row per observation);
+- random effects: outcome, group_level, effect, optionally term (e.g. ``"Intercept"``,
+  ``"direction[T.backward]"``), one row per level of the grouping factor and term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure
+from scipy import stats
+
+from analysis.report.figures.style import (
+    DOUBLE_COLUMN_IN,
+    GROUP_COLORS,
+    NEUTRAL,
+    new_figure,
+    style,
+    wrap_title,
+)
+from analysis.report.text import outcome_label
+
+__all__ = ["qq_points", "plot_diagnostics"]
+
+ROW_IN = 1.7
+
+
+def qq_points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Normal QQ coordinates (Filliben plotting positions) and the least-squares line.
+
+    Returns
+    -------
+    theoretical, ordered, slope, intercept
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, y, slope, intercept = qq_points(np.array([3.0, 1.0, 2.0]))
+    >>> y.tolist(), round(float(x[1]), 6)
+    ([1.0, 2.0, 3.0], 0.0)
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    (osm, osr), (slope, intercept, _r) = stats.probplot(v, dist="norm", fit=True)
+    return np.asarray(osm), np.asarray(osr), float(slope), float(intercept)
+
+
+def plot_diagnostics(
+    residuals: pl.DataFrame,
+    random_effects: pl.DataFrame | None = None,
+    *,
+    outcomes: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    width: float = DOUBLE_COLUMN_IN,
+) -> Figure:
+    """Three diagnostic panels per model (outcome), one model per row.
+
+    Columns: residual normal QQ plot (points and reference line), residuals vs fitted
+    (points and a zero line) and random-effect normal QQ plot (one point series per term and a
+    reference line for each). The third column is left out when ``random_effects`` is None.
+
+    Parameters
+    ----------
+    residuals : polars.DataFrame
+        outcome, fitted, residual[, unit] (the unit labels the axes).
+    random_effects : polars.DataFrame, optional
+        outcome, group_level, effect[, term].
+    outcomes : sequence of str, optional
+        Models to draw and their order (default: order of appearance in ``residuals``).
+    labels : mapping, optional
+        Outcome code -> readable name.
+    width : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> rng = np.random.default_rng(0)
+    >>> r = pl.DataFrame({"outcome": "BBS", "fitted": rng.normal(size=20),
+    ...     "residual": rng.normal(size=20)})
+    >>> u = pl.DataFrame({"outcome": "BBS", "group_level": list("abcdef"),
+    ...     "effect": rng.normal(size=6)})
+    >>> fig = plot_diagnostics(r, u)
+    >>> len(fig.axes), len(fig.axes[0].collections[0].get_offsets())
+    (3, 20)
+    """
+    names = list(outcomes) if outcomes else residuals["outcome"].unique(maintain_order=True)
+    names = list(names)
+    if not names:
+        raise ValueError("no model residuals to plot")
+    ncols = 2 if random_effects is None else 3
+    with style():
+        fig = new_figure(width, ROW_IN * len(names) + 0.2)
+        axes = fig.subplots(len(names), ncols, squeeze=False)
+        for row, outcome in zip(axes, names, strict=True):
+            res = residuals.filter(pl.col("outcome") == outcome)
+            unit = "outcome units"
+            if "unit" in res.columns and res["unit"].drop_nulls().len():
+                unit = str(res["unit"].drop_nulls()[0])
+            title = wrap_title(outcome_label(str(outcome), labels), 40)
+            _qq(row[0], res["residual"].to_numpy(), NEUTRAL)
+            row[0].set_title(f"{title}\nresidual QQ", fontsize=7)
+            row[0].set_xlabel("Normal quantile")
+            row[0].set_ylabel(f"Residual ({unit})")
+            row[1].scatter(res["fitted"].to_numpy(), res["residual"].to_numpy(), s=6,
+                           color=NEUTRAL, alpha=0.7, lw=0)  # fmt: skip
+            row[1].axhline(0.0, color="black", lw=0.6)
+            row[1].set_title("residuals vs fitted", fontsize=7)
+            row[1].set_xlabel(f"Fitted value ({unit})")
+            row[1].set_ylabel(f"Residual ({unit})")
+            if random_effects is not None:
+                _random_qq(row[2], random_effects.filter(pl.col("outcome") == outcome))
+    return fig
+
+
+def _qq(ax, values: np.ndarray, color: str, label: str | None = None) -> None:
+    x, y, slope, intercept = qq_points(values)
+    ax.scatter(x, y, s=6, color=color, lw=0, label=label)
+    if x.size > 1:
+        ax.plot(x[[0, -1]], intercept + slope * x[[0, -1]], color=color, lw=0.8)
+
+
+def _random_qq(ax, ranef: pl.DataFrame) -> None:
+    ax.set_title("random-effect QQ", fontsize=7)
+    ax.set_xlabel("Normal quantile")
+    ax.set_ylabel("Predicted random effect")
+    if ranef.height == 0:
+        ax.text(0.5, 0.5, "no random effects", ha="center", va="center", transform=ax.transAxes)
+        return
+    terms = ranef["term"].unique(maintain_order=True).to_list() if "term" in ranef else [None]
+    for i, term in enumerate(terms):
+        sub = ranef if term is None else ranef.filter(pl.col("term") == term)
+        color = NEUTRAL if len(terms) == 1 else GROUP_COLORS[i % len(GROUP_COLORS)]
+        _qq(ax, sub["effect"].to_numpy(), color, label=term)
+    if len(terms) > 1:
+        ax.legend(fontsize=6)

@@ -1,0 +1,273 @@
+"""Forest plot of every contrast with its CI and adjusted p value, grouped by outcome family."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from analysis.report.figures.ensemble import _one_cohort
+from analysis.report.figures.style import ONE_HALF_COLUMN_IN, new_figure, style
+from analysis.report.text import (
+    FAMILY_NAMES,
+    Contrast,
+    format_p,
+    outcome_label,
+    outcome_sort_key,
+    parse_contrast,
+)
+
+__all__ = ["forest_rows", "plot_forest"]
+
+ROW_IN = 0.17
+_KIND_RANK = {"main": 0, "simple": 1, "interaction": 2}
+
+
+def _selected(
+    c: pl.DataFrame, contrast_types: Sequence[str] | None, direction_only: bool
+) -> list[tuple[dict, Contrast]]:
+    out = []
+    for r in c.iter_rows(named=True):
+        info = parse_contrast(r)
+        if contrast_types is not None and info.kind not in contrast_types:
+            continue
+        if direction_only and not info.is_direction:
+            continue
+        out.append((r, info))
+    return out
+
+
+def _condition(info: Contrast) -> str:
+    if info.kind == "interaction":
+        return f"{info.level} − {info.reference}"
+    return ", ".join(f"{k} {v}" for k, v in info.condition)
+
+
+def _measure(contrasts: pl.DataFrame, measure: str) -> tuple[str, str, str]:
+    if measure == "auto":
+        has_es = "effect_size" in contrasts.columns and contrasts["effect_size"].null_count() == 0
+        measure = "effect_size" if has_es and contrasts.height else "estimate"
+    if measure == "effect_size":
+        return "effect_size", "es_ci_low", "es_ci_high"
+    if measure == "estimate":
+        return "estimate", "ci_low", "ci_high"
+    raise ValueError(f"measure must be 'auto', 'effect_size' or 'estimate', got {measure!r}")
+
+
+def forest_rows(
+    contrasts: pl.DataFrame,
+    *,
+    cohort: str | None = None,
+    measure: Literal["auto", "effect_size", "estimate"] = "auto",
+    families: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    contrast_types: Sequence[str] | None = ("main",),
+    direction_only: bool = True,
+) -> pl.DataFrame:
+    """The rows of the forest plot, top to bottom: family headers and contrasts.
+
+    Parameters are those of :func:`plot_forest`.
+
+    Returns
+    -------
+    polars.DataFrame
+        kind (``"family"``/``"contrast"``), family, label, value, low, high, p_adj
+        (``p`` when there is no adjusted p), y (0 at the bottom).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"family": ["emg", "pain"], "outcome": ["VL_mean_cycle", "pain"],
+    ...     "contrast": "backward - forward", "estimate": [1.0, -1.0], "ci_low": [0.5, -2.0],
+    ...     "ci_high": [1.5, 0.1], "p_adj": [0.01, 0.2]})
+    >>> forest_rows(c)["label"].to_list()
+    ['EMG (backward − forward)', 'VL mean amplitude (gait cycle)', 'Pain (backward − forward)', 'pain']
+    """  # noqa: E501
+    c = _one_cohort(contrasts, cohort, "contrasts")
+    value, low, high = _measure(c, measure)
+    pcol = "p_adj" if "p_adj" in c.columns else "p"
+    picked = _selected(c, contrast_types, direction_only)
+    present = list(dict.fromkeys(r["family"] for r, _ in picked))
+    fam_order = [f for f in families if f in present] if families else present
+    rows: list[dict] = []
+    for fam in fam_order:
+        records = sorted(
+            ((r, i) for r, i in picked if r["family"] == fam),
+            key=lambda ri: (
+                outcome_sort_key(str(ri[0]["outcome"])),
+                _KIND_RANK.get(ri[1].kind, 3),
+                _condition(ri[1]),
+                ri[1].pair,
+            ),
+        )
+        pairs = sorted({i.pair for _, i in records})
+        name = FAMILY_NAMES.get(str(fam), str(fam).capitalize())
+        header = f"{name} ({pairs[0]})" if len(pairs) == 1 else name
+        rows.append({"kind": "family", "family": fam, "label": header})
+        for r, info in records:
+            label = outcome_label(str(r["outcome"]), labels)
+            extra = [_condition(info)] + ([info.pair] if len(pairs) > 1 else [])
+            extra = [e for e in extra if e]
+            if extra:
+                label += f" ({'; '.join(extra)})"
+            rows.append(
+                {
+                    "kind": "contrast",
+                    "family": fam,
+                    "label": label,
+                    "value": r[value],
+                    "low": r.get(low),
+                    "high": r.get(high),
+                    "p_adj": r.get(pcol),
+                }
+            )
+    schema = {
+        "kind": pl.String,
+        "family": pl.String,
+        "label": pl.String,
+        "value": pl.Float64,
+        "low": pl.Float64,
+        "high": pl.Float64,
+        "p_adj": pl.Float64,
+    }
+    out = pl.DataFrame(rows, schema=schema)
+    return out.with_columns(y=(pl.len() - 1 - pl.int_range(pl.len())).cast(pl.Int64))
+
+
+def plot_forest(
+    contrasts: pl.DataFrame,
+    *,
+    cohort: str | None = None,
+    measure: Literal["auto", "effect_size", "estimate"] = "auto",
+    alpha: float = 0.05,
+    families: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    contrast_types: Sequence[str] | None = ("main",),
+    direction_only: bool = True,
+    width: float = ONE_HALF_COLUMN_IN,
+) -> Figure:
+    """Forest plot of all contrasts: point estimate and 95% CI per row, grouped by family.
+
+    Filled markers have an adjusted p below ``alpha``, open markers do not. The right-hand
+    column gives the estimate [95% CI] and the adjusted p. The main axes holds one scatter per
+    marker style (PathCollection, one point per contrast), one LineCollection of CI segments
+    and a vertical reference line at zero; a twin y axis carries the right-hand labels.
+
+    Parameters
+    ----------
+    contrasts : polars.DataFrame
+        The contrast table (family, outcome, contrast, estimate, ci_low, ci_high, p_adj,
+        effect_size, es_ci_low, es_ci_high; session/group when present).
+    cohort : str, optional
+        Cohort to draw when the table holds several.
+    measure : {"auto", "effect_size", "estimate"}
+        Standardised effect sizes (comparable across outcomes) or raw estimates; ``auto``
+        uses effect sizes when every row has one.
+    alpha : float
+        Threshold of the adjusted p for filled markers.
+    families : sequence of str, optional
+        Families and their order (default: order of appearance).
+    labels : mapping, optional
+        Outcome code -> readable label.
+    contrast_types : sequence of str, optional
+        Kinds of contrast drawn (``main``, ``simple``, ``interaction``, see
+        :func:`analysis.report.text.parse_contrast`); default the main contrast of every outcome,
+        ``None`` for all.
+    direction_only : bool
+        Only backward − forward contrasts (and their interactions); ``False`` adds contrasts
+        between sessions or groups.
+    width : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"family": ["emg", "emg"], "outcome": ["VL_mean_cycle", "TA_mean_cycle"],
+    ...     "estimate": [1.0, -0.2], "ci_low": [0.5, -0.6], "ci_high": [1.5, 0.2],
+    ...     "p_adj": [0.01, 0.3]})
+    >>> from matplotlib.collections import PathCollection
+    >>> fig = plot_forest(c)
+    >>> [len(p.get_offsets()) for p in fig.axes[0].collections if isinstance(p, PathCollection)]
+    [1, 1]
+    """
+    rows = forest_rows(
+        contrasts,
+        cohort=cohort,
+        measure=measure,
+        families=families,
+        labels=labels,
+        contrast_types=contrast_types,
+        direction_only=direction_only,
+    )
+    value_col = _measure(_one_cohort(contrasts, cohort, "contrasts"), measure)[0]
+    pts = rows.filter(pl.col("kind") == "contrast")
+    if pts.height == 0:
+        raise ValueError("no contrasts to plot")
+    y = pts["y"].to_numpy()
+    v = pts["value"].to_numpy().astype(float)
+    lo = pts["low"].to_numpy().astype(float)
+    hi = pts["high"].to_numpy().astype(float)
+    p = pts["p_adj"].to_numpy().astype(float)
+    sig = np.nan_to_num(p, nan=1.0) < alpha
+    with style():
+        fig = new_figure(width, ROW_IN * rows.height + 0.75)
+        ax = fig.add_subplot()
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.hlines(y[ok], lo[ok], hi[ok], color="black", lw=0.9)
+        ax.scatter(v[sig], y[sig], marker="o", s=16, color="black", zorder=3)
+        ax.scatter(
+            v[~sig], y[~sig], marker="o", s=16, facecolor="white", edgecolor="black", zorder=3
+        )
+        ax.axvline(0.0, color="#888888", lw=0.6, ls=":")
+        ax.set_yticks(rows["y"].to_list(), rows["label"].to_list())
+        for tick, kind in zip(ax.get_yticklabels(), rows["kind"].to_list(), strict=True):
+            if kind == "family":
+                tick.set_fontweight("bold")
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.7, rows.height - 0.3)
+        ax.spines["left"].set_visible(False)
+        right = ax.twinx()
+        right.set_ylim(ax.get_ylim())
+        head = "Effect size" if value_col == "effect_size" else "Estimate"
+        right_labels = [
+            f"{a:.2f} [{b:.2f}, {c:.2f}]\u2002\u2002{format_p(q)}".replace("-", "−")
+            for a, b, c, q in zip(v, lo, hi, p, strict=True)
+        ]
+        right.set_yticks(
+            [*y, rows["y"].max()], [*right_labels, f"{head} [95% CI]\u2002\u2002adj. p"]
+        )
+        right.get_yticklabels()[-1].set_fontweight("bold")
+        right.tick_params(axis="y", length=0, labelsize=6.5)
+        for side in ("left", "right", "top"):
+            right.spines[side].set_visible(False)
+        ax.set_xlabel(
+            "Standardised effect size (95% CI)"
+            if value_col == "effect_size"
+            else "Contrast estimate (95% CI), outcome units"
+        )
+        ax.legend(
+            handles=[
+                Line2D([], [], ls="", marker="o", color="black", label=f"adjusted p < {alpha:g}"),
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="o",
+                    markerfacecolor="white",
+                    markeredgecolor="black",
+                    label=f"adjusted p ≥ {alpha:g}",
+                ),
+            ],
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=2,
+        )
+    return fig

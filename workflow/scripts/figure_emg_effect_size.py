@@ -1,0 +1,22 @@
+"""Snakemake glue: the standardised backward-forward effect curve per muscle."""
+
+import sys
+
+import polars as pl
+
+from analysis.report import figures
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
+sm = snakemake  # noqa: F821
+cohort = sm.wildcards.cohort
+clusters = pl.read_parquet(sm.input.clusters)
+if clusters.height:
+    clusters = clusters.filter(pl.col("test") == "paired t")
+fig = figures.plot_effect_size(pl.read_parquet(sm.input.effect), clusters, cohort=cohort)
+written = figures.save_figure(
+    fig,
+    sm.output[0].rsplit(".", 1)[0],
+    formats=sm.params.figures["formats"],
+    dpi=sm.params.figures["dpi"],
+)
+print("wrote " + ", ".join(map(str, written)), file=sys.stderr)
