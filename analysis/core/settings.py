@@ -1,124 +1,432 @@
-"""EMG parameters: the defaults of ``config/config.yaml`` (``emg:``) and their validation."""
+"""Every processing and model setting, resolved once into one typed object per cohort.
+
+The study configuration (``config/config.yaml``), a cohort's overrides (``cohort.yaml``:
+``emg.processing`` and the recording facts under ``emg:``) and the defaults below are merged
+and checked by :func:`resolve_settings`, once. Every stage then reads the same
+:class:`Settings`: the EMG stage, the models, the figures and the methods text, so that what is
+computed and what the text says cannot disagree. Each default is stated once, here, as the
+default of a dataclass field; ``config/config.yaml`` records the study's choices and the JSON
+schema (``schemas/config.schema.yaml``) their types and ranges.
+"""
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, get_type_hints
 
-# Mirrors the `emg:` block of config/config.yaml; a cohort's cohort.yaml may override any key.
-DEFAULTS: dict[str, Any] = {
-    "bandpass": {
-        "low_hz": 20.0,
-        "high_hz": 450.0,
-        "order": 4,
-        "correct_double_pass": False,
-        "max_nyquist_fraction": 0.9,
-    },
-    "notch": {"enabled": False, "mains_hz": 50.0, "harmonics": 3, "quality": 30.0},
-    "envelope": {
-        "method": "lowpass",
-        "lowpass_hz": 6.0,
-        "order": 4,
-        "correct_double_pass": False,
-        "rms_window_s": 0.05,
-    },
-    "gaps": {"min_segment_s": 0.5},
-    "unmapped_channels": "skip",
-    "normalisation": {
-        "method": "auto",
-        "reference": "peak_mean_forward",
-        "mvc_window_s": 0.5,
-    },
-    "cycles": {
-        "points": 101,
-        "side": "right",
-        "min_stride_s": 0.6,
-        "max_stride_s": 2.5,
-        "min_stance_pct": 45.0,
-        "max_stance_pct": 80.0,
-    },
-    "footswitch": {"threshold_fraction": 0.2, "min_contact_s": 0.2, "min_swing_s": 0.15},
-    "onset": {"baseline_sd": 3.0, "min_duration_pct": 5.0, "baseline_window_pct": 10.0},
-    "cocontraction_pairs": [["VL", "BF"], ["TA", "GM"]],
-    "qc": {
-        "exclude_flagged": True,
-        "flat_sd_uv": 1.0,
-        "clipping_fraction": 0.01,
-        "mains_ratio": 0.3,
-        "ecg_ratio": 0.5,
-        "cycle_duration_mad": 3.5,
-        "cycle_duration_min_dev_pct": 10.0,
-        "spectral_max_s": 120.0,
-    },
+
+class SettingsError(ValueError):
+    """A setting that is missing, unknown or out of range, named by its dotted key."""
+
+
+@dataclass(frozen=True)
+class Bandpass:
+    low_hz: float = 20.0
+    high_hz: float = 450.0
+    order: int = 4  # Butterworth order of the design; applied forward and backward (zero lag)
+    correct_double_pass: bool = False
+    max_nyquist_fraction: float = 0.9
+
+
+@dataclass(frozen=True)
+class Notch:
+    enabled: bool = False
+    mains_hz: float = 50.0  # the cohort's own mains frequency (cohort.yaml emg.mains_hz) wins
+    harmonics: int = 3
+    quality: float = 30.0
+
+
+@dataclass(frozen=True)
+class Envelope:
+    method: str = "lowpass"  # lowpass (linear envelope) or rms
+    lowpass_hz: float = 6.0
+    order: int = 4
+    correct_double_pass: bool = False
+    rms_window_s: float = 0.05
+
+
+@dataclass(frozen=True)
+class Gaps:
+    min_segment_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class Footswitch:
+    threshold_fraction: float = 0.2
+    min_contact_s: float = 0.2
+    min_swing_s: float = 0.15
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    method: str = "auto"  # auto: MVC when the cohort provides it, else reference; mvc; reference
+    reference: str = "peak_mean_forward"
+    mvc_window_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class Cycles:
+    points: int = 101
+    side: str = "right"
+    min_stride_s: float = 0.6
+    max_stride_s: float = 2.5
+    min_stance_pct: float = 45.0
+    max_stance_pct: float = 80.0
+
+
+@dataclass(frozen=True)
+class Onset:
+    baseline_sd: float = 3.0
+    min_duration_pct: float = 5.0
+    baseline_window_pct: float = 10.0
+
+
+@dataclass(frozen=True)
+class QC:
+    exclude_flagged: bool = True
+    flat_sd_uv: float = 1.0
+    clipping_fraction: float = 0.01
+    mains_ratio: float = 0.3
+    ecg_ratio: float = 0.5
+    cycle_duration_mad: float = 3.5
+    cycle_duration_min_dev_pct: float = 10.0
+    spectral_max_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class EmgSettings:
+    """The EMG stage's parameters and what the cohort declares about its recordings."""
+
+    bandpass: Bandpass = field(default_factory=Bandpass)
+    notch: Notch = field(default_factory=Notch)
+    envelope: Envelope = field(default_factory=Envelope)
+    gaps: Gaps = field(default_factory=Gaps)
+    unmapped_channels: str = "skip"
+    footswitch: Footswitch = field(default_factory=Footswitch)
+    normalisation: Normalisation = field(default_factory=Normalisation)
+    cycles: Cycles = field(default_factory=Cycles)
+    onset: Onset = field(default_factory=Onset)
+    cocontraction_pairs: tuple[tuple[str, str], ...] = (("VL", "BF"), ("TA", "GM"))
+    qc: QC = field(default_factory=QC)
+    # declared by the cohort (cohort.yaml emg:), not by the study configuration
+    sampling_rate_hz: float | None = None
+    units: str = "uV"
+    muscles: tuple[str, ...] = ()
+    channel_map: Mapping[str, str | None] = field(default_factory=dict)
+
+    def to_params(self) -> dict[str, Any]:
+        """The same settings as the nested plain dictionary the EMG signal functions take."""
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class OutcomeSettings:
+    emg_features: tuple[str, ...] = ("mean", "peak")
+    emg_phases: tuple[str, ...] = ("cycle",)
+
+
+DEFAULT_FORMULAS = {
+    "emg": "value ~ direction * session + (1 + direction | subject)",
+    "spatiotemporal": "value ~ direction * session + (1 + direction | subject)",
+    "pain": "value ~ direction * session * group + (1 | subject)",
+    "balance": "value ~ session * group + (1 | subject)",
+    "default": "value ~ direction * session + (1 | subject)",
 }
 
 
-def merge_params(params: dict | None = None) -> dict:
-    """Defaults overridden by ``params`` (nested dictionaries merged key by key), validated.
+@dataclass(frozen=True)
+class ModelSettings:
+    """How every outcome family is modelled and how its contrasts are reported."""
+
+    formula: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FORMULAS))
+    primary: Mapping[str, str] = field(default_factory=lambda: {"balance": "session"})
+    reml: bool = True
+    ddf: str = "satterthwaite"  # satterthwaite, kenward-roger or z
+    alpha: float = 0.05
+    adjust: str = "holm"  # holm, fdr_bh or none, within each multiplicity family
+    multiplicity_family: tuple[str, ...] = ("family", "feature", "phase")
+
+    @property
+    def ci_level(self) -> float:
+        """Confidence level of every interval: 1 - alpha."""
+        return 1.0 - self.alpha
+
+    def formula_for(self, family: str) -> str:
+        """The configured formula of an outcome family (``default`` when it has none)."""
+        return self.formula.get(family, self.formula["default"])
+
+    def primary_for(self, family: str) -> str | None:
+        return self.primary.get(family)
+
+
+@dataclass(frozen=True)
+class FigureSettings:
+    dpi: int = 300
+    formats: tuple[str, ...] = ("png", "svg", "pdf")
+
+
+@dataclass(frozen=True)
+class SpmSettings:
+    anova: bool = True
+    effect_ci: str = "noncentral_t"  # noncentral_t or normal
+
+
+@dataclass(frozen=True)
+class PoolingSettings:
+    enabled: bool = True
+    cohort_effect: str = "fixed"  # fixed or random
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a cohort's analysis is run with (see :func:`resolve_settings`)."""
+
+    emg: EmgSettings = field(default_factory=EmgSettings)
+    outcomes: OutcomeSettings = field(default_factory=OutcomeSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+    figures: FigureSettings = field(default_factory=FigureSettings)
+    spm: SpmSettings = field(default_factory=SpmSettings)
+    pooling: PoolingSettings = field(default_factory=PoolingSettings)
+
+
+# blocks of config/config.yaml that are settings (the rest says where data and results are)
+_BLOCKS = ("emg", "outcomes", "models", "figures", "spm", "pooling")
+# what cohort.yaml's emg: block declares about the recordings, and where it goes
+_COHORT_EMG_FACTS = {
+    "sampling_rate_hz": ("sampling_rate_hz",),
+    "units": ("units",),
+    "muscles": ("muscles",),
+    "channel_map": ("channel_map",),
+    "mains_hz": ("notch", "mains_hz"),
+    "side": ("cycles", "side"),
+}
+
+
+def resolve_settings(
+    config: Mapping[str, Any] | None = None, cohort: Mapping[str, Any] | None = None
+) -> Settings:
+    """The settings of one cohort: defaults <- study configuration <- the cohort's overrides.
 
     Parameters
     ----------
-    params : dict, optional
-        The merged ``emg:`` block of the configuration (study config plus cohort overrides).
+    config : mapping, optional
+        The study configuration (``config/config.yaml``). Blocks other than ``emg``,
+        ``outcomes``, ``models``, ``figures``, ``spm`` and ``pooling`` are ignored here.
+    cohort : mapping, optional
+        The cohort's ``cohort.yaml``: its ``emg.processing`` overrides keys of the ``emg``
+        block, and ``emg.sampling_rate_hz``, ``units``, ``muscles``, ``channel_map``,
+        ``mains_hz`` and ``side`` describe its recordings.
 
     Returns
     -------
-    dict
-        A complete parameter dictionary.
+    Settings
+
+    Raises
+    ------
+    SettingsError
+        Naming every unknown key, wrong type and inconsistent value (dotted keys).
+
+    Examples
+    --------
+    >>> s = resolve_settings({"models": {"alpha": 0.01}}, {"emg": {"mains_hz": 60}})
+    >>> s.models.ci_level, s.emg.notch.mains_hz, s.emg.bandpass.low_hz
+    (0.99, 60.0, 20.0)
+    >>> resolve_settings({"emg": {"bandpass": {"low_hz": 500}}})
+    Traceback (most recent call last):
+    ...
+    analysis.core.settings.SettingsError: emg.bandpass: need 0 < low_hz < high_hz, got 500 and 450.0
+    """
+    tree: dict[str, Any] = {k: copy.deepcopy(dict((config or {}).get(k) or {})) for k in _BLOCKS}
+    emg = (cohort or {}).get("emg") or {}
+    _deep_update(tree["emg"], emg.get("processing") or {})
+    for key, dest in _COHORT_EMG_FACTS.items():
+        if emg.get(key) is not None:
+            node = tree["emg"]
+            for part in dest[:-1]:
+                node = node.setdefault(part, {})
+            node[dest[-1]] = copy.deepcopy(emg[key])
+    problems: list[str] = []
+    settings = _build(Settings, tree, "", problems)
+    if not problems:
+        problems += _consistency(settings)
+    if problems:
+        raise SettingsError("; ".join(problems))
+    return settings
+
+
+def emg_settings(params: Mapping[str, Any] | EmgSettings | None = None) -> EmgSettings:
+    """EMG settings from a (possibly partial) ``emg:`` mapping, for use outside the workflow.
+
+    Examples
+    --------
+    >>> emg_settings({"bandpass": {"low_hz": 10}}).bandpass.low_hz
+    10.0
+    """
+    if isinstance(params, EmgSettings):
+        return params
+    return resolve_settings({"emg": dict(params or {})}).emg
+
+
+def merge_params(params: Mapping[str, Any] | EmgSettings | None = None) -> dict[str, Any]:
+    """The complete EMG parameter dictionary for a (possibly partial) ``emg:`` mapping.
 
     Examples
     --------
     >>> p = merge_params({"bandpass": {"low_hz": 10}})
     >>> p["bandpass"]["low_hz"], p["bandpass"]["high_hz"]
-    (10, 450.0)
-    >>> merge_params({"mains_hz": 60})["notch"]["mains_hz"]
-    60.0
+    (10.0, 450.0)
     """
-    out = copy.deepcopy(DEFAULTS)
-    _deep_update(out, params or {})
-    # the cohort's mains frequency (cohort.yaml emg.mains_hz, added by analysis.ingest.cohort.emg_params)
-    if out.get("mains_hz") is not None:
-        out["notch"]["mains_hz"] = float(out["mains_hz"])
-    _validate(out)
-    return out
+    return emg_settings(params).to_params()
 
 
-def _deep_update(base: dict, new: dict) -> None:
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+def _deep_update(base: dict, override: Mapping) -> None:
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+            base[key] = dict(base[key])
             _deep_update(base[key], value)
         else:
             base[key] = copy.deepcopy(value)
 
 
-def _validate(p: dict) -> None:
-    bp, env, cyc = p["bandpass"], p["envelope"], p["cycles"]
-    if not 0 < float(bp["low_hz"]) < float(bp["high_hz"]):
-        raise ValueError(
-            f"emg.bandpass: need 0 < low_hz < high_hz, got {bp['low_hz']} and {bp['high_hz']}"
+def _build(cls: type, values: Mapping[str, Any], prefix: str, problems: list[str]) -> Any:
+    """An instance of dataclass ``cls`` from ``values`` (missing keys take the defaults)."""
+    if not isinstance(values, Mapping):
+        problems.append(f"{prefix.rstrip('.') or 'config'}: must be a mapping")
+        return cls()
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in sorted(set(values) - known):
+        problems.append(f"{prefix}{key}: unknown setting (known: {', '.join(sorted(known))})")
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        hint, key = hints[f.name], f"{prefix}{f.name}"
+        if isinstance(hint, type) and is_dataclass(hint):
+            kwargs[f.name] = _build(hint, values[f.name], key + ".", problems)
+        else:
+            kwargs[f.name] = _coerce(values[f.name], hint, key, problems)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, key: str, problems: list[str]) -> Any:
+    text = str(hint)
+    if value is None and "None" in text:
+        return None
+    if text.startswith("tuple[tuple[str, str]"):
+        if not isinstance(value, list | tuple) or any(
+            not isinstance(p, list | tuple) or len(p) != 2 for p in value
+        ):
+            problems.append(f"{key}: must be a list of [muscle, muscle] pairs")
+            return ()
+        return tuple((str(a), str(b)) for a, b in value)
+    if text.startswith("tuple[str"):
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            problems.append(f"{key}: must be a list, got {value!r}")
+            return ()
+        return tuple(str(v) for v in value)
+    if "Mapping[" in text:
+        if not isinstance(value, Mapping):
+            problems.append(f"{key}: must be a mapping, got {value!r}")
+            return {}
+        return dict(value)
+    if hint is bool or text == "bool":
+        if not isinstance(value, bool):
+            problems.append(f"{key}: must be true or false, got {value!r}")
+        return bool(value)
+    if hint is int or text == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{key}: must be a whole number, got {value!r}")
+            return 0
+        return value
+    if "float" in text:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{key}: must be a number, got {value!r}")
+            return 0.0
+        return float(value)
+    if not isinstance(value, str):
+        problems.append(f"{key}: must be text, got {value!r}")
+    return str(value)
+
+
+_CHOICES = {
+    "emg.envelope.method": ("lowpass", "rms"),
+    "emg.normalisation.method": ("auto", "mvc", "reference"),
+    "emg.normalisation.reference": ("peak_mean_forward",),
+    "emg.unmapped_channels": ("skip", "process"),
+    "emg.cycles.side": ("left", "right"),
+    "models.ddf": ("satterthwaite", "kenward-roger", "z"),
+    "models.adjust": ("holm", "fdr_bh", "none"),
+    "spm.effect_ci": ("noncentral_t", "normal"),
+    "pooling.cohort_effect": ("fixed", "random"),
+}
+
+
+def _get(obj: Any, dotted: str) -> Any:
+    for part in dotted.split(".")[0:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def _consistency(s: Settings) -> list[str]:
+    out = [
+        f"{key}: must be one of {', '.join(choices)}, got {_get(s, key)!r}"
+        for key, choices in _CHOICES.items()
+        if _get(s, key) not in choices
+    ]
+    bp, env, cyc = s.emg.bandpass, s.emg.envelope, s.emg.cycles
+    if not 0 < bp.low_hz < bp.high_hz:
+        out.append(f"emg.bandpass: need 0 < low_hz < high_hz, got {bp.low_hz:g} and {bp.high_hz}")
+    for name, order in (("bandpass", bp.order), ("envelope", env.order)):
+        if not 1 <= order <= 8:
+            out.append(f"emg.{name}.order: must be 1 to 8, got {order}")
+    if not 0 < bp.max_nyquist_fraction < 1:
+        out.append("emg.bandpass.max_nyquist_fraction: must lie between 0 and 1")
+    if env.lowpass_hz <= 0 or env.rms_window_s <= 0:
+        out.append("emg.envelope: lowpass_hz and rms_window_s must be positive")
+    if cyc.points < 11:
+        out.append(f"emg.cycles.points: at least 11 points per cycle, got {cyc.points}")
+    if not cyc.min_stride_s < cyc.max_stride_s:
+        out.append("emg.cycles: min_stride_s must be below max_stride_s")
+    if not cyc.min_stance_pct < cyc.max_stance_pct:
+        out.append("emg.cycles: min_stance_pct must be below max_stance_pct")
+    if s.emg.sampling_rate_hz is not None and s.emg.sampling_rate_hz <= 0:
+        out.append("emg.sampling_rate_hz: must be positive")
+    m = s.models
+    if not 0 < m.alpha < 1:
+        out.append(f"models.alpha: must lie between 0 and 1, got {m.alpha}")
+    if "default" not in m.formula:
+        out.append("models.formula: needs a 'default' formula for families without their own")
+    if not m.reml and m.ddf == "kenward-roger":
+        out.append(
+            "models: Kenward-Roger degrees of freedom are defined for REML fits; "
+            "set reml: true or ddf: satterthwaite"
         )
-    for name, block in (("bandpass", bp), ("envelope", env)):
-        if int(block["order"]) < 1:
-            raise ValueError(f"emg.{name}.order must be a positive integer")
-    if env["method"] not in ("lowpass", "rms"):
-        raise ValueError(f"emg.envelope.method must be 'lowpass' or 'rms', got {env['method']!r}")
-    if p["normalisation"]["method"] not in ("auto", "mvc", "reference"):
-        raise ValueError(
-            "emg.normalisation.method must be 'auto', 'mvc' or 'reference', "
-            f"got {p['normalisation']['method']!r}"
-        )
-    if p["normalisation"]["reference"] != "peak_mean_forward":
-        raise ValueError("emg.normalisation.reference: only 'peak_mean_forward' is implemented")
-    if p["unmapped_channels"] not in ("skip", "process"):
-        raise ValueError("emg.unmapped_channels must be 'skip' or 'process'")
-    if cyc["side"] not in ("left", "right"):
-        raise ValueError(f"emg.cycles.side must be 'left' or 'right', got {cyc['side']!r}")
-    if int(cyc["points"]) < 3:
-        raise ValueError("emg.cycles.points must be at least 3")
-    if not float(cyc["min_stride_s"]) < float(cyc["max_stride_s"]):
-        raise ValueError("emg.cycles: min_stride_s must be below max_stride_s")
-    if not float(cyc["min_stance_pct"]) < float(cyc["max_stance_pct"]):
-        raise ValueError("emg.cycles: min_stance_pct must be below max_stance_pct")
-    for pair in p["cocontraction_pairs"]:
-        if len(pair) != 2:
-            raise ValueError(f"emg.cocontraction_pairs: each pair needs two muscles, got {pair}")
+    for family, factor in m.primary.items():
+        if factor not in ("direction", "session", "group"):
+            out.append(f"models.primary.{family}: must be direction, session or group")
+    if s.figures.dpi < 72:
+        out.append("figures.dpi: at least 72")
+    for fmt in s.figures.formats:
+        if fmt not in ("png", "svg", "pdf"):
+            out.append(f"figures.formats: '{fmt}' is not one of png, svg, pdf")
+    return out
+
+
+def _plain(obj: Any) -> Any:
+    """Dataclasses -> dicts, tuples -> lists (the form YAML and the EMG functions use)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    """The resolved settings as plain data (for logs, the manifest and parameters files)."""
+    return _plain(settings)

@@ -4,7 +4,7 @@ Small signal functions take and return :class:`~analysis.core.signal.EMG`; ``pro
 them all for one subject and returns tidy polars tables. See docs/emg.md.
 """
 
-from analysis.core.settings import DEFAULTS, merge_params
+from analysis.core.settings import EmgSettings, emg_settings, merge_params
 from analysis.emg.features import (
     cocontraction_falconer_winter,
     cocontraction_rudolph,
@@ -28,14 +28,15 @@ from analysis.emg.pipeline import EMGResult, Recording, mvc_reference, process_s
 from analysis.emg.qc import check_channels
 
 __all__ = [
-    "DEFAULTS",
     "EMGResult",
+    "EmgSettings",
     "Recording",
     "bandpass",
     "check_channels",
     "cocontraction_falconer_winter",
     "cocontraction_rudolph",
     "envelope",
+    "emg_settings",
     "events_from_threshold",
     "gait_cycles",
     "linear_envelope",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from analysis.core.settings import merge_params
+from collections.abc import Mapping
+
+from analysis.core.settings import EmgSettings, merge_params
 
 
 def _ordinal(n: int) -> str:
@@ -14,10 +16,11 @@ def _hz(x: float) -> str:
     return f"{float(x):g} Hz"
 
 
-def methods_text(params: dict | None = None) -> str:
+def methods_text(params: EmgSettings | Mapping | None = None) -> str:
     """Methods paragraph (filtering, envelope, cycles, normalisation, features, QC).
 
-    Written from ``params`` (the merged ``emg:`` block), following the ISEK reporting standard
+    Written from ``params`` (the cohort's resolved :class:`~analysis.core.settings.EmgSettings`,
+    or a partial ``emg:`` mapping), following the ISEK reporting standard
     for EMG (filter type, order, cut-offs, zero-lag application, envelope, normalisation,
     cycle definition).
 
@@ -32,7 +35,7 @@ def methods_text(params: dict | None = None) -> str:
     cyc, on, qc = p["cycles"], p["onset"], p["qc"]
     n = int(bp["order"])
     s = []
-    rate = params.get("sampling_rate_hz") if params else None
+    rate = p["sampling_rate_hz"]
     if rate:
         s.append(f"Surface EMG was sampled at {float(rate):g} Hz.")
     s.append(

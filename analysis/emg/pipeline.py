@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from analysis.core.settings import merge_params
+from analysis.core.settings import EmgSettings, merge_params
 from analysis.core.signal import EMG
 from analysis.emg.features import onset_offset, onset_threshold, segment_stats, time_normalise
 from analysis.emg.filters import (
@@ -275,8 +277,10 @@ def _exclusions(t: _Trial, exclude_flagged: bool) -> np.ndarray:
     return out
 
 
-def mvc_reference(mvc: EMG | list[EMG], muscle: str, params: dict) -> float:
+def mvc_reference(mvc: EMG | list[EMG], muscle: str, params: Mapping) -> float:
     """Peak of the moving-average envelope of a muscle's MVC trial(s), in microvolts.
+
+    ``params`` are complete EMG parameters (:func:`analysis.core.settings.merge_params`).
 
     The MVC recording is band-passed (and notched) like the walking trials, rectified and
     smoothed with a centred moving average of ``normalisation.mvc_window_s`` seconds; the
@@ -291,8 +295,7 @@ def mvc_reference(mvc: EMG | list[EMG], muscle: str, params: dict) -> float:
     >>> bool(70 < ref < 85)  # mean rectified value of Gaussian noise of SD 100: 79.8
     True
     """
-    p = merge_params(params)
-    bp, nt = p["bandpass"], p["notch"]
+    bp, nt = params["bandpass"], params["notch"]
     best = np.nan
     for emg in mvc if isinstance(mvc, list | tuple) else [mvc]:
         x = emg.select([muscle]) if muscle in emg.channels else emg
@@ -303,7 +306,7 @@ def mvc_reference(mvc: EMG | list[EMG], muscle: str, params: dict) -> float:
                      max_nyquist_fraction=float(bp["max_nyquist_fraction"]))  # fmt: skip
         if nt["enabled"]:
             y = notch(y, float(nt["mains_hz"]), int(nt["harmonics"]), float(nt["quality"]))
-        env = moving_average(rectify(y), float(p["normalisation"]["mvc_window_s"]))
+        env = moving_average(rectify(y), float(params["normalisation"]["mvc_window_s"]))
         best = np.nanmax([best, np.nanmax(env.data)])
     return float(best)
 
@@ -482,7 +485,7 @@ def _with_keys(df: pl.DataFrame, keys: dict) -> pl.DataFrame:
 
 def process_subject(
     recordings: list[Recording],
-    params: dict | None,
+    params: EmgSettings | Mapping | None,
     *,
     cohort: str,
     subject: str,
@@ -495,8 +498,9 @@ def process_subject(
     recordings : list of Recording
         All the subject's trials (every session and direction: the amplitude reference is shared
         across them).
-    params : dict
-        The merged ``emg:`` configuration block (missing keys take the defaults).
+    params : EmgSettings or mapping
+        The cohort's resolved EMG settings (:class:`analysis.core.settings.EmgSettings`), or a
+        partial ``emg:`` mapping whose missing keys take the defaults.
     cohort, subject : str
     mvc : dict, optional
         Muscle code -> MVC recording(s) (:class:`EMG` or list of them, raw microvolts).

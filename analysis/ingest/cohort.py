@@ -753,29 +753,3 @@ def _measure_value(
             f"check the value; give it in {spec['unit']}",
         )
     ]
-
-
-def emg_params(config_emg: dict, settings: dict) -> dict:
-    """The EMG parameters for one cohort: the config's ``emg:`` block with the cohort's overrides.
-
-    The cohort's ``emg.processing`` mapping overrides keys of the config block (deep merge); its
-    mains frequency, sampling rate, units, side, muscles and channel map are added as
-    ``mains_hz``, ``sampling_rate_hz``, ``units``, ``cycles.side``, ``muscles``, ``channel_map``.
-    """
-    params = copy.deepcopy(config_emg)
-    emg = settings.get("emg", {})
-    _deep_update(params, emg.get("processing", {}))
-    for key in ("mains_hz", "sampling_rate_hz", "units", "muscles", "channel_map"):
-        if key in emg:
-            params[key] = copy.deepcopy(emg[key])
-    if "side" in emg:
-        params.setdefault("cycles", {})["side"] = emg["side"]
-    return params
-
-
-def _deep_update(base: dict, override: dict) -> None:
-    for k, v in override.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict):
-            _deep_update(base[k], v)
-        else:
-            base[k] = copy.deepcopy(v)

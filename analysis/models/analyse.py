@@ -314,6 +314,7 @@ def _fit_outcome(
     crosscheck: bool,
     ddf: str,
     level: float,
+    reml: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """Fit and report one outcome: the rows it adds to each table of :func:`analyse_outcomes`.
 
@@ -340,11 +341,13 @@ def _fit_outcome(
         "n_dropped": None,
         "singular": None,
         "ddf_method": ddf_method(ddf),
+        "estimation": "REML" if reml else "ML",
+        "ci_level": level,
         "notes": "; ".join(notes),
         "error": None,
     }
     try:
-        fit = fit_lmm(part, spec, levels=levels)
+        fit = fit_lmm(part, spec, levels=levels, reml=reml)
     except (FormulaError, ValueError, ArithmeticError) as err:
         info["error"] = str(err)
         return {"models": pl.DataFrame([info])}
@@ -474,6 +477,7 @@ def analyse_outcomes(
     subject: str = "subject",
     crosscheck: bool = True,
     level: float = 0.95,
+    reml: bool = True,
     workers: int | Executor = 1,
 ) -> dict[str, pl.DataFrame]:
     """Fit ``formula`` to every outcome of a long outcome table and report tidy tables.
@@ -511,6 +515,10 @@ def analyse_outcomes(
         between groups.
     crosscheck : bool
         Run the pingouin cross-checks (table ``crosscheck``).
+    level : float
+        Confidence level of every interval (contrasts, marginal means, effect sizes).
+    reml : bool
+        Fit by restricted maximum likelihood (default) or by maximum likelihood.
     workers : int or concurrent.futures.Executor
         Number of processes fitting the outcomes' models, or a pool from :func:`outcome_pool` to
         share between calls. With more than one, the outcomes are fitted in spawned processes
@@ -583,6 +591,7 @@ def analyse_outcomes(
         crosscheck=crosscheck,
         ddf=ddf,
         level=level,
+        reml=reml,
     )
     parts = outcomes.group_by(model_keys, maintain_order=True)
     for tables in _map_outcomes(fit_one, parts, workers):

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 import yaml
 
+from analysis.core.settings import resolve_settings
 from analysis.emg import Recording, process_subject
 from analysis.ingest.readers import read_emg, read_events
 
@@ -119,7 +120,7 @@ def simulated(tmp_path_factory):
         mp.undo()
     cohort = yaml.safe_load((out_dir / "cohort.yaml").read_text())
     trials = pl.read_csv(out_dir / "trials.csv")
-    params = {"mains_hz": cohort["emg"]["mains_hz"], "cycles": {"side": cohort["emg"]["side"]}}
+    params = resolve_settings(None, cohort).emg
     results = []
     for subject in trials["subject"].unique().sort():
         recs = []

@@ -4,7 +4,8 @@ import polars as pl
 import pytest
 
 from analysis.core.errors import ValidationError
-from analysis.ingest.cohort import discover_cohorts, emg_params, load_cohort, safe_reference
+from analysis.core.settings import resolve_settings
+from analysis.ingest.cohort import discover_cohorts, load_cohort, safe_reference
 
 
 @pytest.fixture
@@ -102,13 +103,18 @@ def test_discovery_and_selection(tmp_path):
 
 def test_cohort_overrides_the_emg_config(demo_dir):
     c = load_cohort(demo_dir)
-    base = {"bandpass": {"low_hz": 20.0, "high_hz": 450.0, "order": 4}, "cycles": {}}
-    settings = {
+    config = {"emg": {"bandpass": {"low_hz": 20.0, "high_hz": 450.0, "order": 4}}}
+    cohort_yaml = {
         **c.settings,
-        "emg": {**c.settings["emg"], "processing": {"bandpass": {"high_hz": 400.0}}},
+        "emg": {
+            **c.settings["emg"],
+            "mains_hz": 60,
+            "processing": {"bandpass": {"high_hz": 400.0}},
+        },
     }
-    params = emg_params(base, settings)
-    assert params["bandpass"] == {"low_hz": 20.0, "high_hz": 400.0, "order": 4}
-    assert params["mains_hz"] == 50
-    assert params["cycles"]["side"] == "right"
-    assert base["bandpass"]["high_hz"] == 450.0
+    s = resolve_settings(config, cohort_yaml)
+    assert (s.emg.bandpass.low_hz, s.emg.bandpass.high_hz, s.emg.bandpass.order) == (20, 400, 4)
+    assert s.emg.notch.mains_hz == 60.0
+    assert s.emg.cycles.side == "right"
+    assert s.emg.sampling_rate_hz == c.settings["emg"]["sampling_rate_hz"]
+    assert config["emg"]["bandpass"]["high_hz"] == 450.0

@@ -11,7 +11,8 @@ min_version("9.0")
 REPO = Path(workflow.main_snakefile).resolve().parent
 sys.path.insert(0, str(REPO))
 
-from analysis.ingest.cohort import discover_cohorts, load_cohort, emg_params  # noqa: E402
+from analysis.core.settings import resolve_settings  # noqa: E402
+from analysis.ingest.cohort import discover_cohorts, load_cohort  # noqa: E402
 from analysis.core.errors import ValidationError  # noqa: E402
 from analysis.core.sources import script_sources  # noqa: E402
 from analysis.ingest.readers.events import read_mvc_table  # noqa: E402
@@ -23,6 +24,7 @@ configfile: "config/config.yaml"
 
 validate(config, schema="../../analysis/core/schemas/config.schema.yaml")
 
+STUDY = resolve_settings(config)  # fails at start, naming every bad setting
 RAW = Path(config["cohorts"]["raw_dir"])
 RESULTS = config.get("results_dir", "results")
 COHORTS = discover_cohorts(
@@ -183,8 +185,19 @@ def cohort_levels(wildcards):
     return levels
 
 
-def cohort_emg_params(wildcards):
-    return emg_params(config["emg"], cohort(wildcards.cohort).settings)
+def settings(name):
+    """A cohort's settings, resolved once: config + its cohort.yaml overrides + defaults
+    (analysis.core.settings). The pooled analysis uses the study configuration's."""
+    if ("settings", name) not in _cohort_cache:
+        c = None if name == POOLED else cohort(name)
+        _cohort_cache[("settings", name)] = resolve_settings(
+            config, c.settings if c is not None else None
+        )
+    return _cohort_cache[("settings", name)]
+
+
+def cohort_settings(wildcards):
+    return settings(wildcards.cohort)
 
 
 def chunk_emg_parts(kind):
@@ -258,7 +271,7 @@ def cohort_targets(name):
     """Every final output of one valid cohort."""
     c = cohort(name)
     base = f"{RESULTS}/{name}"
-    fmts = config["figures"]["formats"]
+    fmts = STUDY.figures.formats
     figs = ["forest", "diagnostics"] + [f"paired_{f}" for f in paired_families(name)]
     figs += [f"sessions_{f}" for f in session_families(name)]
     tabs = ["participants", "results", "variance"]
@@ -276,7 +289,7 @@ def cohort_targets(name):
 
 
 VALID = [name for name in COHORTS if cohort(name) is not None]
-POOL = config["pooling"]["enabled"] and len(VALID) >= 2
+POOL = STUDY.pooling.enabled and len(VALID) >= 2
 
 
 def pooled_targets():
@@ -284,7 +297,7 @@ def pooled_targets():
     return (
         [f"{base}/tables/contrasts.csv", f"{base}/tables/heterogeneity.csv"]
         + [f"{base}/tables/results.{x}" for x in ("csv", "md", "tex", "html")]
-        + [f"{base}/figures/forest.{x}" for x in config["figures"]["formats"]]
+        + [f"{base}/figures/forest.{x}" for x in STUDY.figures.formats]
     )
 
 
@@ -319,7 +332,7 @@ FIG = f"{RESULTS}/{{cohort}}/figures"
 def figure_outputs(stem, caption, category, labels):
     """One output per configured format; the PNG goes into the report."""
     out = {}
-    for fmt in config["figures"]["formats"]:
+    for fmt in STUDY.figures.formats:
         path = f"{FIG}/{stem}.{fmt}"
         if fmt == "png":
             path = report(

@@ -25,7 +25,7 @@ rule emg_subjects:
         runtime=lambda wc, attempt: 20 * attempt,
     params:
         subjects=chunk_subjects,
-        emg=cohort_emg_params,
+        emg=lambda wc: settings(wc.cohort).emg,
         folder=lambda wc: str(RAW / wc.cohort),
     script:
         "../scripts/emg_subjects.py"

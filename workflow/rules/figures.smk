@@ -18,7 +18,7 @@ rule figure_emg_ensemble:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=20,
     params:
-        figures=config["figures"],
+        settings=cohort_settings,
         labels=cohort_labels,
         levels=cohort_levels,
     script:
@@ -43,7 +43,7 @@ rule figure_emg_effect_size:
     benchmark:
         "logs/benchmarks/{cohort}/figure_emg_effect_size.tsv"
     params:
-        figures=config["figures"],
+        settings=cohort_settings,
         labels=cohort_labels,
         levels=cohort_levels,
     script:
@@ -71,7 +71,7 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in paired_families(
         benchmark:
             f"logs/benchmarks/{{cohort}}/figure_paired_{_family}.tsv"
         params:
-            figures=config["figures"],
+            settings=cohort_settings,
             family=_family,
             labels=cohort_labels,
             levels=cohort_levels,
@@ -100,7 +100,7 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in session_families
         benchmark:
             f"logs/benchmarks/{{cohort}}/figure_sessions_{_family}.tsv"
         params:
-            figures=config["figures"],
+            settings=cohort_settings,
             family=_family,
             labels=cohort_labels,
             levels=cohort_levels,
@@ -120,10 +120,9 @@ rule figure_forest:
     benchmark:
         "logs/benchmarks/{cohort}/figure_forest.tsv"
     params:
-        figures=config["figures"],
+        settings=cohort_settings,
         labels=cohort_labels,
         levels=cohort_levels,
-        alpha=config["models"]["alpha"],
     script:
         "../scripts/figure_forest.py"
 
@@ -142,7 +141,7 @@ rule figure_trajectories:
     benchmark:
         "logs/benchmarks/{cohort}/figure_trajectories.tsv"
     params:
-        figures=config["figures"],
+        settings=cohort_settings,
         labels=cohort_labels,
         levels=cohort_levels,
     script:
@@ -161,7 +160,7 @@ rule figure_qc:
     benchmark:
         "logs/benchmarks/{cohort}/figure_qc.tsv"
     params:
-        figures=config["figures"],
+        settings=cohort_settings,
         labels=cohort_labels,
         levels=cohort_levels,
     script:
@@ -183,7 +182,7 @@ rule figure_diagnostics:
     benchmark:
         "logs/benchmarks/{cohort}/figure_diagnostics.tsv"
     params:
-        figures=config["figures"],
+        settings=cohort_settings,
         labels=cohort_labels,
     script:
         "../scripts/figure_diagnostics.py"

@@ -26,8 +26,7 @@ rule models:
         mem_mb=2000,
         runtime=30,
     params:
-        models=config["models"],
-        pooling=config["pooling"],
+        settings=cohort_settings,
         levels=cohort_levels,
     script:
         "../scripts/models.py"

@@ -22,7 +22,6 @@ rule outcomes:
         cohort=f"(?!{POOLED}$)[^/]+",
     localrule: True
     params:
-        outcomes=config["outcomes"],
-        exclude_flagged=config["emg"]["qc"]["exclude_flagged"],
+        settings=cohort_settings,
     script:
         "../scripts/outcomes.py"

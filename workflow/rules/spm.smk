@@ -15,7 +15,6 @@ rule spm:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=20,
     params:
-        alpha=config["models"]["alpha"],
-        spm=config["spm"],
+        settings=cohort_settings,
     script:
         "../scripts/spm.py"

@@ -89,8 +89,7 @@ rule text:
         "logs/benchmarks/{cohort}/text.tsv"
     localrule: True
     params:
-        config=lambda wc: {"emg": cohort_emg_params(wc), "models": config["models"]},
-        alpha=config["models"]["alpha"],
+        settings=cohort_settings,
         labels=cohort_labels,
         levels=cohort_levels,
     script:

@@ -13,11 +13,11 @@ sm = snakemake  # noqa: F821
 
 folder = Path(sm.params.folder)
 cohort = sm.wildcards.cohort
-params = sm.params.emg
+params = sm.params.emg  # the cohort's analysis.core.settings.EmgSettings
 signal = {
-    "rate": params.get("sampling_rate_hz"),
-    "channel_map": params.get("channel_map") or None,
-    "units": params.get("units", "uV"),
+    "rate": params.sampling_rate_hz,
+    "channel_map": dict(params.channel_map) or None,
+    "units": params.units,
     "cohort": cohort,
 }
 # the validated trial table (not the raw cohort: a job's cost must not grow with the cohort)

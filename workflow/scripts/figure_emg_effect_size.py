@@ -16,7 +16,7 @@ fig = figures.plot_effect_size(pl.read_parquet(sm.input.effect), clusters, cohor
 written = figures.save_figure(
     fig,
     sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.figures["formats"],
-    dpi=sm.params.figures["dpi"],
+    formats=sm.params.settings.figures.formats,
+    dpi=sm.params.settings.figures.dpi,
 )
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

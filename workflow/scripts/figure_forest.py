@@ -12,13 +12,13 @@ cohort = sm.wildcards.cohort
 fig = figures.plot_forest(
     pl.read_parquet(sm.input.contrasts),
     cohort=cohort,
-    alpha=sm.params.alpha,
+    alpha=sm.params.settings.models.alpha,
     labels=sm.params.labels,
 )
 written = figures.save_figure(
     fig,
     sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.figures["formats"],
-    dpi=sm.params.figures["dpi"],
+    formats=sm.params.settings.figures.formats,
+    dpi=sm.params.settings.figures.dpi,
 )
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

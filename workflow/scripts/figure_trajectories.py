@@ -18,7 +18,7 @@ fig = figures.plot_trajectories(
 written = figures.save_figure(
     fig,
     sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.figures["formats"],
-    dpi=sm.params.figures["dpi"],
+    formats=sm.params.settings.figures.formats,
+    dpi=sm.params.settings.figures.dpi,
 )
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

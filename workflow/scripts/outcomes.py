@@ -8,6 +8,7 @@ from analysis.outcomes import outcome_table
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
+settings = sm.params.settings  # analysis.core.settings.Settings of this cohort
 
 
 def read(name):
@@ -18,12 +19,12 @@ def read_features():
     """Only the features and phases that become outcomes: a fraction of a large cohort's table."""
     if "features" not in sm.input.keys():
         return None
-    wanted = sm.params.outcomes
+    wanted = settings.outcomes
     return (
         pl.scan_parquet(sm.input.features)
         .filter(
-            pl.col("feature").is_in(wanted["emg_features"]),
-            pl.col("phase").is_in(wanted["emg_phases"]),
+            pl.col("feature").is_in(wanted.emg_features),
+            pl.col("phase").is_in(wanted.emg_phases),
         )
         .collect()
     )
@@ -37,10 +38,10 @@ table = outcome_table(
     read_features(),
     read("spatiotemporal"),
     read("qc"),
-    emg_features=sm.params.outcomes["emg_features"],
-    emg_phases=sm.params.outcomes["emg_phases"],
+    emg_features=list(settings.outcomes.emg_features),
+    emg_phases=list(settings.outcomes.emg_phases),
     emg_unit=unit,
-    exclude_flagged=sm.params.exclude_flagged,
+    exclude_flagged=settings.emg.qc.exclude_flagged,
 )
 table.write_parquet(sm.output.parquet)
 table.write_csv(sm.output.csv, float_precision=6)

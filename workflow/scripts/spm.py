@@ -24,13 +24,14 @@ logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 warnings.simplefilter("always")
 
 curves = trial_means(pl.scan_parquet(sm.input.curves))
-alpha = sm.params.alpha
+settings = sm.params.settings
+alpha = settings.models.alpha
 clusters = [spm_paired(curves, alpha=alpha)]
-if sm.params.spm.get("anova", True) and curves["session"].n_unique() > 1:
+if settings.spm.anova and curves["session"].n_unique() > 1:
     clusters.append(spm_anova(curves, within=("direction", "session"), alpha=alpha))
 table = pl.concat(clusters, how="diagonal_relaxed")
 table.write_parquet(sm.output.clusters)
-effect_size_curve(curves, method=sm.params.spm.get("effect_ci", "noncentral_t")).write_parquet(
+effect_size_curve(curves, method=settings.spm.effect_ci, ci=settings.models.ci_level).write_parquet(
     sm.output.effect
 )
 print(f"{table.filter(pl.col('cluster').is_not_null()).height} clusters", file=sys.stderr)

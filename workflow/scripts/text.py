@@ -4,6 +4,7 @@ import sys
 
 import polars as pl
 
+from analysis.core.settings import settings_dict
 from analysis.emg import methods_text as emg_methods_text
 from analysis.report.text import methods_text, results_text
 
@@ -17,9 +18,10 @@ def read(name):
 
 contrasts, spm, norm = read("contrasts"), read("clusters"), read("normalisation")
 method = norm["method"][0] if norm is not None and norm.height else None
-emg_paragraph = emg_methods_text(sm.params.config["emg"]) if norm is not None else None
+settings = sm.params.settings  # analysis.core.settings.Settings of this cohort
+emg_paragraph = emg_methods_text(settings.emg) if norm is not None else None
 methods = methods_text(
-    sm.params.config,
+    settings_dict(settings),
     contrasts=contrasts,
     spm=spm,
     normalisation=method,
@@ -28,7 +30,7 @@ methods = methods_text(
 results = results_text(
     contrasts,
     spm=spm,
-    alpha=sm.params.alpha,
+    alpha=settings.models.alpha,
     labels=sm.params.labels,
     factor_levels=sm.params.levels,
 )
