@@ -52,7 +52,7 @@ def cohort(name):
 def code(script):
     """The package source files that workflow/scripts/<script>.py imports, directly or through
     other modules (analysis.core.sources), so that editing any of them reruns the rule."""
-    files = script_sources(REPO / "workflow" / "scripts" / f"{script}.py")
+    files = script_sources(REPO / "workflow" / "scripts" / f"{script}.py", root=REPO)
     return [os.path.relpath(f) for f in files]
 
 
