@@ -89,9 +89,13 @@ class Dialect:
     def fix_to(self, **changes: str) -> str:
         """The fix telling how to declare this dialect with ``changes``."""
         wanted = replace(self, **changes)
-        if wanted == Dialect():
+        if wanted == PLAIN:
             return "remove csv: from cohort.yaml"
         return f"declare it in cohort.yaml: {wanted.declaration()}"
+
+
+PLAIN = Dialect()
+"""The default dialect: comma-separated, decimal point, UTF-8 without byte-order mark."""
 
 
 def dialect_problems(declared: object, cohort: str, lines: dict) -> list[Problem]:
