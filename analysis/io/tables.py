@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +40,20 @@ Source = Path | io.BytesIO
 """A checked CSV file: its path (UTF-8), or its text re-encoded as UTF-8 (other encodings)."""
 
 
-def _text(source: Source) -> io.TextIOWrapper:
-    """The source as text (a UTF-8 byte-order mark, allowed only when declared, is skipped)."""
+@contextmanager
+def _text(source: Source) -> Iterator[io.TextIOBase]:
+    """The source as text (a UTF-8 byte-order mark, allowed only when declared, is skipped);
+    an in-memory source stays open for the next reader."""
     if isinstance(source, io.BytesIO):
         source.seek(0)
-        return io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
-    return open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed by callers)
+        wrapper = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+        try:
+            yield wrapper
+        finally:
+            wrapper.detach()
+        return
+    with open(source, encoding="utf-8-sig", newline="") as fh:
+        yield fh
 
 
 def _find_time_column(names: list[str]) -> str | None:
