@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_MESSAGE_CHARS = 1000
+"""A message, fix, file or column longer than this is cut (a message never echoes a file)."""
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -19,6 +22,12 @@ class Problem:
     column: str | None
     message: str
     fix: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("cohort", "file", "column", "message", "fix"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, printable(value, MAX_MESSAGE_CHARS))
 
     def __str__(self) -> str:
         where = f"{self.cohort}: {self.file}"
@@ -48,8 +57,30 @@ def _sort_key(p: Problem) -> tuple:
     return (p.cohort, p.file, -1 if p.row is None else p.row, p.column or "", p.message)
 
 
+def printable(value: object, limit: int | None = None) -> str:
+    """``value`` as text safe to print: every unprintable character escaped as in ``repr``
+    (a NUL byte becomes ``\\x00``, a line break ``\\n``), cut to ``limit`` characters.
+
+    Every :class:`Problem` passes its texts through this, so nothing read from a file can
+    write control characters to a terminal or log.
+
+    Examples
+    --------
+    >>> printable("VL\\x00\\x00\\n")
+    'VL\\\\x00\\\\x00\\\\n'
+    >>> printable("a" * 10, limit=4)
+    'aaaa...'
+    """
+    text = str(value)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "..."
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def quote(value: object, limit: int = 40) -> str:
-    """A cell value quoted for a message, shortened when long.
+    """A cell value quoted for a message, shortened when long, unprintable characters escaped.
 
     Examples
     --------
@@ -57,11 +88,13 @@ def quote(value: object, limit: int = 40) -> str:
     "'abc'"
     >>> quote("x" * 100)
     "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (100 characters)"
+    >>> quote("a\\x00b")
+    "'a\\\\x00b'"
     """
     text = str(value)
     if len(text) <= limit:
-        return f"'{text}'"
-    return f"'{text[:limit]}...' ({len(text)} characters)"
+        return f"'{printable(text)}'"
+    return f"'{printable(text[:limit])}...' ({len(text)} characters)"
 
 
 def raise_if(problems: list[Problem]) -> None:

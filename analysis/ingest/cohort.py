@@ -13,7 +13,14 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.core.errors import Problem, raise_if
+from analysis.core.errors import Problem, quote, raise_if
+from analysis.ingest.contract import (
+    PLAIN,
+    Dialect,
+    dialect_problems,
+    identifier_fix,
+    identifier_problem,
+)
 from analysis.ingest.sheets import (
     ROW,
     closest,
@@ -21,6 +28,7 @@ from analysis.ingest.sheets import (
     read_csv_table,
     read_text,
     read_yaml,
+    repeated_keys,
     validate_document,
 )
 
@@ -28,6 +36,7 @@ EMG_SUFFIXES = (".csv", ".tsv", ".parquet", ".c3d", ".edf", ".bdf")
 EVENT_SUFFIXES = (".csv", ".c3d")
 MEASURE_FILES = ("balance.csv", "pain.csv", "measures.csv")
 MEASURE_FAMILY_BY_FILE = {"balance.csv": "balance", "pain.csv": "pain"}
+MEASURE_KEY = ["subject", "session", "direction", "measure"]
 HEIGHT_TO_CM = {"cm": 1.0, "m": 100.0}
 MASS_TO_KG = {"kg": 1.0, "lb": 0.45359237}
 MVC_FIX = "see 'MVC recordings' in docs/emg.md (columns subject, muscle, emg_file)"
@@ -139,6 +148,7 @@ def _settings(cohort_dir: Path) -> tuple[dict | None, set[str], list[Problem]]:
             )
         )
     problems += _pain_units(doc, lines, name) if not problems else []
+    problems += dialect_problems(doc.get("csv"), name, lines)
     bad = {p.column.split(".")[0] for p in problems if p.column}
     if any(p.column is None for p in problems):
         return None, bad, problems
@@ -212,13 +222,15 @@ def safe_reference(cohort_dir: Path, ref: str) -> tuple[Path | None, str]:
     cohort_dir = Path(cohort_dir)
     if not ref or not ref.strip():
         return None, "file reference is empty"
-    if "\x00" in ref:
-        return None, "file reference holds a NUL character"
+    if not ref.isprintable():
+        return None, f"{quote(ref)} holds a control character"
     if os.path.isabs(ref) or ref.startswith(("/", "\\", "~")) or (len(ref) > 1 and ref[1] == ":"):
-        return None, f"'{ref}' is an absolute path"
-    parts = Path(ref.replace("\\", "/")).parts
+        return None, f"{quote(ref)} is an absolute path"
+    if "\\" in ref:
+        return None, f"{quote(ref)} separates folders with backslashes '\\'"
+    parts = Path(ref).parts
     if ".." in parts:
-        return None, f"'{ref}' points outside the cohort folder ('..')"
+        return None, f"{quote(ref)} points outside the cohort folder ('..')"
     try:
         probe = cohort_dir
         for part in parts:
@@ -293,9 +305,11 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
             )
         ]
     settings, bad, problems = _settings(cohort_dir)
-    if settings is None:
+    problems = _folder_name(name) + problems
+    if settings is None or "csv" in bad:  # every table is read in the declared dialect
         return None, problems
     checked = {k: v for k, v in settings.items() if k not in bad}  # keys without problems
+    dialect = Dialect.from_settings(checked)
     skipped: list[str] = []
 
     participants, p = read_csv_table(
@@ -303,11 +317,12 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
         name,
         "participants.csv",
         _participants_schema(checked, bad),
+        dialect,
     )
     problems += _anthropometric_fixes(p, checked)
     subjects: set[str] | None = None
     if participants is not None:
-        problems += _duplicates(participants, ["subject"], name, "participants.csv")
+        problems += _duplicates(participants, ["subject"], name, "participants.csv", p)
         subjects = set(participants["subject"].drop_nulls().to_list())
         if checked.get("groups"):
             problems += _allowed(
@@ -329,19 +344,19 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
                 )
             )
         trials, p = read_csv_table(
-            cohort_dir / "trials.csv", name, "trials.csv", load_schema("trials")
+            cohort_dir / "trials.csv", name, "trials.csv", load_schema("trials"), dialect
         )
         problems += p
         if trials is not None:
-            problems += _trial_checks(trials, cohort_dir, subjects, sessions)
+            problems += _trial_checks(trials, cohort_dir, subjects, sessions, p)
     else:
         skipped.append("EMG (no trials.csv)")
     if (cohort_dir / "mvc.csv").exists() or (cohort_dir / "mvc.csv").is_symlink():
         emg = checked.get("emg")  # None when absent or with problems
         muscles = emg.get("muscles") if isinstance(emg, dict) else None
-        problems += _mvc_checks(cohort_dir, subjects, muscles)
+        problems += _mvc_checks(cohort_dir, subjects, muscles, dialect)
 
-    measures, p = _read_measures(cohort_dir, checked, bad, subjects, sessions)
+    measures, p = _read_measures(cohort_dir, checked, bad, subjects, sessions, dialect)
     problems += p
     for f in MEASURE_FILES[:2]:
         if not (cohort_dir / f).exists():
@@ -366,6 +381,23 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
     return Cohort(
         name, cohort_dir, settings, participants, _tidy_trials(trials, name), measures, skipped
     ), []
+
+
+def _folder_name(name: str) -> list[Problem]:
+    """The cohort folder's name is an identifier (it names the cohort in every result)."""
+    why = identifier_problem(name)
+    if not why:
+        return []
+    return [
+        Problem(
+            name,
+            ".",
+            None,
+            None,
+            f"cohort folder name {why}",
+            f"rename the folder ({identifier_fix(name)}) and its name: in cohort.yaml",
+        )
+    ]
 
 
 def _tidy_trials(trials: pl.DataFrame | None, cohort: str) -> pl.DataFrame:
@@ -393,15 +425,20 @@ def _sound_trials(trials: pl.DataFrame | None, problems: list[Problem]) -> pl.Da
 
 
 def _trial_checks(
-    trials: pl.DataFrame, cohort_dir: Path, subjects: set[str] | None, sessions: list[str] | None
+    trials: pl.DataFrame,
+    cohort_dir: Path,
+    subjects: set[str] | None,
+    sessions: list[str] | None,
+    found: list[Problem],
 ) -> list[Problem]:
     name, file = cohort_dir.name, "trials.csv"
-    problems = _duplicates(trials, ["subject", "session", "direction", "trial"], name, file)
+    problems = _duplicates(trials, ["subject", "session", "direction", "trial"], name, file, found)
     problems += _duplicates(
         trials,
         ["emg_file", "events_file"],
         name,
         file,
+        found,
         what="the same recording as",
         fix="point each trial to its own EMG and events files",
     )
@@ -418,30 +455,28 @@ def _duplicates(
     keys: list[str],
     cohort: str,
     file: str,
+    found: list[Problem],
     what: str = "a duplicate of",
     fix: str = "remove the repeated row or number the trial differently",
 ) -> list[Problem]:
-    """Rows repeating the key of an earlier row (rows with a null key are left alone)."""
-    complete = df.drop_nulls(keys)
-    dup = complete.filter(pl.struct(keys).is_duplicated())
+    """Rows repeating the key of an earlier row, naming both rows.
+
+    An empty cell is a value of the key like any other (two rows for the same subject, session
+    and measure, both without direction, are duplicates); only rows with a problem already
+    ``found`` in a key column are left out (their cells are unknown).
+    """
+    flagged = {p.row for p in found if p.file == file and (p.column in keys or p.column is None)}
     out = []
-    seen: dict[tuple, int] = {}
-    for rec in dup.iter_rows(named=True):
-        key = tuple(rec[k] for k in keys)
-        if key in seen:
-            out.append(
-                Problem(
-                    cohort,
-                    file,
-                    rec[ROW],
-                    keys[-1],
-                    f"row is {what} row {seen[key]} ({', '.join(map(str, key))})",
-                    fix,
-                )
-            )
-        else:
-            seen[key] = rec[ROW]
+    for row, first, key in repeated_keys(df.filter(~pl.col(ROW).is_in(list(flagged))), keys):
+        shown = ", ".join(f"{k} {_cell(v)}" for k, v in zip(keys, key, strict=True))
+        out.append(
+            Problem(cohort, file, row, keys[-1], f"row is {what} row {first} ({shown})", fix)
+        )
     return out
+
+
+def _cell(value: object) -> str:
+    return "empty" if value is None else quote(value)
 
 
 def _allowed(
@@ -504,12 +539,7 @@ def _reference_problem(
     """What is wrong with one file reference of a table (``None`` when it is sound)."""
     path, msg = safe_reference(cohort_dir, ref)
     if msg:
-        fix = (
-            "copy the file into the cohort folder and give its path relative to it"
-            if "exist" not in msg
-            else "correct the path or add the file"
-        )
-        return Problem(cohort, file, row, col, msg, fix)
+        return Problem(cohort, file, row, col, msg, _reference_fix(ref, msg))
     if path.suffix.lower() not in suffixes:
         return Problem(
             cohort,
@@ -522,17 +552,33 @@ def _reference_problem(
     return None
 
 
-def _mvc_checks(cohort_dir: Path, subjects: set[str] | None, muscles: list | None) -> list[Problem]:
+def _reference_fix(ref: str, message: str) -> str:
+    """How to correct a refused file reference."""
+    if "backslash" in message:
+        return f"use forward slashes: '{ref.replace(chr(92), '/')}'"
+    if "exist" in message:
+        return "correct the path or add the file"
+    if "absolute" in message and "\\" in ref:
+        return (
+            "copy the file into the cohort folder and give its path relative to it, "
+            "with forward slashes '/' between folders"
+        )
+    return "copy the file into the cohort folder and give its path relative to it"
+
+
+def _mvc_checks(
+    cohort_dir: Path, subjects: set[str] | None, muscles: list | None, dialect: Dialect = PLAIN
+) -> list[Problem]:
     """Problems of the optional ``mvc.csv``: those :func:`analysis.ingest.readers.read_mvc_table` reports,
     subjects not in participants.csv, muscles not in emg.muscles, file references as in
     trials.csv, repeated rows. A cell with a problem is not checked further."""
     from analysis.ingest.readers.events import MVC_COLUMNS, survey_mvc_table
 
     name, file = cohort_dir.name, "mvc.csv"
-    text, problems = read_text(cohort_dir / file, name, file)
+    text, problems = read_text(cohort_dir / file, name, file, dialect=dialect)
     if text is None:
         return problems
-    mvc, found = survey_mvc_table(cohort_dir / file, cohort=name, file=file)
+    mvc, found = survey_mvc_table(cohort_dir / file, cohort=name, file=file, dialect=dialect)
     found = [p if p.fix else replace(p, fix=MVC_FIX) for p in found]
     if mvc is None:
         return found
@@ -577,6 +623,7 @@ def _mvc_checks(cohort_dir: Path, subjects: set[str] | None, muscles: list | Non
         list(MVC_COLUMNS),
         name,
         file,
+        problems,
         fix="remove the repeated row: name each MVC recording of a muscle once",
     )
     return problems
@@ -633,29 +680,33 @@ def _read_measures(
     bad: set[str],
     subjects: set[str] | None,
     sessions: list[str] | None,
+    dialect: Dialect = PLAIN,
 ) -> tuple[pl.DataFrame, list[Problem]]:
     name = cohort_dir.name
     declared: dict | None = None if "measures" in bad else (settings.get("measures") or {})
     pain_scale = None if "pain_scale" in bad else settings.get("pain_scale")
     schema = load_schema("measures")
     frames, problems = [], []
+    keyed: list[pl.DataFrame] = []
     for file in MEASURE_FILES:
         if not ((cohort_dir / file).exists() or (cohort_dir / file).is_symlink()):
             continue
-        df, p = read_csv_table(cohort_dir / file, name, file, schema)
+        df, p = read_csv_table(cohort_dir / file, name, file, schema, dialect)
         problems += p
         if df is None:
             continue
+        keyed.append(_measure_keys(df, file, p))
         if subjects is not None:
             problems += _known_subjects(df, subjects, name, file)
         if sessions is not None:
             problems += _allowed(df, "session", sessions, name, file, "sessions")
         problems += _duplicates(
             df,
-            ["subject", "session", "direction", "measure"],
+            MEASURE_KEY,
             name,
             file,
-            fix="keep one score per subject, session and measure",
+            p,
+            fix="keep one score per subject, session, direction and measure",
         )
         if file == "pain.csv" and pain_scale is None and "pain_scale" not in bad:
             problems.append(
@@ -690,12 +741,52 @@ def _read_measures(
                 .alias("unit"),
             )
         )
+    problems += _duplicates_across_files(keyed, name)
     columns = ["cohort", "subject", "session", "direction", "family", "measure", "value", "unit"]
     if not frames:
         empty = {c: pl.Float64 if c == "value" else pl.String for c in columns}
         return pl.DataFrame(schema=empty), problems
     measures = pl.concat(frames).with_columns(pl.lit(name).alias("cohort")).select(columns)
     return measures, problems
+
+
+def _measure_keys(df: pl.DataFrame, file: str, found: list[Problem]) -> pl.DataFrame:
+    """The keys of a measure file's rows without problems, with their file and row."""
+    flagged = {p.row for p in found if p.column in MEASURE_KEY or p.column is None}
+    return df.filter(~pl.col(ROW).is_in(list(flagged))).select(
+        *MEASURE_KEY, pl.lit(file).alias("file"), pl.col(ROW)
+    )
+
+
+def _duplicates_across_files(keyed: list[pl.DataFrame], cohort: str) -> list[Problem]:
+    """Scores of one subject, session, direction and measure given in two measure files."""
+    if len(keyed) < 2:
+        return []
+    rows = pl.concat(keyed).with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_order"), pl.col(ROW).alias("_file_row")
+    )
+    where = dict(
+        zip(rows["_order"], zip(rows["file"], rows["_file_row"], strict=True), strict=True)
+    )
+    out = []
+    for order, first, key in repeated_keys(
+        rows.with_columns(pl.col("_order").alias(ROW)), MEASURE_KEY
+    ):
+        (file, row), (first_file, first_row) = where[order], where[first]
+        if file == first_file:
+            continue  # told by _duplicates
+        shown = ", ".join(f"{k} {_cell(v)}" for k, v in zip(MEASURE_KEY, key, strict=True))
+        out.append(
+            Problem(
+                cohort,
+                file,
+                row,
+                "measure",
+                f"row is a duplicate of {first_file} row {first_row} ({shown})",
+                "keep one score per subject, session, direction and measure, in one file",
+            )
+        )
+    return out
 
 
 def _measure_value(

@@ -21,11 +21,21 @@ import jsonschema
 import polars as pl
 import yaml
 
-from analysis.core.errors import Problem
+from analysis.core.errors import Problem, quote
 from analysis.core.schemas import load_schema  # noqa: F401 (re-exported for the ingest modules)
+from analysis.ingest.contract import (
+    IDENTIFIER_PATTERN,
+    MAX_TABLE_BYTES,
+    MAX_YAML_BYTES,
+    PLAIN,
+    SEPARATORS,
+    Dialect,
+    identifier_fix,
+    identifier_problem,
+    read_checked_text,
+)
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
-MAX_YAML_BYTES = 1024 * 1024
+MAX_FILE_BYTES = MAX_TABLE_BYTES
 MAX_LINE_CHARS = 65536
 ROW = "_row"
 """Column of :func:`read_csv_table`'s frame holding each record's row number in the file."""
@@ -38,9 +48,15 @@ _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 
 
 def read_text(
-    path: Path, cohort: str, file: str, *, first_line: int = 0, max_bytes: int = MAX_FILE_BYTES
+    path: Path,
+    cohort: str,
+    file: str,
+    *,
+    first_line: int = 0,
+    max_bytes: int = MAX_FILE_BYTES,
+    dialect: Dialect | None = PLAIN,
 ) -> tuple[str | None, list[Problem]]:
-    """Decode a text file as strict UTF-8, refusing what would silently change its content.
+    """Decode a text file by the contract's rules, refusing what would silently change it.
 
     Parameters
     ----------
@@ -52,67 +68,19 @@ def read_text(
         Row number of the file's first line in problems (0 for tables, 1 for YAML).
     max_bytes : int
         Larger files are refused unread.
+    dialect : Dialect or None
+        The cohort's CSV dialect (its encoding); ``None`` for ``cohort.yaml``: UTF-8 without
+        byte-order mark. See :func:`analysis.ingest.contract.read_checked_text`.
 
     Returns
     -------
     text, problems
         ``text`` is ``None`` when the file cannot be used.
     """
-
-    def problem(msg: str, row: int | None = None, fix: str = "") -> Problem:
-        return Problem(cohort, file, row, None, msg, fix)
-
-    if path.is_symlink():
-        return None, [problem("is a symbolic link", fix=f"copy the real file to {file}")]
-    if not path.is_file():
-        return None, [problem("file is missing", fix=f"add {file} to the cohort folder")]
-    size = path.stat().st_size
-    if size == 0:
-        return None, [problem("file is empty (0 bytes)", fix="write the header line and rows")]
-    if size > max_bytes:
-        return None, [
-            problem(
-                f"file is {size} bytes, larger than the {max_bytes} allowed",
-                fix="check this is the right file",
-            )
-        ]
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return None, [
-            problem(
-                "file starts with a UTF-8 byte-order mark (BOM)",
-                row=first_line,
-                fix="save as UTF-8 without BOM (Excel: 'CSV (comma delimited)'; or a text editor)",
-            )
-        ]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, [
-            problem(
-                "file is UTF-16 text", row=first_line, fix="re-save the file with UTF-8 encoding"
-            )
-        ]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n")
-        return None, [
-            problem(
-                f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}; "
-                "Latin-1 or Windows-1252 encoding?)",
-                row=line + first_line,
-                fix="re-save the file with UTF-8 encoding",
-            )
-        ]
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n")
-        return None, [
-            problem(
-                "file contains NUL bytes: not a text file",
-                row=line + first_line,
-                fix="export the data as plain text",
-            )
-        ]
-    return text, []
+    kind = "table" if dialect is not None else "cohort.yaml"
+    return read_checked_text(
+        path, cohort, file, limit=max_bytes, kind=kind, dialect=dialect, first_line=first_line
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,7 +88,7 @@ def read_text(
 
 
 def read_csv_table(
-    path: Path, cohort: str, file: str, schema: dict
+    path: Path, cohort: str, file: str, schema: dict, dialect: Dialect = PLAIN
 ) -> tuple[pl.DataFrame | None, list[Problem]]:
     """Read a CSV table and check every cell against a JSON schema of its rows.
 
@@ -132,6 +100,8 @@ def read_csv_table(
         Named in every problem (``file`` relative to the cohort folder).
     schema : dict
         JSON schema of one row: ``properties`` (one per allowed column) and ``required``.
+    dialect : Dialect
+        The cohort's CSV dialect (``csv:`` in ``cohort.yaml``).
 
     Returns
     -------
@@ -151,10 +121,10 @@ def read_csv_table(
     >>> frame.rows(), problems
     ([(1, 'x', 1)], [])
     """
-    text, problems = read_text(path, cohort, file)
+    text, problems = read_text(path, cohort, file, dialect=dialect)
     if text is None:
         return None, problems
-    records, problems = _records(text, cohort, file)
+    records, problems = csv_records(text, cohort, file, dialect)
     if records is None:
         return None, problems
     (_, raw_header), data = records[0], records[1:]
@@ -170,7 +140,7 @@ def read_csv_table(
     header_ok = not problems
     if len(set(header)) != len(header):
         return None, problems
-    columns, cell_problems = _typed_columns(header, data, schema, cohort, file)
+    columns, cell_problems = _typed_columns(header, data, schema, cohort, file, dialect)
     problems += cell_problems
     if not header_ok:
         return None, problems
@@ -181,8 +151,12 @@ def read_csv_table(
     return frame, problems
 
 
-def _records(text: str, cohort: str, file: str) -> tuple[list | None, list[Problem]]:
-    """``(row, cells)`` of every non-blank record, or ``None`` and the problem that stops it."""
+def csv_records(
+    text: str, cohort: str, file: str, dialect: Dialect = PLAIN
+) -> tuple[list | None, list[Problem]]:
+    """``(row, cells)`` of every non-blank record of a CSV text (the header first), or ``None``
+    and the problem that stops it (a line too long, another separator than the dialect's,
+    a broken quote)."""
 
     def problem(row: int | None, msg: str, fix: str = "") -> list[Problem]:
         return [Problem(cohort, file, row, None, msg, fix)]
@@ -200,14 +174,10 @@ def _records(text: str, cohort: str, file: str) -> tuple[list | None, list[Probl
         return None, problem(
             None, "file holds only blank lines", "write the header line and the data rows"
         )
-    if "," not in header_line and (";" in header_line or "\t" in header_line):
-        sep = "semicolons" if ";" in header_line else "tabs"
-        return None, problem(
-            lines.index(header_line),
-            f"columns are separated by {sep}, not commas",
-            "export as comma-separated CSV with '.' as decimal mark",
-        )
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    wrong = separator_problem(header_line, text, dialect, cohort, file, lines.index(header_line))
+    if wrong is not None:
+        return None, [wrong]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.separator, strict=True)
     records = []
     start = 0
     try:
@@ -226,6 +196,64 @@ def _records(text: str, cohort: str, file: str) -> tuple[list | None, list[Probl
     if records[0][0] != 0:
         records = [(r - records[0][0], cells) for r, cells in records]
     return records, []
+
+
+def separator_problem(
+    header: str, text: str, dialect: Dialect, cohort: str, file: str, row: int = 0
+) -> Problem | None:
+    """A problem when the header line is separated by another character than the dialect's.
+
+    The fix names the ``csv:`` line of ``cohort.yaml`` that reads the file as it is (with a
+    decimal comma when the text holds numbers like ``1,5`` and the separator is not ``,``).
+
+    Examples
+    --------
+    >>> print(separator_problem("a;b", "a;b\\n1,5;2\\n", PLAIN, "c", "t.csv").fix)
+    export as comma-separated CSV with '.' as decimal mark, or declare it in cohort.yaml: csv: \
+{separator: ";", decimal: ","}
+    """
+    if dialect.separator in header:
+        return None
+    found = next((sep for sep in SEPARATORS if sep in header), None)
+    if found is None:
+        return None
+    decimal = "," if found != "," and _DECIMAL_COMMA.search(text) else dialect.decimal
+    if found == "," and decimal == ",":
+        decimal = "."
+    expected = SEPARATORS[dialect.separator]
+    export = "comma-separated CSV with '.' as decimal mark"
+    if dialect != PLAIN:
+        export = f"CSV as declared under csv: ({expected})"
+    return Problem(
+        cohort,
+        file,
+        row,
+        None,
+        f"columns are separated by {SEPARATORS[found]}, not {expected}",
+        f"export as {export}, or {dialect.fix_to(separator=found, decimal=decimal)}",
+    )
+
+
+def repeated_keys(df: pl.DataFrame, keys: list[str]) -> list[tuple[int, int, tuple]]:
+    """``(row, first_row, key)`` of every row of ``df`` whose ``keys`` (nulls included) repeat
+    those of an earlier row; rows are the :data:`ROW` column.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"a": ["x", "x", "x"], "b": [None, None, "y"], ROW: [1, 2, 3]})
+    >>> repeated_keys(df, ["a", "b"])
+    [(2, 1, ('x', None))]
+    """
+    dup = df.filter(pl.struct(keys).is_duplicated())
+    seen: dict[tuple, int] = {}
+    out = []
+    for rec in dup.iter_rows(named=True):
+        key = tuple(rec[k] for k in keys)
+        if key in seen:
+            out.append((rec[ROW], seen[key], key))
+        else:
+            seen[key] = rec[ROW]
+    return out
 
 
 def _header_problems(header: list[str], schema: dict, cohort: str, file: str) -> list[Problem]:
@@ -269,7 +297,7 @@ def _header_problems(header: list[str], schema: dict, cohort: str, file: str) ->
 
 
 def _typed_columns(
-    header: list[str], data: list, schema: dict, cohort: str, file: str
+    header: list[str], data: list, schema: dict, cohort: str, file: str, dialect: Dialect
 ) -> tuple[dict[str, list], list[Problem]]:
     """Convert and check every cell; returns the schema's columns as lists (``None`` = null)."""
     props: dict = schema["properties"]
@@ -287,14 +315,15 @@ def _typed_columns(
                     row,
                     None,
                     f"row has {len(cells)} cells, the header has {len(header)}",
-                    "check for stray or missing commas (quote cells that hold commas)",
+                    f"check for stray or missing {SEPARATORS[dialect.separator]} "
+                    "(quote cells that hold one)",
                 )
             )
         else:
             for col, cell in zip(header, cells, strict=True):
                 if col not in props:
                     continue
-                value, msg, fix = convert_cell(cell.strip(), props[col])
+                value, msg, fix = convert_cell(cell.strip(), props[col], dialect)
                 if msg:
                     problems.append(Problem(cohort, file, row, col, msg, fix))
                 elif value is None and col in required:
@@ -340,8 +369,8 @@ def _kinds(prop: dict) -> list:
     return kinds if isinstance(kinds, list) else [kinds]
 
 
-def convert_cell(cell: str, prop: dict) -> tuple[object, str, str]:
-    """Convert one stripped cell to its schema type.
+def convert_cell(cell: str, prop: dict, dialect: Dialect = PLAIN) -> tuple[object, str, str]:
+    """Convert one stripped cell to its schema type (numbers with the dialect's decimal mark).
 
     Returns
     -------
@@ -355,14 +384,27 @@ def convert_cell(cell: str, prop: dict) -> tuple[object, str, str]:
     (1.5, '', '')
     >>> convert_cell("1,5", {"type": "number"})[1]
     "'1,5' has a decimal comma"
+    >>> convert_cell("1,5", {"type": "number"}, Dialect(separator=";", decimal=","))
+    (1.5, '', '')
     """
     if cell.lower() in _MISSING:
         return None, "", ""
     kinds = _kinds(prop)
     if "integer" not in kinds and "number" not in kinds:
         return cell, "", ""
-    if _DECIMAL_COMMA.fullmatch(cell):
-        return None, f"'{_short(cell)}' has a decimal comma", "use '.' as the decimal mark"
+    if dialect.decimal == ",":
+        if "." in cell and _NUMBER.fullmatch(cell):
+            return (
+                None,
+                f"{quote(cell)} has a decimal point, but cohort.yaml declares decimal: ','",
+                f"write {quote(cell.replace('.', ','))}, or {dialect.fix_to(decimal='.')}",
+            )
+        cell = cell.replace(",", ".")
+    elif _DECIMAL_COMMA.fullmatch(cell):
+        fix = "use '.' as the decimal mark"
+        if dialect.separator != ",":
+            fix += f", or {dialect.fix_to(decimal=',')}"
+        return None, f"'{_short(cell)}' has a decimal comma", fix
     if not _NUMBER.fullmatch(cell):
         what, example = ("whole number", "12") if "integer" in kinds else ("number", "12.5")
         return None, f"'{_short(cell)}' is not a {what}", f"write a {what} such as {example}"
@@ -396,8 +438,10 @@ def schema_message(err: jsonschema.ValidationError) -> str:
             err.validator
         ]
         return f"{value} is out of range (must be {word} {err.validator_value:g})"
+    if err.validator == "pattern" and err.validator_value == IDENTIFIER_PATTERN:
+        return _short(identifier_problem(str(err.instance)), 200)
     if err.validator == "pattern":
-        return f"{value} may hold only letters, digits, '_', '.' and '-'"
+        return f"{value} does not match {err.validator_value}"
     if err.validator == "type":
         kinds = (
             err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
@@ -416,8 +460,10 @@ def schema_fix(err: jsonschema.ValidationError) -> str:
         allowed = [str(v) for v in err.validator_value if v is not None]
         close = closest(str(err.instance), allowed)
         return f"write '{close}'" if close else f"use one of {', '.join(allowed)}"
+    if err.validator == "pattern" and err.validator_value == IDENTIFIER_PATTERN:
+        return identifier_fix(str(err.instance))
     if err.validator == "pattern":
-        return "replace spaces and other characters with '_'"
+        return "data/raw/README.md gives the allowed form"
     if err.validator == "const":
         return f"write {err.validator_value!r}"
     if err.validator == "uniqueItems":
@@ -491,7 +537,9 @@ def read_yaml(path: Path, cohort: str, file: str) -> tuple[object, dict, list[Pr
         ``lines`` maps each key path (tuple of keys and list indices) to its 1-based line, for
         locating problems found later; ``document`` is ``None`` when there are problems.
     """
-    text, problems = read_text(path, cohort, file, first_line=1, max_bytes=MAX_YAML_BYTES)
+    text, problems = read_text(
+        path, cohort, file, first_line=1, max_bytes=MAX_YAML_BYTES, dialect=None
+    )
     if text is None:
         return None, {}, problems
     try:

@@ -6,8 +6,6 @@ are parsed as plain text, signals through the readers of :mod:`analysis.ingest.r
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +13,8 @@ import polars as pl
 
 from analysis.core.errors import Problem, ValidationError, raise_if
 from analysis.ingest.cohort import Cohort, survey_cohort
-from analysis.ingest.sheets import read_text
+from analysis.ingest.contract import Dialect
+from analysis.ingest.sheets import ROW
 
 
 def validate_cohort_folder(cohort_dir: str | Path, deep: bool = True) -> list[Problem]:
@@ -123,7 +122,12 @@ def check_mvc_recordings(cohort: Cohort, problems: list[Problem]) -> list[Proble
         for p in problems
     ):
         return []
-    table, found = survey_mvc_table(cohort.path / file, cohort=cohort.name, file=file)
+    table, found = survey_mvc_table(
+        cohort.path / file,
+        cohort=cohort.name,
+        file=file,
+        dialect=Dialect.from_settings(cohort.settings),
+    )
     if table is None:
         return []
     skip = {
@@ -175,6 +179,7 @@ def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list
             units=emg_cfg.get("units", "uV"),
             cohort=cohort.name,
             file=file,
+            dialect=Dialect.from_settings(cohort.settings),
         )
     except ValidationError as exc:
         return None, _with_fix(exc.problems, "emg")
@@ -184,12 +189,18 @@ def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list
 
 
 def _read_trial_events(cohort: Cohort, file: str) -> tuple[pl.DataFrame | None, list[Problem]]:
-    from analysis.ingest.readers import read_events
+    """The events of a trial as :func:`analysis.ingest.readers.events.survey_events` reads them (with
+    their rows in the file), or ``None`` and the problems."""
+    from analysis.ingest.readers.events import survey_events
 
     try:
-        return read_events(cohort.path / file, cohort=cohort.name, file=file), []
-    except ValidationError as exc:
-        return None, _with_fix(exc.problems, "events")
+        events, problems = survey_events(
+            cohort.path / file,
+            cohort=cohort.name,
+            file=file,
+            dialect=Dialect.from_settings(cohort.settings),
+        )
+        return events, _with_fix(problems, "events")
     except Exception as exc:  # noqa: BLE001
         return None, [_unreadable(cohort.name, file, exc)]
 
@@ -229,40 +240,17 @@ def _events_in_signal(
     outside = events.filter((pl.col("time_s") < t0) | (pl.col("time_s") > t_end))
     if outside.height == 0:
         return []
-    rows = _event_rows(cohort.path / file)
-    found = sorted(
-        (rows.get(key, -1), *key) for key in outside.select("side", "event", "time_s").iter_rows()
-    )
+    found = sorted(outside.select(ROW, "side", "event", "time_s").iter_rows())
     row, side, event, t = found[0]
     more = f", and so are {len(found) - 1} more events in this file" if len(found) > 1 else ""
     return [
         Problem(
             cohort.name,
             file,
-            None if row < 0 else row,
+            row or None,
             "time_s",
             f"{side} {event} at {t:g} s is outside the EMG recording {emg_file} "
             f"({t0:g} to {t_end:g} s){more}",
             "check the event times, and the EMG sampling rate in cohort.yaml",
         )
     ]
-
-
-def _event_rows(path: Path) -> dict[tuple[str, str, float], int]:
-    """(side, event, time) -> row in the file (``read_events`` returns events sorted by time)."""
-    text, _ = read_text(path, "", "")
-    rows: dict[tuple[str, str, float], int] = {}
-    if text is None:
-        return rows
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        reader.fieldnames = [f.strip().casefold() for f in reader.fieldnames or []]
-        for r, rec in enumerate(reader, start=1):
-            try:
-                side, event = rec["side"].strip().lower(), rec["event"].strip().lower()
-                rows.setdefault((side, event, float(rec["time_s"])), r)
-            except (KeyError, AttributeError, ValueError):
-                continue
-    except csv.Error:
-        pass
-    return rows

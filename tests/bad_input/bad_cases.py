@@ -64,7 +64,8 @@ class Case:
     ``stage`` is ``"tables"`` when :func:`analysis.ingest.cohort.load_cohort` (the workflow's first
     step) must refuse the cohort, ``"recordings"`` when only reading the EMG and events files
     finds the problem. ``xfail`` names a known mis-report in :mod:`analysis.ingest.readers`,
-    ``long_message`` a case whose only fault is a message too long to read.
+    ``long_message`` a case whose only fault is a message too long to read. ``forbid`` holds
+    message texts no problem of the case may contain (a problem told once, not as many others).
     """
 
     name: str
@@ -73,6 +74,7 @@ class Case:
     stage: str = "tables"
     xfail: str = ""
     long_message: str = ""
+    forbid: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -232,6 +234,45 @@ def symlink_out(file: str) -> Callable[[Path], None]:
     return mutate
 
 
+def sparse(file: str, header: bytes, size: int) -> Callable[[Path], None]:
+    """``file`` as ``header`` then zero bytes up to ``size`` bytes, written sparse (no disk
+    space, nothing to read: a reader touching it would take minutes and gigabytes)."""
+
+    def mutate(d: Path) -> None:
+        with open(d / file, "wb") as fh:
+            fh.write(header)
+            fh.truncate(size)
+
+    return mutate
+
+
+def emg_cp1252(d: Path) -> None:
+    """Trial 1's EMG as CSV in Windows-1252 with headers like ``VL (µV)`` (channel_map maps
+    them to the muscle codes)."""
+    emg_as_csv()(d)
+    path = d / f"{EMG1}.csv"
+    header, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    names = header.split(",")
+    path.write_bytes(
+        (",".join(n if n == "time_s" else f"{n} (\u00b5V)" for n in names) + "\n" + rest).encode(
+            "cp1252"
+        )
+    )
+    mapping = ", ".join(f'"{n} (\u00b5V)": {n}' for n in names if n != "time_s")
+    edit_yaml("  channel_map: {}\n", f"  channel_map: {{{mapping}}}\n")(d)
+
+
+def semicolons(d: Path) -> None:
+    """Every CSV file of the cohort (tables, events, EMG) with ';' between cells."""
+    for path in sorted(d.rglob("*.csv")):
+        write_rows(d, str(path.relative_to(d)), rows(d, str(path.relative_to(d))), sep=";")
+
+
+def add_yaml(line: str) -> Callable[[Path], None]:
+    """Append a line to cohort.yaml (line ``YAML_LENGTH + 1``)."""
+    return edit_text("cohort.yaml", lambda t: t + line + "\n")
+
+
 def truncate(file: str, keep: float) -> Callable[[Path], None]:
     def mutate(d: Path) -> None:
         data = (d / file).read_bytes()
@@ -336,6 +377,10 @@ YAML_LINES = {"name:": 3, "description:": 4, "emg:": 10, "  units:": 12, "pain_s
               "  knee_pain_walking:": 22}  # fmt: skip
 YAML_LENGTH = 50
 
+GB21 = 2_100_000_000  # the 2.1 GB zero-filled EMG file of issue 12
+EMG_HEADER = b"time_s,VL,VM,RF,BF,ST,TA,GMAX,GM,SO\n"
+B = "balance.csv"
+
 GIGANTIC_CELL = (
     "analysis.ingest.readers quotes a whole cell in its message ('<cell>' is not a number / is not a time), "
     "here a million characters: it should shorten the quoted cell (e.g. to 40 characters and "
@@ -406,7 +451,7 @@ CASES: list[Case] = [
     Case(
         "gigantic_event_cell",
         set_cell(EV1, 4, "time_s", "1" * 1_000_000),
-        (E(EV1, 4, "time_s", "is not a time"),),
+        (E(EV1, 4, None, "characters long", "one record per line"),),
         stage="recordings",
     ),
     Case(
@@ -488,7 +533,7 @@ CASES: list[Case] = [
     Case(
         "bad_identifier",
         set_cell(P, 1, "group", "retro group"),
-        (E(P, 1, "group", "may hold only letters", "'_'"),),
+        (E(P, 1, "group", "may hold only ASCII letters", "write 'retro_group'"),),
     ),
     Case(
         "ragged_row",
@@ -546,7 +591,7 @@ CASES: list[Case] = [
     Case(
         "utf8_bom",
         encode(P, lambda t: b"\xef\xbb\xbf" + t.encode()),
-        (E(P, 0, None, "byte-order mark", "without BOM"),),
+        (E(P, 0, None, "byte-order mark", "csv: {encoding: utf-8-sig}"),),
     ),
     Case(
         "utf16_text", encode(T, lambda t: t.encode("utf-16")), (E(T, 0, None, "UTF-16", "UTF-8"),)
@@ -573,7 +618,7 @@ CASES: list[Case] = [
         lambda d: write_rows(
             d, "pain.csv", [[c.replace(".", ",") for c in r] for r in rows(d, "pain.csv")], sep=";"
         ),
-        (E("pain.csv", 0, None, "separated by semicolons", "comma-separated"),),
+        (E("pain.csv", 0, None, "separated by semicolons", 'cohort.yaml: csv: {separator: ";"}'),),
     ),
     Case(
         "tab_separator",
@@ -586,7 +631,15 @@ CASES: list[Case] = [
             lambda df: df.with_columns((pl.col("VL") / 10).cast(pl.String).str.replace(r"\.", ",")),
             sep=";",
         ),
-        (E(f"{EMG1}.csv", 1, "VL", "decimal comma", "decimal point"),),
+        (
+            E(
+                f"{EMG1}.csv",
+                0,
+                None,
+                "separated by semicolons",
+                'csv: {separator: ";", decimal: ","}',
+            ),
+        ),
         stage="recordings",
     ),
     Case(
@@ -823,5 +876,204 @@ CASES: list[Case] = [
             E(T, 3, "surface", "not allowed", "treadmill"),
             E("pain.csv", 5, "value", "outside the scale"),
         ),
+    ),
+    # --- issue 12: sizes checked before reading (sparse files: never read)
+    Case(
+        "huge_emg_csv",
+        both(emg_as_csv(), sparse(f"{EMG1}.csv", EMG_HEADER, GB21)),
+        (
+            E(
+                f"{EMG1}.csv",
+                None,
+                None,
+                "2.1 GB (2100000000 bytes), larger than the 1 GB",
+                "RETROWALK_MAX_RECORDING_MB=3000",
+            ),
+        ),
+        stage="recordings",
+    ),
+    Case(
+        "huge_parquet",
+        sparse("emg/S02_post_backward_1.parquet", b"PAR1", GB21),
+        (E("emg/S02_post_backward_1.parquet", None, None, "larger than the 1 GB"),),
+        stage="recordings",
+    ),
+    Case(
+        "huge_mvc_recording",
+        both(with_mvc(), sparse("mvc/S02_TA.parquet", b"PAR1", GB21)),
+        (E("mvc/S02_TA.parquet", None, None, "allowed for a recording (not read)"),),
+        stage="recordings",
+    ),
+    Case(
+        "huge_events",
+        sparse(EV1, b"side,event,time_s\n", 250_000_000),
+        (E(EV1, None, None, "larger than the 200 MB (200000000 bytes) allowed for a table"),),
+        stage="recordings",
+    ),
+    Case(
+        "huge_table",
+        sparse(B, b"subject,session,direction,measure,value\n", 250_000_000),
+        (E(B, None, None, "allowed for a table (not read)"),),
+    ),
+    Case(
+        "huge_yaml",
+        lambda d: sparse(Y, (d / Y).read_bytes(), 2_000_000)(d),
+        (E(Y, None, None, "larger than the 1 MB (1000000 bytes) allowed for a cohort.yaml"),),
+    ),
+    Case(
+        "nul_emg_csv",
+        both(emg_as_csv(), write_bytes(f"{EMG1}.csv", EMG_HEADER + b"\x00" * 40)),
+        (E(f"{EMG1}.csv", 1, None, "NUL bytes (the first at byte offset 36)", "plain text"),),
+        stage="recordings",
+    ),
+    Case(
+        "control_characters",
+        set_cell(P, 1, "group", "retro\x1b[2J\x07"),
+        (E(P, 1, "group", "'retro\\x1b[2J\\x07' may hold only ASCII", "write 'retro_2J'"),),
+    ),
+    # --- issue 12: no silent duplicates in any long file (empty cells are part of the key)
+    Case(
+        "balance_duplicate_empty_direction",
+        append_row(B, 1, value="41"),
+        (
+            E(
+                B,
+                9,
+                "measure",
+                "duplicate of row 1 (subject 'S01', session 'baseline', "
+                "direction empty, measure 'BBS')",
+                "keep one score",
+            ),
+        ),
+    ),
+    Case(
+        "pain_duplicate_empty_direction",
+        both(set_cell("pain.csv", 1, "direction", ""), set_cell("pain.csv", 2, "direction", "")),
+        (E("pain.csv", 2, "measure", "duplicate of row 1", "keep one score"),),
+    ),
+    Case(
+        "measure_in_two_files",
+        lambda d: write_rows(d, "measures.csv", rows(d, B)[:2]),
+        (E("measures.csv", 1, "measure", "duplicate of balance.csv row 1", "in one file"),),
+    ),
+    Case(
+        "mvc_duplicate_row",
+        with_mvc(extra=[MVC_ROWS[2]]),
+        (E("mvc.csv", 5, "emg_file", "duplicate of row 3", "remove the repeated row"),),
+    ),
+    Case(
+        "events_duplicate_row",
+        lambda d: write_rows(d, EV1, [*rows(d, EV1)[:3], rows(d, EV1)[2], *rows(d, EV1)[3:]]),
+        (E(EV1, 3, "time_s", "row is a duplicate of row 2", "remove the repeated row"),),
+        stage="recordings",
+    ),
+    # --- issue 12: file references as Windows writes them
+    Case(
+        "windows_path",
+        set_cell(T, 3, "emg_file", "emg\\S01_post_forward_1.parquet"),
+        (
+            E(
+                T,
+                3,
+                "emg_file",
+                "separates folders with backslashes",
+                "use forward slashes: 'emg/S01_post_forward_1.parquet'",
+            ),
+        ),
+    ),
+    Case(
+        "drive_letter_path",
+        set_cell(T, 4, "events_file", "C:\\data\\events.csv"),
+        (E(T, 4, "events_file", "is an absolute path", "forward slashes"),),
+    ),
+    Case(
+        "mvc_windows_path",
+        with_mvc((2, "emg_file", "mvc\\S01_VL_TA.parquet")),
+        (
+            E(
+                "mvc.csv",
+                2,
+                "emg_file",
+                "backslashes",
+                "use forward slashes: 'mvc/S01_VL_TA.parquet'",
+            ),
+        ),
+    ),
+    # --- issue 12: one encoding, BOM and identifier rule for every file
+    Case(
+        "emg_cp1252",
+        emg_cp1252,
+        (
+            E(
+                f"{EMG1}.csv",
+                0,
+                None,
+                "not UTF-8 text: byte 0xb5 at byte offset",
+                "encoding: cp1252",
+            ),
+        ),
+        stage="recordings",
+        forbid=("has no column",),
+    ),
+    Case(
+        "events_bom",
+        encode(EV1, lambda t: b"\xef\xbb\xbf" + t.encode()),
+        (E(EV1, 0, None, "byte-order mark", "csv: {encoding: utf-8-sig}"),),
+        stage="recordings",
+    ),
+    Case(
+        "emg_bom",
+        both(emg_as_csv(), encode(f"{EMG1}.csv", lambda t: b"\xef\xbb\xbf" + t.encode())),
+        (E(f"{EMG1}.csv", 0, None, "byte-order mark", "csv: {encoding: utf-8-sig}"),),
+        stage="recordings",
+    ),
+    Case(
+        "yaml_bom",
+        encode(Y, lambda t: b"\xef\xbb\xbf" + t.encode()),
+        (E(Y, 1, None, "byte-order mark", "without BOM"),),
+    ),
+    Case(
+        "\u00e9tude",
+        lambda d: None,
+        (
+            E(
+                ".",
+                None,
+                None,
+                "cohort folder name 'bad_\u00e9tude' may hold only ASCII letters",
+                "write 'bad_etude'",
+            ),
+            E(Y, YAML_LINES["name:"], "name", "may hold only ASCII letters (A-Z, a-z)"),
+        ),
+    ),
+    # --- issue 12: CSV dialects, declared or not
+    Case(
+        "dialect_declared_but_not_used",
+        add_yaml('csv: {separator: ";", decimal: ","}'),
+        (E(P, 0, None, "separated by commas, not semicolons", "remove csv: from cohort.yaml"),),
+    ),
+    Case(
+        "dialect_decimal_comma_with_commas",
+        add_yaml('csv: {decimal: ","}'),
+        (E(Y, YAML_LENGTH + 1, "csv.decimal", "needs another column separator", "separator"),),
+    ),
+    Case(
+        "dialect_unknown_encoding",
+        add_yaml("csv: {encoding: utf-16}"),
+        (E(Y, YAML_LENGTH + 1, "csv.encoding", "'utf-16' is not allowed", "write 'utf-8'"),),
+    ),
+    Case(
+        "dialect_semicolon_emg_decimal_undeclared",
+        both(
+            add_yaml('csv: {separator: ";"}'),
+            emg_as_csv(
+                lambda df: df.with_columns(
+                    (pl.col("VL") / 10).cast(pl.String).str.replace(r"\.", ",")
+                )
+            ),
+            semicolons,
+        ),
+        (E(f"{EMG1}.csv", 1, "VL", "decimal comma", 'csv: {separator: ";", decimal: ","}'),),
+        stage="recordings",
     ),
 ]

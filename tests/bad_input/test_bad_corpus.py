@@ -69,6 +69,8 @@ def test_case_names_cohort_file_row_and_column(case, corpus, reports):
         assert any(expect.matches(p) for p in problems), (expect, _describe(problems))
     assert all(p.cohort == case.folder for p in problems)
     assert all(p.message and p.fix for p in problems), _describe(problems)
+    for text in case.forbid:
+        assert not any(text in p.message for p in problems), _describe(problems)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +85,7 @@ def test_messages_stay_readable(case, reports):
         assert len(p.message) + len(p.fix) <= 400, str(p)[:300]
         assert p.column is None or len(p.column) <= 80, p.column[:100]
         assert "\n" not in p.message + p.fix
+        assert (p.file + (p.column or "") + p.message + p.fix).isprintable(), repr(p)[:300]
 
 
 @pytest.mark.parametrize("case", CASE_PARAMS)

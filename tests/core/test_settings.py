@@ -19,7 +19,8 @@ from analysis.core.settings import (
     resolve_settings,
     settings_dict,
 )
-from analysis.emg import Recording, methods_text as emg_methods_text, process_subject
+from analysis.emg import Recording, process_subject
+from analysis.emg import methods_text as emg_methods_text
 from analysis.models.study import fit_study
 from analysis.outcomes import outcome_table
 from analysis.report.text import methods_text

@@ -6,6 +6,8 @@ from pathlib import Path
 import polars as pl
 
 from analysis.emg import Recording, process_subject
+from analysis.ingest.cohort import read_settings
+from analysis.ingest.contract import Dialect
 from analysis.ingest.readers import read_emg, read_events, read_mvc_recordings
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
@@ -19,6 +21,7 @@ signal = {
     "channel_map": dict(params.channel_map) or None,
     "units": params.units,
     "cohort": cohort,
+    "dialect": Dialect.from_settings(read_settings(folder)),  # csv: in cohort.yaml
 }
 # the validated trial table (not the raw cohort: a job's cost must not grow with the cohort)
 trials = pl.read_parquet(sm.input.trials)
@@ -30,7 +33,12 @@ for n, subject in enumerate(subjects, start=1):
     recordings = []
     for rec in rows.iter_rows(named=True):
         emg = read_emg(folder / rec["emg_file"], file=rec["emg_file"], **signal)
-        events = read_events(folder / rec["events_file"], cohort=cohort, file=rec["events_file"])
+        events = read_events(
+            folder / rec["events_file"],
+            cohort=cohort,
+            file=rec["events_file"],
+            dialect=signal["dialect"],
+        )
         recordings.append(
             Recording(
                 session=rec["session"],

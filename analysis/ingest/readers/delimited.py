@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +14,8 @@ import numpy as np
 import polars as pl
 
 from analysis.core.errors import Problem, quote
+from analysis.ingest.contract import PLAIN, SNIFF_BYTES, Dialect, read_checked_text
+from analysis.ingest.sheets import separator_problem
 
 TIME_COLUMNS = ("time_s", "time")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+([eE][-+]?\d+)?\s*$")
@@ -31,16 +36,24 @@ def _problem(cohort: str, file: str, message: str, fix: str = "", row=None, colu
     return Problem(cohort, file, row, column, message, fix)
 
 
-def _sniff_separator(path: Path) -> str:
-    if path.suffix.lower() == ".tsv":
-        return "\t"
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        header = fh.readline()
-    if "\t" in header and "," not in header:
-        return "\t"
-    if ";" in header and "," not in header:
-        return ";"
-    return ","
+Source = Path | io.BytesIO
+"""A checked CSV file: its path (UTF-8), or its text re-encoded as UTF-8 (other encodings)."""
+
+
+@contextmanager
+def _text(source: Source) -> Iterator[io.TextIOBase]:
+    """The source as text (a UTF-8 byte-order mark, allowed only when declared, is skipped);
+    an in-memory source stays open for the next reader."""
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+        wrapper = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+        try:
+            yield wrapper
+        finally:
+            wrapper.detach()
+        return
+    with open(source, encoding="utf-8-sig", newline="") as fh:
+        yield fh
 
 
 def _find_time_column(names: list[str]) -> str | None:
@@ -51,9 +64,9 @@ def _find_time_column(names: list[str]) -> str | None:
     return None
 
 
-def _ragged_row(path: Path, sep: str) -> tuple[int, int, int] | None:
+def _ragged_row(source: Source, sep: str) -> tuple[int, int, int] | None:
     """First data row whose field count differs from the header: (row, found, expected)."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+    with _text(source) as fh:
         reader = csv.reader(fh, delimiter=sep)
         header = next(reader, [])
         for i, fields in enumerate(reader, start=1):
@@ -63,7 +76,7 @@ def _ragged_row(path: Path, sep: str) -> tuple[int, int, int] | None:
 
 
 def _numeric_columns(
-    df: pl.DataFrame, columns: list[str], *, cohort: str, file: str
+    df: pl.DataFrame, columns: list[str], *, cohort: str, file: str, dialect: Dialect = PLAIN
 ) -> tuple[np.ndarray, list[Problem]]:
     """Cast string columns to float (channels x samples), naming every non-numeric cell."""
     problems: list[Problem] = []
@@ -72,7 +85,10 @@ def _numeric_columns(
         s = df[col]
         if s.dtype == pl.String:
             stripped = s.str.strip_chars()
-            values = stripped.cast(pl.Float64, strict=False)
+            numbers = stripped
+            if dialect.decimal == ",":
+                numbers = stripped.str.replace(",", ".", literal=True)
+            values = numbers.cast(pl.Float64, strict=False)
             bad = (values.is_null() & stripped.is_not_null() & (stripped != "")).arg_true()
             for k, idx in enumerate(bad.to_list()):
                 if k == _MAX_CELL_PROBLEMS:
@@ -83,11 +99,11 @@ def _numeric_columns(
                     )
                     break
                 cell = stripped[idx]
-                if _DECIMAL_COMMA.match(cell):
-                    msg, fix = (
-                        f"decimal comma in '{cell}'",
-                        "export numbers with a decimal point ('.') and no thousands separator",
-                    )
+                if _DECIMAL_COMMA.match(cell) and dialect.decimal == ".":
+                    msg = f"decimal comma in {quote(cell)}"
+                    fix = "export numbers with a decimal point ('.') and no thousands separator"
+                    if dialect.separator != ",":
+                        fix += f", or {dialect.fix_to(decimal=',')}"
                 else:
                     msg, fix = f"{quote(cell)} is not a number", "empty cells are read as gaps"
                 problems.append(_problem(cohort, file, msg, fix, row=idx + 1, column=col))
@@ -109,21 +125,37 @@ def _numeric_columns(
     return out, problems
 
 
-def read_delimited(path: Path, *, cohort: str, file: str) -> tuple[RawTable | None, list[Problem]]:
-    """Read a CSV/TSV signal file (header row, then one row per sample)."""
-    if path.stat().st_size == 0:
-        return None, [_problem(cohort, file, "file is empty", "write a header row and samples")]
-    sep = _sniff_separator(path)
-    fast = _read_all_float(path, sep)
+def read_delimited(
+    path: Path, *, cohort: str, file: str, dialect: Dialect = PLAIN, limit: int
+) -> tuple[RawTable | None, list[Problem]]:
+    """Read a CSV/TSV signal file (header row, then one row per sample).
+
+    The file is first checked as every text file of the contract (size, encoding, byte-order
+    mark, NUL bytes; :func:`analysis.ingest.contract.read_checked_text`), reading one chunk at a time,
+    then read in the cohort's ``dialect`` (a ``.tsv`` file is tab-separated).
+    """
+    source, problems = _checked_source(path, cohort=cohort, file=file, dialect=dialect, limit=limit)
+    if source is None:
+        return None, problems
+    sep = "\t" if path.suffix.lower() == ".tsv" else dialect.separator
+    with _text(source) as fh:
+        head = fh.read(SNIFF_BYTES)
+    wrong = separator_problem(head.split("\n", 1)[0], head, dialect, cohort, file)
+    if wrong is not None and sep == dialect.separator:
+        return None, [wrong]
+    decimal_comma = dialect.decimal == "," and sep != ","
+    fast = _read_all_float(source, sep, decimal_comma)
     if fast is not None:
-        return _from_frame(fast, cohort=cohort, file=file)
+        return _from_frame(fast, cohort=cohort, file=file, dialect=dialect)
     try:
-        df = pl.read_csv(path, separator=sep, infer_schema=False, has_header=True)
+        df = pl.read_csv(_rewound(source), separator=sep, infer_schema=False, has_header=True)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        ragged = _ragged_row(path, sep)
+        ragged = _ragged_row(source, sep)
         if ragged is not None:
             row, found, expected = ragged
-            fix = "use ';' or tab as separator if numbers have decimal commas" if sep == "," else ""
+            fix = "check for stray or missing separators"
+            if sep == ",":
+                fix = "decimal commas? " + dialect.fix_to(separator=";", decimal=",")
             return None, [
                 _problem(
                     cohort,
@@ -134,18 +166,41 @@ def read_delimited(path: Path, *, cohort: str, file: str) -> tuple[RawTable | No
                 )
             ]
         return None, [_problem(cohort, file, f"cannot be read as a table: {exc}")]
-    return _from_frame(df, cohort=cohort, file=file)
+    return _from_frame(df, cohort=cohort, file=file, dialect=dialect)
 
 
-def _read_all_float(path: Path, sep: str) -> pl.DataFrame | None:
+def _checked_source(
+    path: Path, *, cohort: str, file: str, dialect: Dialect, limit: int
+) -> tuple[Source | None, list[Problem]]:
+    """The file to give to polars after the contract's text checks (UTF-8 for polars)."""
+    utf8 = dialect.encoding in ("utf-8", "utf-8-sig")
+    text, problems = read_checked_text(
+        path, cohort, file, limit=limit, kind="recording", dialect=dialect, keep=not utf8
+    )
+    if problems:
+        return None, problems
+    return (path if utf8 else io.BytesIO(text.encode("utf-8"))), []
+
+
+def _rewound(source: Source) -> Source:
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    return source
+
+
+def _read_all_float(source: Source, sep: str, decimal_comma: bool) -> pl.DataFrame | None:
     """Fast path: every column parses as a number (None: use the diagnosing string path)."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+    with _text(source) as fh:
         header = next(csv.reader(fh, delimiter=sep), [])
     if not header or len(set(header)) != len(header) or all(_looks_numeric(h) for h in header):
         return None
     try:
         df = pl.read_csv(
-            path, separator=sep, has_header=True, schema={h: pl.Float64 for h in header}
+            _rewound(source),
+            separator=sep,
+            has_header=True,
+            schema={h: pl.Float64 for h in header},
+            decimal_comma=decimal_comma,
         )
     except (pl.exceptions.PolarsError, OSError):
         return None
@@ -206,7 +261,7 @@ def read_parquet(path: Path, *, cohort: str, file: str) -> tuple[RawTable | None
 
 
 def _from_frame(
-    df: pl.DataFrame, *, cohort: str, file: str
+    df: pl.DataFrame, *, cohort: str, file: str, dialect: Dialect = PLAIN
 ) -> tuple[RawTable | None, list[Problem]]:
     names = [str(c) for c in df.columns]
     if not names:
@@ -227,10 +282,10 @@ def _from_frame(
     signal_cols = [c for c in names if c != time_col]
     if not signal_cols:
         return None, [_problem(cohort, file, "no signal columns besides time")]
-    data, problems = _numeric_columns(df, signal_cols, cohort=cohort, file=file)
+    data, problems = _numeric_columns(df, signal_cols, cohort=cohort, file=file, dialect=dialect)
     time = None
     if time_col is not None:
-        t, p = _numeric_columns(df, [time_col], cohort=cohort, file=file)
+        t, p = _numeric_columns(df, [time_col], cohort=cohort, file=file, dialect=dialect)
         problems += p
         time = t[0]
     return RawTable(signal_cols, data, time, time_col), problems

@@ -8,6 +8,7 @@ import numpy as np
 
 from analysis.core.errors import Problem, raise_if
 from analysis.core.signal import EMG
+from analysis.ingest.contract import PLAIN, Dialect, recording_limit, size_problem
 from analysis.ingest.readers.channels import map_channels
 from analysis.ingest.readers.delimited import read_delimited, read_parquet
 from analysis.ingest.readers.formats import read_c3d, read_edf
@@ -26,6 +27,7 @@ def read_emg(
     units: str = "uV",
     cohort: str = "",
     file: str | None = None,
+    dialect: Dialect = PLAIN,
 ) -> EMG:
     """Read one trial's EMG into microvolts with canonical channel names.
 
@@ -45,6 +47,8 @@ def read_emg(
         they are volts, millivolts or microvolts).
     cohort, file : str
         Named in every error (``file`` relative to the cohort folder; default: ``path``).
+    dialect : Dialect
+        The cohort's CSV dialect (``csv:`` in cohort.yaml), for CSV/TSV files.
 
     Returns
     -------
@@ -56,7 +60,8 @@ def read_emg(
     Raises
     ------
     ValidationError
-        Naming cohort, file and, where it applies, row and column.
+        Naming cohort, file and, where it applies, row and column. A file larger than the
+        recording limit (:func:`analysis.ingest.contract.recording_limit`) is refused unread.
 
     Examples
     --------
@@ -72,6 +77,7 @@ def read_emg(
     file = str(path) if file is None else str(file)
     if not path.is_file():
         raise_if([Problem(cohort, file, None, None, "file not found")])
+    limit = _checked_limit(path, cohort, file)
     suffix = path.suffix.lower()
     declared = None if rate is None else float(rate)
     if declared is not None and not (np.isfinite(declared) and declared > 0):
@@ -90,8 +96,12 @@ def read_emg(
     problems: list[Problem] = []
     meta: dict = {"file": file}
     if suffix in TABLE_SUFFIXES | PARQUET_SUFFIXES:
-        reader = read_parquet if suffix in PARQUET_SUFFIXES else read_delimited
-        table, problems = reader(path, cohort=cohort, file=file)
+        if suffix in PARQUET_SUFFIXES:
+            table, problems = read_parquet(path, cohort=cohort, file=file)
+        else:
+            table, problems = read_delimited(
+                path, cohort=cohort, file=file, dialect=dialect, limit=limit
+            )
         raise_if(problems)
         names, data = table.names, table.data
         t0, positions = 0.0, None
@@ -167,3 +177,13 @@ def read_emg(
             for k in missing
         ]
     return EMG(data, fs, tuple(codes[i] for i in keep), "uV", t0, meta)
+
+
+def _checked_limit(path: Path, cohort: str, file: str) -> int:
+    """The recording size limit, after refusing a file above it (unread)."""
+    limit, setting = recording_limit()
+    if setting:
+        raise_if([Problem(cohort, file, None, None, setting, "unset it or give e.g. 2000")])
+    too_large = size_problem(path, cohort, file, limit, "recording")
+    raise_if([too_large] if too_large else [])
+    return limit

@@ -8,7 +8,8 @@ import numpy as np
 import polars as pl
 
 from analysis.core.errors import Problem, ValidationError, quote, raise_if
-from analysis.ingest.sheets import closest
+from analysis.ingest.contract import PLAIN, SEPARATORS, Dialect, recording_limit, size_problem
+from analysis.ingest.sheets import ROW, closest, csv_records, read_text, repeated_keys
 
 SIDES = ("left", "right")
 EVENTS = ("foot_contact", "foot_off")
@@ -18,36 +19,44 @@ _C3D_EVENT_NAMES = {"foot strike": "foot_contact", "foot contact": "foot_contact
                     "foot off": "foot_off"}  # fmt: skip
 
 
-def _read_csv_strings(path: Path, *, cohort: str, file: str) -> pl.DataFrame:
-    if not path.is_file():
-        raise_if([Problem(cohort, file, None, None, "file not found")])
-    if path.stat().st_size == 0:
-        raise_if([Problem(cohort, file, None, None, "file is empty")])
-    try:
-        df = pl.read_csv(path, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        from analysis.ingest.readers.delimited import _ragged_row
+def _read_csv_strings(
+    path: Path, *, cohort: str, file: str, dialect: Dialect = PLAIN
+) -> pl.DataFrame:
+    """A CSV file as strings, by the contract's text rules (size, encoding, BOM, NUL bytes,
+    separator): columns named by their stripped, case-folded header, and :data:`ROW`, each
+    record's row in the file (header = row 0)."""
+    text, problems = read_text(path, cohort, file, dialect=dialect)
+    raise_if(problems)
+    assert text is not None
+    records, problems = csv_records(text, cohort, file, dialect)
+    raise_if(problems)
+    (_, header), data = records[0], records[1:]
+    names = [h.strip().casefold() for h in header]
+    hint = (
+        "decimal commas? write times with a decimal point"
+        if dialect.separator == ","
+        else f"check for stray or missing {SEPARATORS[dialect.separator]}"
+    )
+    raise_if(
+        [
+            Problem(cohort, file, row, None, f"{len(cells)} fields where the header has "
+                    f"{len(names)}", hint)
+            for row, cells in data
+            if len(cells) != len(names)
+        ]
+    )  # fmt: skip
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    raise_if(
+        [Problem(cohort, file, 0, n, "column appears more than once", "keep one") for n in repeated]
+    )
+    columns = {n: [cells[i] for _, cells in data] for i, n in enumerate(names)}
+    columns[ROW] = [row for row, _ in data]
+    return pl.DataFrame(columns, schema={**{n: pl.String for n in names}, ROW: pl.Int64})
 
-        ragged = _ragged_row(path, ",")
-        if ragged is not None:
-            row, found, expected = ragged
-            raise_if(
-                [
-                    Problem(
-                        cohort,
-                        file,
-                        row,
-                        None,
-                        f"{found} fields where the header has {expected}",
-                        "decimal commas? write times with a decimal point",
-                    )
-                ]
-            )
-        raise_if([Problem(cohort, file, None, None, f"cannot be read as CSV: {exc}")])
-    return df.rename({c: c.strip().casefold() for c in df.columns})
 
-
-def read_events(path: str | Path, *, cohort: str = "", file: str | None = None) -> pl.DataFrame:
+def read_events(
+    path: str | Path, *, cohort: str = "", file: str | None = None, dialect: Dialect = PLAIN
+) -> pl.DataFrame:
     """Read a trial's gait events.
 
     The file is a CSV with columns ``side`` (``left``/``right``), ``event``
@@ -55,6 +64,15 @@ def read_events(path: str | Path, *, cohort: str = "", file: str | None = None) 
     ``contact`` (``heel``/``toe``/``flat``: what touched the ground first, on foot_contact rows;
     empty elsewhere). Nothing assumes heel strike. A ``.c3d`` file is read from its ``EVENT``
     group (contexts Left/Right, labels Foot Strike/Foot Off).
+
+    Parameters
+    ----------
+    path : path
+        The events file.
+    cohort, file : str
+        Named in every error (``file`` relative to the cohort folder; default: ``path``).
+    dialect : Dialect
+        The cohort's CSV dialect (``csv:`` in cohort.yaml).
 
     Returns
     -------
@@ -76,12 +94,30 @@ def read_events(path: str | Path, *, cohort: str = "", file: str | None = None) 
     >>> read_events(p, cohort="demo")["event"].to_list()
     ['foot_contact', 'foot_off']
     """
+    events, problems = survey_events(path, cohort=cohort, file=file, dialect=dialect)
+    raise_if(problems)
+    assert events is not None
+    return events.drop(ROW)
+
+
+def survey_events(
+    path: str | Path, *, cohort: str = "", file: str | None = None, dialect: Dialect = PLAIN
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """The events as :func:`read_events` returns them plus :data:`ROW` (each event's row in the
+    file; 0 for C3D events), or ``None`` and every problem."""
     path = Path(path)
     file = str(path) if file is None else str(file)
-    if path.suffix.lower() == ".c3d":
-        return _events_from_c3d(path, cohort=cohort, file=file)
-    df = _read_csv_strings(path, cohort=cohort, file=file)
-    problems: list[Problem] = []
+    try:
+        if path.suffix.lower() == ".c3d":
+            events = _events_from_c3d(path, cohort=cohort, file=file)
+            return events.with_columns(pl.lit(0, dtype=pl.Int64).alias(ROW)), []
+        return _events_from_csv(path, cohort=cohort, file=file, dialect=dialect), []
+    except ValidationError as exc:
+        return None, exc.problems
+
+
+def _events_from_csv(path: Path, *, cohort: str, file: str, dialect: Dialect) -> pl.DataFrame:
+    df = _read_csv_strings(path, cohort=cohort, file=file, dialect=dialect)
     missing = [c for c in ("side", "event", "time_s") if c not in df.columns]
     if missing:
         raise_if(
@@ -105,26 +141,56 @@ def read_events(path: str | Path, *, cohort: str = "", file: str | None = None) 
         pl.col("event").str.strip_chars().str.to_lowercase(),
         pl.col("time_s").str.strip_chars(),
         pl.col("contact").str.strip_chars().str.to_lowercase().replace("", None),
+        pl.col(ROW),
     )
+    rows = df[ROW].to_list()
+    problems = _category_problems(df, rows, cohort, file)
+    times, p = _times(df["time_s"], rows, dialect, cohort, file)
+    problems += p
+    contact_on_off = df["contact"].is_not_null() & (df["event"] == "foot_off")
+    for i in contact_on_off.arg_true().to_list():
+        problems.append(
+            Problem(cohort, file, rows[i], "contact", "contact type given on a foot_off row")
+        )
+    raise_if(problems)
+    df = df.with_columns(time_s=times)
+    raise_if(_repeated_events(df, cohort, file))
+    return df.sort("time_s", maintain_order=True).cast(EVENT_SCHEMA)
+
+
+def _category_problems(df: pl.DataFrame, rows: list[int], cohort: str, file: str) -> list:
+    problems = []
     for col, allowed in (("side", SIDES), ("event", EVENTS), ("contact", CONTACTS)):
-        values = df[col].to_list()
-        for i, v in enumerate(values):
+        for i, v in enumerate(df[col].to_list()):
             if (v is None and col != "contact") or (v is not None and v not in allowed):
                 problems.append(
                     Problem(
-                        cohort, file, i + 1, col, f"{quote(v)} is not one of {', '.join(allowed)}"
+                        cohort, file, rows[i], col, f"{quote(v)} is not one of {', '.join(allowed)}"
                     )
                 )
-    times = df["time_s"].cast(pl.Float64, strict=False)
-    for i, (raw, t) in enumerate(zip(df["time_s"].to_list(), times.to_list(), strict=True)):
+    return problems
+
+
+def _times(
+    raw: pl.Series, rows: list[int], dialect: Dialect, cohort: str, file: str
+) -> tuple[pl.Series, list[Problem]]:
+    """The time column as seconds, and its problems (not a number, negative, out of order)."""
+    text = raw.str.replace(",", ".", literal=True) if dialect.decimal == "," else raw
+    times = text.cast(pl.Float64, strict=False)
+    problems = []
+    for i, (cell, t) in enumerate(zip(raw.to_list(), times.to_list(), strict=True)):
         if t is None or not np.isfinite(t):
-            hint = "decimal comma? use a decimal point" if raw and "," in raw else ""
+            hint = ""
+            if cell and "," in cell and dialect.decimal == ".":
+                hint = "decimal comma? use a decimal point"
+                if dialect.separator != ",":
+                    hint += f", or {dialect.fix_to(decimal=',')}"
             problems.append(
-                Problem(cohort, file, i + 1, "time_s", f"{quote(raw)} is not a time", hint)
+                Problem(cohort, file, rows[i], "time_s", f"{quote(cell)} is not a time", hint)
             )
         elif t < 0:
-            problems.append(Problem(cohort, file, i + 1, "time_s", f"negative time {t:g} s"))
-    order = [t for t in times.to_list()]
+            problems.append(Problem(cohort, file, rows[i], "time_s", f"negative time {t:g} s"))
+    order = times.to_list()
     for i in range(1, len(order)):
         a, b = order[i - 1], order[i]
         if a is not None and b is not None and np.isfinite(a) and np.isfinite(b) and b < a:
@@ -132,40 +198,42 @@ def read_events(path: str | Path, *, cohort: str = "", file: str | None = None) 
                 Problem(
                     cohort,
                     file,
-                    i + 1,
+                    rows[i],
                     "time_s",
                     f"{b:g} s is earlier than the row above ({a:g} s): rows are out of time order",
                     "sort the events by time_s",
                 )
             )
             break
-    contact_on_off = df["contact"].is_not_null() & (df["event"] == "foot_off")
-    for i in contact_on_off.arg_true().to_list():
-        problems.append(
-            Problem(cohort, file, i + 1, "contact", "contact type given on a foot_off row")
+    return times, problems
+
+
+def _repeated_events(df: pl.DataFrame, cohort: str, file: str) -> list[Problem]:
+    """Every row repeating the side, event and time of an earlier row, naming both rows."""
+    return [
+        Problem(
+            cohort,
+            file,
+            row,
+            "time_s",
+            f"row is a duplicate of row {first}: {side} {event} at {t:g} s",
+            "remove the repeated row",
         )
-    raise_if(problems)
-    out = df.with_columns(time_s=times).sort("time_s", maintain_order=True)
-    dup = out.select(pl.struct("side", "event", "time_s").is_duplicated()).to_series()
-    if dup.any():
-        first = out.filter(dup).row(0, named=True)
-        raise_if(
-            [
-                Problem(
-                    cohort,
-                    file,
-                    None,
-                    None,
-                    f"duplicate event: {first['side']} {first['event']} at {first['time_s']} s",
-                )
-            ]
-        )
-    return out.cast(EVENT_SCHEMA)
+        for row, first, (side, event, t) in repeated_keys(df, ["side", "event", "time_s"])
+    ]
 
 
 def _events_from_c3d(path: Path, *, cohort: str, file: str) -> pl.DataFrame:
     import ezc3d
 
+    limit, setting = recording_limit()
+    raise_if(
+        [Problem(cohort, file, None, None, setting, "unset it or give e.g. 2000")]
+        if setting
+        else []
+    )
+    too_large = size_problem(path, cohort, file, limit, "recording")
+    raise_if([too_large] if too_large else [])
     try:
         c3d = ezc3d.c3d(str(path))
     except Exception as exc:  # ezc3d raises RuntimeError/IOError variants
@@ -189,7 +257,9 @@ def _events_from_c3d(path: Path, *, cohort: str, file: str) -> pl.DataFrame:
 MVC_COLUMNS = ("subject", "muscle", "emg_file")
 
 
-def read_mvc_table(path: str | Path, *, cohort: str = "", file: str | None = None) -> pl.DataFrame:
+def read_mvc_table(
+    path: str | Path, *, cohort: str = "", file: str | None = None, dialect: Dialect = PLAIN
+) -> pl.DataFrame:
     """Read ``mvc.csv``: which recording holds each subject's MVC trial(s) for each muscle.
 
     Columns: ``subject``, ``muscle`` (canonical code), ``emg_file`` (path relative to the cohort
@@ -210,14 +280,14 @@ def read_mvc_table(path: str | Path, *, cohort: str = "", file: str | None = Non
     >>> read_mvc_table(p).row(0)
     ('S01', 'VL', 'mvc/S01_VL.csv')
     """
-    df, problems = survey_mvc_table(path, cohort=cohort, file=file)
+    df, problems = survey_mvc_table(path, cohort=cohort, file=file, dialect=dialect)
     raise_if(problems)
     assert df is not None
     return df
 
 
 def survey_mvc_table(
-    path: str | Path, *, cohort: str = "", file: str | None = None
+    path: str | Path, *, cohort: str = "", file: str | None = None, dialect: Dialect = PLAIN
 ) -> tuple[pl.DataFrame | None, list[Problem]]:
     """``mvc.csv`` as :func:`read_mvc_table` reads it, and its problems instead of raising them.
 
@@ -243,12 +313,12 @@ def survey_mvc_table(
     path = Path(path)
     file = str(path) if file is None else str(file)
     try:
-        df = _read_csv_strings(path, cohort=cohort, file=file)
+        df = _read_csv_strings(path, cohort=cohort, file=file, dialect=dialect)
     except ValidationError as exc:
         return None, exc.problems
     missing = [c for c in MVC_COLUMNS if c not in df.columns]
     if missing:
-        extra = [c for c in df.columns if c not in MVC_COLUMNS]
+        extra = [c for c in df.columns if c not in (*MVC_COLUMNS, ROW)]
         problems = []
         for c in missing:
             close = closest(c, extra) if extra else None

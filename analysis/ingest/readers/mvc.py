@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.core.signal import EMG
+from analysis.ingest.contract import PLAIN, Dialect
 from analysis.ingest.readers.emg import read_emg
 from analysis.ingest.readers.events import read_mvc_table
 
@@ -20,6 +21,7 @@ def read_mvc_recordings(
     units: str = "uV",
     cohort: str = "",
     table: pl.DataFrame | None = None,
+    dialect: Dialect = PLAIN,
 ) -> dict[str, list[EMG]] | None:
     """Read one subject's MVC recordings: muscle code -> list of recordings.
 
@@ -32,6 +34,8 @@ def read_mvc_recordings(
         As for :func:`analysis.ingest.readers.read_emg` (the cohort's EMG settings).
     table : polars.DataFrame, optional
         An already read ``mvc.csv`` (:func:`analysis.ingest.readers.read_mvc_table`).
+    dialect : Dialect
+        The cohort's CSV dialect, for ``mvc.csv`` and CSV recordings.
 
     Returns
     -------
@@ -56,7 +60,7 @@ def read_mvc_recordings(
     if table is None:
         if not (folder / "mvc.csv").is_file():
             return None
-        table = read_mvc_table(folder / "mvc.csv", cohort=cohort, file="mvc.csv")
+        table = read_mvc_table(folder / "mvc.csv", cohort=cohort, file="mvc.csv", dialect=dialect)
     rows = table.filter(pl.col("subject") == subject)
     if rows.height == 0:
         return None
@@ -66,7 +70,13 @@ def read_mvc_recordings(
         f = r["emg_file"]
         if f not in cache:
             cache[f] = read_emg(
-                folder / f, rate=rate, channel_map=channel_map, units=units, cohort=cohort, file=f
+                folder / f,
+                rate=rate,
+                channel_map=channel_map,
+                units=units,
+                cohort=cohort,
+                file=f,
+                dialect=dialect,
             )
         out.setdefault(r["muscle"], []).append(cache[f])
     return out
