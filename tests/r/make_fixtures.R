@@ -40,6 +40,14 @@ if (!file.exists(sleep_csv)) {
   write.csv(d, sleep_csv, row.names = FALSE)
 }
 
+penicillin_csv <- file.path(data_dir, "penicillin.csv")
+if (!file.exists(penicillin_csv)) {
+  d <- lme4::Penicillin
+  d$plate <- as.character(d$plate)
+  d$sample <- as.character(d$sample)
+  write.csv(d, penicillin_csv, row.names = FALSE)
+}
+
 read_case_data <- function(case) {
   d <- read.csv(file.path(data_dir, case$data), stringsAsFactors = FALSE)
   if (!is.null(case$filter)) {
