@@ -174,7 +174,9 @@ def _slope_vars(spec: ModelSpec) -> set[str]:
     return {s for r in spec.random for s in r.slopes}
 
 
-def _factor_columns(values: np.ndarray, levels: tuple[str, ...], name: str, full: bool):
+def _factor_columns(
+    values: np.ndarray, levels: tuple[str, ...], name: str, full: bool, treatment: bool = False
+):
     k = len(levels)
     codes = np.full(len(values), -1)
     for i, lev in enumerate(levels):
@@ -182,6 +184,9 @@ def _factor_columns(values: np.ndarray, levels: tuple[str, ...], name: str, full
     if full:
         cols = [(codes == i).astype(float) for i in range(k)]
         return cols, [f"{name}{lev}" for lev in levels]
+    if treatment:
+        cols = [(codes == i).astype(float) for i in range(1, k)]
+        return cols, [f"{name}{lev}" for lev in levels[1:]]
     cols = []
     for j in range(k - 1):
         c = np.where(codes == j, 1.0, 0.0) - np.where(codes == k - 1, 1.0, 0.0)
@@ -189,7 +194,13 @@ def _factor_columns(values: np.ndarray, levels: tuple[str, ...], name: str, full
     return cols, [f"{name}{j + 1}" for j in range(k - 1)]
 
 
-def _variable_columns(frame: dict[str, np.ndarray], name: str, coding: Coding, full: bool = False):
+def _variable_columns(
+    frame: dict[str, np.ndarray],
+    name: str,
+    coding: Coding,
+    full: bool = False,
+    treatment: bool = False,
+):
     if coding.is_factor(name):
         levels = coding.levels[name]
         if len(levels) < 2:
@@ -197,15 +208,16 @@ def _variable_columns(frame: dict[str, np.ndarray], name: str, coding: Coding, f
                 f"factor '{name}' has one level ({levels[0] if levels else 'none'}) in the data; "
                 f"remove '{name}' from the formula (analyse_outcomes does this automatically)"
             )
-        return _factor_columns(frame[name], levels, name, full)
+        return _factor_columns(frame[name], levels, name, full, treatment)
     return [np.asarray(frame[name], dtype=float)], [name]
 
 
 def term_columns(
-    frame: dict[str, np.ndarray], term: tuple[str, ...], coding: Coding
+    frame: dict[str, np.ndarray], term: tuple[str, ...], coding: Coding, treatment: bool = False
 ) -> tuple[list[np.ndarray], list[str]]:
-    """Columns of one fixed term; in interactions the first variable varies fastest (as in R)."""
-    per_var = [_variable_columns(frame, v, coding) for v in term]
+    """Columns of one fixed term; in interactions the first variable varies fastest (as in R).
+    Factors are sum-to-zero coded, or treatment coded (R's default) with ``treatment``."""
+    per_var = [_variable_columns(frame, v, coding, treatment=treatment) for v in term]
     cols: list[np.ndarray] = []
     names: list[str] = []
     ranges = [range(len(c)) for c, _ in per_var]
@@ -222,9 +234,10 @@ def term_columns(
 
 
 def fixed_matrix(
-    frame: dict[str, np.ndarray], spec: ModelSpec, coding: Coding
+    frame: dict[str, np.ndarray], spec: ModelSpec, coding: Coding, treatment: bool = False
 ) -> tuple[np.ndarray, tuple[str, ...], dict[str, tuple[int, ...]]]:
-    """Fixed-effects model matrix for the variables in ``frame`` (arrays of equal length)."""
+    """Fixed-effects model matrix for the variables in ``frame`` (arrays of equal length);
+    sum-to-zero coding, or treatment coding (first level the reference) with ``treatment``."""
     n = len(next(iter(frame.values())))
     cols: list[np.ndarray] = []
     names: list[str] = []
@@ -236,7 +249,7 @@ def fixed_matrix(
     elif any(coding.is_factor(v) for v in spec.fixed_variables):
         raise FormulaError("models without an intercept are not supported with factors; drop '0 +'")
     for term in spec.fixed:
-        tc, tn = term_columns(frame, term, coding)
+        tc, tn = term_columns(frame, term, coding, treatment)
         start = len(cols)
         cols.extend(tc)
         names.extend(tn)

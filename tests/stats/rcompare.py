@@ -146,9 +146,54 @@ def compare_contrasts(ours: pl.DataFrame, theirs: dict, what: str, effect: bool 
         close(ours["es_ci_high"], e["es_ci_high"], 1e-2, 1e-4, f"{what} effect size CI")
 
 
+def compare_conventions(fit, fix: dict) -> None:
+    """logLik, AIC, BIC of sum coding (as fitted) and of R's defaults (treatment coding with the
+    case's levels and with alphabetical levels), and the treatment-coded coefficient tables."""
+    close(fit.aic, fix["aic"], 0, ATOL_LOGLIK, "AIC (sum coding)")
+    close(fit.bic, fix["bic"], 0, ATOL_LOGLIK, "BIC (sum coding)")
+    for key, order in (("treatment", "model"), ("r_default", "alphabetical")):
+        theirs = fix["conventions"][key]
+        ic = stats.information_criteria(fit, "treatment")
+        close(ic["loglik"], theirs["loglik"], 0, ATOL_LOGLIK, f"{key} logLik")
+        close(ic["aic"], theirs["aic"], 0, 2 * ATOL_LOGLIK, f"{key} AIC")
+        close(ic["bic"], theirs["bic"], 0, 2 * ATOL_LOGLIK, f"{key} BIC")
+        assert ic["df"] == theirs["df"]
+        c = stats.coefficients(fit, contrasts="treatment", level_order=order)
+        table = theirs["coef"]
+        assert c["term"].to_list() == _strs(table["term"]), key
+        se = _arr(table["se"])
+        close(c["estimate"], table["estimate"], RTOL_BETA, ATOL_SE_UNITS * se, f"{key} estimate")
+        close(c["se"], table["se"], RTOL_SE, what=f"{key} SE")
+        close(c["df"], table["df"], RTOL_DF, what=f"{key} df")
+        close(c["t"], table["t"], RTOL_SE, ATOL_T, what=f"{key} t")
+        p_close(c["p"], table["p"], what=f"{key} p")
+
+
+def compare_pairwise(fit, spec: dict, theirs: dict) -> None:
+    """Pairwise EMM comparisons with every adjustment against emmeans' ``pairs(adjust=)``."""
+    by = spec["by"] or None
+    for adjust, table in theirs.items():
+        ours = stats.pairwise(fit, spec["factor"], by, adjust=adjust)
+        what = f"pairs {spec['factor']} by {spec['by']} adjust={adjust}"
+        assert ours["contrast"].to_list() == _strs(table["contrast"]), what
+        for b in spec["by"]:
+            assert [str(v) for v in ours[b].to_list()] == _strs(table[b]), what
+        se = _arr(table["se"])
+        close(ours["estimate"], table["estimate"], RTOL_BETA, ATOL_SE_UNITS * se, what)
+        close(ours["se"], table["se"], RTOL_SE, what=f"{what} SE")
+        close(ours["df"], table["df"], RTOL_DF, what=f"{what} df")
+        p_close(ours["p_adj"], table["p_adj"], what=f"{what} p")
+        if adjust in ("tukey", "sidak", "bonferroni", "none"):
+            close(ours["ci_low"], table["ci_low"], 1e-3, 1e-4 * se, f"{what} CI")
+            close(ours["ci_high"], table["ci_high"], 1e-3, 1e-4 * se, f"{what} CI")
+
+
 def compare_case(case: dict, fix: dict) -> None:
     """Every comparison of one case; raises AssertionError on the first mismatch."""
     fit = compare_fit(case, fix)
+    compare_conventions(fit, fix)
+    for spec, theirs in zip(case.get("pairwise", []), fix.get("pairwise", []), strict=True):
+        compare_pairwise(fit, spec, theirs)
     compare_coefficients(fit, fix["coef_satterthwaite"], "satterthwaite")
     if fix.get("anova_satterthwaite"):
         compare_anova(fit, fix["anova_satterthwaite"], "satterthwaite")
