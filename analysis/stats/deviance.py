@@ -203,9 +203,9 @@ class LmmCore:
         lzy = lam.T @ self.zty
         minv_lzx = m_inv @ lzx
         minv_lzy = m_inv @ lzy
-        k_xx = self.xtx - np.einsum("gqp,gqr->pr", lzx, minv_lzx)
-        k_xy = self.xty - np.einsum("gqp,gq->p", lzx, minv_lzy[..., 0])
-        k_yy = self.yty - float(np.einsum("gq,gq->", lzy[..., 0], minv_lzy[..., 0]))
+        k_xx = self.xtx - np.tensordot(lzx, minv_lzx, axes=([0, 1], [0, 1]))
+        k_xy = self.xty - np.tensordot(lzx, minv_lzy[..., 0], axes=([0, 1], [0, 1]))
+        k_yy = self.yty - float(np.vdot(lzy, minv_lzy))
         if q2:
             a = self._scale(self._scale(k_xx, lam2).T, lam2)
             a[np.arange(q2), np.arange(q2)] += 1.0
@@ -270,10 +270,10 @@ class LmmCore:
         b1, b2 = self._cross_b(s)
         zvy = self.zty[..., 0] - (ztzl @ s["minv_lzy"])[..., 0]
         w = zvy - b1 @ s["beta_t"]
-        total = w_mat.sum(0) - w_weight * np.einsum("gi,gj->ij", w, w)
+        total = w_mat.sum(0) - w_weight * (w.T @ w)
         proj = self._projector(s, reml)
         if proj is not None:
-            total -= np.einsum("gip,pr,gjr->ij", b1, proj, b1)
+            total -= np.tensordot(b1 @ proj, b1, axes=([0, 2], [0, 2]))
         total2 = np.zeros((self.q2, self.q2))
         if self.q2:
             w2 = s["k_xy"][: self.q2] - b2 @ s["beta_t"]

@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 import scipy.optimize as so
+from threadpoolctl import threadpool_limits
 
 from analysis.stats.convergence import check_convergence
 from analysis.stats.design import Design, build_design
@@ -40,6 +41,11 @@ from analysis.stats.formula import (
     parse_formula,
     replace_random_term,
 )
+
+BLAS_THREADS = 1
+"""BLAS threads while fitting: the matrices are small, and on a busy machine a multithreaded
+BLAS spends more time waking its threads than computing (measured: 2x slower with OpenBLAS on
+2 loaded cores)."""
 
 SINGULAR_TOL = 1e-4
 """A relative standard deviation (diagonal of theta) below this is "at the boundary" (lme4's
@@ -152,7 +158,10 @@ class LmmFit:
     def vcov_varpar(self) -> np.ndarray:
         """2 H^+ with H the Hessian of the deviance in (theta, sigma); pseudo-inverse over
         eigenvalues > 1e-8 as lmerTest."""
-        hess = richardson_jacobian(lambda v: self.core.varpar_grad(v, self.reml), self.varpar)
+        with threadpool_limits(BLAS_THREADS, user_api="blas"):
+            hess = richardson_jacobian(
+                lambda v: self.core.varpar_grad(v, self.reml), self.varpar
+            )
         hess = (hess + hess.T) / 2
         vals, vecs = np.linalg.eigh(hess)
         pos = vals > 1e-8
@@ -161,7 +170,8 @@ class LmmFit:
     @cached_property
     def jacobian(self) -> np.ndarray:
         """d vcov_beta / d (theta, sigma), shape (k, p, p)."""
-        return self.core.covbeta_jacobian(self.varpar)
+        with threadpool_limits(BLAS_THREADS, user_api="blas"):
+            return self.core.covbeta_jacobian(self.varpar)
 
     @property
     def variance_components(self) -> pl.DataFrame:
@@ -354,6 +364,13 @@ def optimise_theta(core: LmmCore, reml: bool) -> tuple[np.ndarray, float, str, t
 
 def _fit_design(
     design: Design, spec_requested: ModelSpec, reml: bool, optimizers, engine: str = "lme4"
+) -> LmmFit:
+    with threadpool_limits(BLAS_THREADS, user_api="blas"):
+        return _fit_design_threads(design, spec_requested, reml, optimizers, engine)
+
+
+def _fit_design_threads(
+    design: Design, spec_requested: ModelSpec, reml: bool, optimizers, engine: str
 ) -> LmmFit:
     core = LmmCore(design)
     candidates: dict = {}
