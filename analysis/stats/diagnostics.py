@@ -2,7 +2,8 @@
 
 With ``b = Lambda(theta) u`` the conditional mode is ``u = M^-1 Lambda' Z' (y - X beta)``,
 ``M = Lambda' Z'Z Lambda + I`` (Bates et al. 2015), computed from the same blocked factorisation
-as the deviance (per outer group for nested terms, jointly for crossed ones). Fitted values are conditional on the predicted random effects
+as the deviance (per outer group for nested terms, jointly for crossed ones). Fitted values
+are conditional on the predicted random effects
 (``X beta + Z b``, lme4's ``fitted()``) and residuals are ``y`` minus them (``residuals()``).
 """
 

@@ -146,7 +146,8 @@ class LmmFit:
 
     @property
     def aic(self) -> float:
-        """AIC from :attr:`loglik` (sum-to-zero coding); R's default: :func:`information_criteria`."""
+        """AIC from :attr:`loglik` (sum-to-zero coding); R's default coding:
+        :func:`analysis.stats.conventions.information_criteria`."""
         return -2 * self.loglik + 2 * self.n_params
 
     @property
@@ -159,9 +160,7 @@ class LmmFit:
         """2 H^+ with H the Hessian of the deviance in (theta, sigma); pseudo-inverse over
         eigenvalues > 1e-8 as lmerTest."""
         with threadpool_limits(BLAS_THREADS, user_api="blas"):
-            hess = richardson_jacobian(
-                lambda v: self.core.varpar_grad(v, self.reml), self.varpar
-            )
+            hess = richardson_jacobian(lambda v: self.core.varpar_grad(v, self.reml), self.varpar)
         hess = (hess + hess.T) / 2
         vals, vecs = np.linalg.eigh(hess)
         pos = vals > 1e-8

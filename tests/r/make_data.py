@@ -122,8 +122,14 @@ def emg_crossed(seed: int = 16, n_subjects: int = 12) -> pl.DataFrame:
     df = pl.DataFrame(
         rows, schema=["subject", "muscle", "session", "direction", "value"], orient="row"
     )
-    drop = {("S02", "TA"), ("S03", "SOL"), ("S05", "BF"), ("S07", "GL"), ("S11", "VM"),
-            ("S12", "RF")}
+    drop = {
+        ("S02", "TA"),
+        ("S03", "SOL"),
+        ("S05", "BF"),
+        ("S07", "GL"),
+        ("S11", "VM"),
+        ("S12", "RF"),
+    }
     keep = [(a, b) not in drop for a, b in zip(df["subject"], df["muscle"], strict=True)]
     return df.filter(pl.Series(keep))
 

@@ -61,9 +61,7 @@ def test_partially_crossed_fit_matches_statsmodels_free_reference():
     n = fit.n_obs
     z = []
     for b in fit.design.blocks:
-        codes = (
-            b.slot if b.crossed else np.unique(fit.design.group_codes, return_inverse=True)[1]
-        )
+        codes = b.slot if b.crossed else np.unique(fit.design.group_codes, return_inverse=True)[1]
         z.append(np.eye(codes.max() + 1)[codes])
     v_sub, v_mus = (c[0, 0] for c in fit.covariances())
     v = v_sub * z[0] @ z[0].T + v_mus * z[1] @ z[1].T + fit.sigma**2 * np.eye(n)
