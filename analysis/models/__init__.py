@@ -2,8 +2,9 @@
 
 Fit with :func:`fit_lmm`, then ask for :func:`coefficients`, :func:`anova_type3`,
 :func:`emmeans`, :func:`contrast_backward_forward`, :func:`interaction_contrast`,
-:func:`variance_components`, :func:`r2_nakagawa`, :func:`icc`, :func:`lrt`, :func:`ranef` and
-:func:`residuals`;
+:func:`variance_components`, :func:`r2_nakagawa`, :func:`icc`, :func:`lrt`, :func:`ranef`,
+:func:`residuals`, :func:`pairwise` (Tukey, Sidak, Bonferroni, Holm, FDR) and
+:func:`information_criteria` (R's logLik, AIC, BIC);
 :func:`analyse_outcomes` does all of it for every outcome of a long outcome table.
 """
 
@@ -15,6 +16,7 @@ from analysis.models.analyse import (
     model_emmeans,
 )
 from analysis.models.anova import anova_type3
+from analysis.models.conventions import information_criteria
 from analysis.models.crosscheck import crosscheck_pingouin
 from analysis.models.diagnostics import fitted_values, ranef, residuals
 from analysis.models.effectsize import icc, r2_nakagawa, total_variance, variance_components
@@ -30,6 +32,7 @@ from analysis.models.formula import FormulaError, ModelSpec, RandomTerm, parse_f
 from analysis.models.inference import coefficients, contrast_tests, f_test
 from analysis.models.lrt import lrt
 from analysis.models.multiplicity import adjust_pvalues
+from analysis.models.pairwise import pairwise
 
 __all__ = [
     "FormulaError",
@@ -50,12 +53,14 @@ __all__ = [
     "fit_lmm",
     "fitted_values",
     "icc",
+    "information_criteria",
     "interaction_contrast",
     "level_contrast",
     "level_interaction",
     "lrt",
     "model_contrasts",
     "model_emmeans",
+    "pairwise",
     "parse_formula",
     "r2_nakagawa",
     "ranef",

@@ -121,7 +121,7 @@ def crosscheck_pingouin(
     if between and len(within) != 1:
         return _skipped("pingouin's mixed_anova takes one within-subject factor")
     formula = matching_formula(dv, within, subject, between)
-    model = fit_lmm(means, formula, simplify_singular=False, levels=levels, optimizers=("lbfgs",))
+    model = fit_lmm(means, formula, simplify_singular=False, levels=levels)
     ours = anova_type3(model).select("term", F_model="F", df2_model="den_df")
     table = _pingouin_anova(means, dv, within, subject, between).join(ours, on="term", how="left")
     table = table.with_columns(check=pl.lit("mixed_anova" if between else "rm_anova"))

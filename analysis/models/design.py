@@ -4,9 +4,16 @@ Factors are coded with sum-to-zero contrasts exactly like R's ``contr.sum`` (col
 ``+1`` for the first level, ``-1`` for the last), so Type III tests are the usual ones and the
 coefficient names match R's (``direction1``, ``direction1:session1``).
 
-Every random term must be grouped by one outermost factor (usually ``subject``) or by factors
-nested in it; then the random-effects design is block diagonal by subject, which is what MixedLM
-(``groups``, ``re_formula``, ``vc_formula``) can represent.
+Random terms are split in two parts (as lme4 and MixedModels.jl order their blocks): the terms
+grouped by one outer factor (the one whose nested terms hold the most random effects, usually
+``subject``) or by factors nested in it form a design that is block diagonal by that factor;
+the remaining terms, whose factors are crossed with it (``(1 | muscle)``, ``(1 | sample)``),
+are *crossed* blocks with one column per level and coefficient. :mod:`analysis.models.deviance`
+eliminates the block-diagonal part group by group and the crossed part densely.
+
+Only designs without crossed blocks (and with at most one correlated block for the outer factor
+and none inside nested factors) can also be written for statsmodels' MixedLM
+(:func:`mixedlm_translation`), the independent cross-check engine.
 """
 
 from __future__ import annotations
@@ -43,6 +50,10 @@ class RandomBlock:
     x: np.ndarray
     slot: np.ndarray
     n_slots: int
+    crossed: bool = False
+    """True for a term crossed with the outer factor: ``slot`` is then the row's level of the
+    term's grouping factor (``level_names``), ``n_slots`` their number."""
+    level_names: tuple[str, ...] = ()
 
     @property
     def q(self) -> int:
@@ -80,8 +91,18 @@ class Design:
     group_levels: tuple[str, ...]
     blocks: tuple[RandomBlock, ...]
     n_dropped: int
-    translation: MixedLMTranslation
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def translation(self) -> MixedLMTranslation:
+        """The MixedLM arguments of this design (raises :class:`FormulaError` if there are
+        none)."""
+        return mixedlm_translation(self)
+
+    @property
+    def crossed(self) -> bool:
+        """Some random term is crossed with the outer grouping factor."""
+        return any(b.crossed for b in self.blocks)
 
     @property
     def n(self) -> int:
@@ -153,7 +174,9 @@ def _slope_vars(spec: ModelSpec) -> set[str]:
     return {s for r in spec.random for s in r.slopes}
 
 
-def _factor_columns(values: np.ndarray, levels: tuple[str, ...], name: str, full: bool):
+def _factor_columns(
+    values: np.ndarray, levels: tuple[str, ...], name: str, full: bool, treatment: bool = False
+):
     k = len(levels)
     codes = np.full(len(values), -1)
     for i, lev in enumerate(levels):
@@ -161,6 +184,9 @@ def _factor_columns(values: np.ndarray, levels: tuple[str, ...], name: str, full
     if full:
         cols = [(codes == i).astype(float) for i in range(k)]
         return cols, [f"{name}{lev}" for lev in levels]
+    if treatment:
+        cols = [(codes == i).astype(float) for i in range(1, k)]
+        return cols, [f"{name}{lev}" for lev in levels[1:]]
     cols = []
     for j in range(k - 1):
         c = np.where(codes == j, 1.0, 0.0) - np.where(codes == k - 1, 1.0, 0.0)
@@ -168,7 +194,13 @@ def _factor_columns(values: np.ndarray, levels: tuple[str, ...], name: str, full
     return cols, [f"{name}{j + 1}" for j in range(k - 1)]
 
 
-def _variable_columns(frame: dict[str, np.ndarray], name: str, coding: Coding, full: bool = False):
+def _variable_columns(
+    frame: dict[str, np.ndarray],
+    name: str,
+    coding: Coding,
+    full: bool = False,
+    treatment: bool = False,
+):
     if coding.is_factor(name):
         levels = coding.levels[name]
         if len(levels) < 2:
@@ -176,15 +208,16 @@ def _variable_columns(frame: dict[str, np.ndarray], name: str, coding: Coding, f
                 f"factor '{name}' has one level ({levels[0] if levels else 'none'}) in the data; "
                 f"remove '{name}' from the formula (analyse_outcomes does this automatically)"
             )
-        return _factor_columns(frame[name], levels, name, full)
+        return _factor_columns(frame[name], levels, name, full, treatment)
     return [np.asarray(frame[name], dtype=float)], [name]
 
 
 def term_columns(
-    frame: dict[str, np.ndarray], term: tuple[str, ...], coding: Coding
+    frame: dict[str, np.ndarray], term: tuple[str, ...], coding: Coding, treatment: bool = False
 ) -> tuple[list[np.ndarray], list[str]]:
-    """Columns of one fixed term; in interactions the first variable varies fastest (as in R)."""
-    per_var = [_variable_columns(frame, v, coding) for v in term]
+    """Columns of one fixed term; in interactions the first variable varies fastest (as in R).
+    Factors are sum-to-zero coded, or treatment coded (R's default) with ``treatment``."""
+    per_var = [_variable_columns(frame, v, coding, treatment=treatment) for v in term]
     cols: list[np.ndarray] = []
     names: list[str] = []
     ranges = [range(len(c)) for c, _ in per_var]
@@ -201,9 +234,10 @@ def term_columns(
 
 
 def fixed_matrix(
-    frame: dict[str, np.ndarray], spec: ModelSpec, coding: Coding
+    frame: dict[str, np.ndarray], spec: ModelSpec, coding: Coding, treatment: bool = False
 ) -> tuple[np.ndarray, tuple[str, ...], dict[str, tuple[int, ...]]]:
-    """Fixed-effects model matrix for the variables in ``frame`` (arrays of equal length)."""
+    """Fixed-effects model matrix for the variables in ``frame`` (arrays of equal length);
+    sum-to-zero coding, or treatment coding (first level the reference) with ``treatment``."""
     n = len(next(iter(frame.values())))
     cols: list[np.ndarray] = []
     names: list[str] = []
@@ -215,7 +249,7 @@ def fixed_matrix(
     elif any(coding.is_factor(v) for v in spec.fixed_variables):
         raise FormulaError("models without an intercept are not supported with factors; drop '0 +'")
     for term in spec.fixed:
-        tc, tn = term_columns(frame, term, coding)
+        tc, tn = term_columns(frame, term, coding, treatment)
         start = len(cols)
         cols.extend(tc)
         names.extend(tn)
@@ -252,27 +286,31 @@ def _is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     return pairs["i"].n_unique() == pairs.height
 
 
-def _outer_group(spec: ModelSpec, data: pl.DataFrame) -> tuple[str, ...]:
+def _partition(spec: ModelSpec, data: pl.DataFrame) -> tuple[tuple[str, ...], set[RandomTerm]]:
+    """The outer grouping factor and the random terms crossed with it.
+
+    The outer factor is the grouping factor whose nested terms (its own and those grouped by
+    factors nested in it) hold the most random effects (levels x coefficients); ties go to the
+    shorter, then earlier, grouping. Every other term is crossed with it.
+    """
     groups = list(dict.fromkeys(r.group for r in spec.random))
-    shortest = min(len(g) for g in groups)
-    candidates = [g for g in groups if len(g) == shortest]
-    outer = candidates[0]
-    for g in groups:
-        if set(outer) <= set(g):
-            continue
-        if _is_nested(_group_keys(data, g), _group_keys(data, outer)):
-            continue
-        if _is_nested(_group_keys(data, outer), _group_keys(data, g)) and set(g) < set(outer):
-            outer = g
-            continue
-        raise FormulaError(
-            f"random effects grouped by '{':'.join(g)}' are crossed with '{':'.join(outer)}' "
-            f"(a level of '{':'.join(g)}' occurs in several levels of '{':'.join(outer)}'). "
-            f"MixedLM fits one grouping factor with components nested in it: write "
-            f"(1 | {':'.join(outer)}:{':'.join(g)}) if '{':'.join(g)}' is nested in "
-            f"'{':'.join(outer)}', or leave the term out"
+    keys = {g: _group_keys(data, g) for g in groups}
+    n_levels = {g: len(set(keys[g])) for g in groups}
+
+    def nested_in(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
+        return set(outer) <= set(inner) or _is_nested(keys[inner], keys[outer])
+
+    best, best_score = groups[0], -1
+    for g in sorted(groups, key=lambda g: (len(g), groups.index(g))):
+        score = sum(
+            n_levels[r.group] * (int(r.intercept) + len(r.slopes))
+            for r in spec.random
+            if nested_in(r.group, g)
         )
-    return outer
+        if score > best_score:
+            best, best_score = g, score
+    crossed = {r for r in spec.random if not nested_in(r.group, best)}
+    return best, crossed
 
 
 def _random_columns(frame, term: RandomTerm, coding: Coding):
@@ -301,7 +339,21 @@ def _slots(outer_codes: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, int]:
     return slot, n_slots
 
 
-def _translate(spec: ModelSpec, outer: tuple[str, ...], blocks: list[RandomBlock]):
+def mixedlm_translation(design: Design) -> MixedLMTranslation:
+    """The statsmodels MixedLM description (``groups``, ``re_formula``, ``vc_formula``) of a
+    design, or :class:`FormulaError` naming what MixedLM cannot represent."""
+    outer, blocks = design.group, list(design.blocks)
+    crossed = [b for b in blocks if b.crossed]
+    if crossed:
+        g = crossed[0].term.group_label
+        o = ":".join(outer)
+        raise FormulaError(
+            f"random effects grouped by '{g}' are crossed with '{o}' "
+            f"(a level of '{g}' occurs in several levels of '{o}'): statsmodels' MixedLM fits "
+            f"one grouping factor with components nested in it, so engine='statsmodels' cannot "
+            f"fit this model (the default engine can); write (1 | {o}:{g}) if '{g}' is nested "
+            f"in '{o}'"
+        )
     at_outer = [b for b in blocks if b.term.group == outer]
     multi = [b for b in at_outer if b.q > 1]
     if len(multi) > 1:
@@ -336,7 +388,10 @@ def _translate(spec: ModelSpec, outer: tuple[str, ...], blocks: list[RandomBlock
 
 def _check_identifiable(blocks: list[RandomBlock], outer_codes: np.ndarray, n: int) -> None:
     for b in blocks:
-        n_levels = len({(g, s) for g, s in zip(outer_codes, b.slot, strict=True)})
+        if b.crossed:
+            n_levels = b.n_slots
+        else:
+            n_levels = len({(g, s) for g, s in zip(outer_codes, b.slot, strict=True)})
         if n_levels >= n:
             raise FormulaError(
                 f"{b.term}: its grouping factor has {n_levels} levels for {n} observations, so "
@@ -413,19 +468,23 @@ def build_design(
             "combinations of factor levels have no data or a covariate is constant; drop the "
             "interaction or the covariate"
         )
-    outer = _outer_group(spec, complete)
+    outer, crossed = _partition(spec, complete)
     outer_keys = _group_keys(complete, outer)
     group_levels, group_codes = np.unique(outer_keys, return_inverse=True)
     blocks: list[RandomBlock] = []
     for term in spec.random:
         rx, rnames = _random_columns(frame, term, coding)
+        if term in crossed:
+            names, codes = np.unique(_group_keys(complete, term.group), return_inverse=True)
+            level_names = tuple(str(v).replace("\x1f", ":") for v in names)
+            blocks.append(RandomBlock(term, rnames, rx, codes, len(names), True, level_names))
+            continue
         if set(term.group) == set(outer):
             slot, n_slots = np.zeros(len(y), dtype=int), 1
         else:
             slot, n_slots = _slots(group_codes, _group_keys(complete, term.group))
         blocks.append(RandomBlock(term, rnames, rx, slot, n_slots))
     _check_identifiable(blocks, group_codes, len(y))
-    translation = _translate(spec, outer, blocks)
     return Design(
         spec=spec,
         data=complete,
@@ -439,5 +498,4 @@ def build_design(
         group_levels=tuple(str(g).replace("\x1f", ":") for g in group_levels),
         blocks=tuple(blocks),
         n_dropped=n_dropped,
-        translation=translation,
     )

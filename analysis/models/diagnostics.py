@@ -1,8 +1,9 @@
 """Predicted random effects (BLUPs, lme4's ``ranef``) and conditional residuals of a fit.
 
 With ``b = Lambda(theta) u`` the conditional mode is ``u = M^-1 Lambda' Z' (y - X beta)``,
-``M = Lambda' Z'Z Lambda + I`` (Bates et al. 2015), computed per outer group from the same
-cross-products as the deviance. Fitted values are conditional on the predicted random effects
+``M = Lambda' Z'Z Lambda + I`` (Bates et al. 2015), computed from the same blocked factorisation
+as the deviance (per outer group for nested terms, jointly for crossed ones). Fitted values
+are conditional on the predicted random effects
 (``X beta + Z b``, lme4's ``fitted()``) and residuals are ``y`` minus them (``residuals()``).
 """
 
@@ -15,12 +16,11 @@ from analysis.models.design import _group_keys
 from analysis.models.fit import LmmFit
 
 
-def _spherical_modes(fit: LmmFit) -> np.ndarray:
-    """``Lambda u`` per outer group: array (n_groups, q_block)."""
-    core = fit.core
-    s = core.solve(fit.theta)
-    u = s["minv_lzy"][..., 0] - s["minv_lzx"] @ fit.beta
-    return u @ s["lam"].T
+def _spherical_modes(fit: LmmFit) -> tuple[np.ndarray, np.ndarray]:
+    """``Lambda u``: nested terms per outer group (n_groups, q_block), crossed terms (q2)."""
+    if "modes" not in fit.cache:
+        fit.cache["modes"] = fit.core.modes(fit.theta)
+    return fit.cache["modes"]
 
 
 def ranef(fit: LmmFit) -> pl.DataFrame:
@@ -48,11 +48,20 @@ def ranef(fit: LmmFit) -> pl.DataFrame:
     (8, '(Intercept) | subject', True)
     """
     design = fit.design
-    modes = _spherical_modes(fit)
+    modes, modes2 = _spherical_modes(fit)
     groups, coefs, levels, effects = [], [], [], []
-    off = 0
+    off = off2 = 0
     for block in design.blocks:
         label = ":".join(block.term.group)
+        if block.crossed:
+            present = np.unique(block.slot)
+            for j, coef in enumerate(block.columns):
+                groups += [label] * len(present)
+                coefs += [coef] * len(present)
+                levels += [block.level_names[k] for k in present]
+                effects.append(modes2[off2 + present * block.q + j])
+            off2 += block.n_slots * block.q
+            continue
         keys = _group_keys(design.data, block.term.group)
         seen = pl.DataFrame(
             {"g": design.group_codes, "slot": block.slot, "key": keys.astype(str)}
@@ -91,8 +100,10 @@ def ranef(fit: LmmFit) -> pl.DataFrame:
 def fitted_values(fit: LmmFit) -> np.ndarray:
     """Conditional fitted values ``X beta + Z b`` of the rows used (``fit.design.data``)."""
     core = fit.core
-    modes = _spherical_modes(fit)
+    modes, modes2 = _spherical_modes(fit)
     zb = np.einsum("nq,nq->n", core.zloc, modes[fit.design.group_codes])
+    if core.q2:
+        zb = zb + core.z2 @ modes2
     return fit.design.x @ fit.beta + zb
 
 

@@ -1,11 +1,17 @@
-"""Fitting a linear mixed model: MixedLM with several optimisers, then lme4's criterion.
+"""Fitting a linear mixed model on lme4's profiled criterion.
 
-statsmodels' MixedLM is run with each optimiser in turn; every solution is converted to lme4's
-relative Cholesky parameters (theta) and scored with lme4's own REML/ML criterion
-(:mod:`analysis.models.deviance`). The best is polished with a bound-constrained quasi-Newton
-search on that criterion (analytic gradient, theta diagonal >= 0 as in lme4), together with a
-search from lme4's default start. Everything downstream (fixed effects, ``(X'V^-1X)^-1``,
-variance components, log-likelihood) is computed at the chosen theta, not taken from MixedLM.
+The default engine (``engine="lme4"``) minimises lme4's profiled REML/ML deviance in the relative
+Cholesky parameters theta (:mod:`analysis.models.deviance`) with a bound-constrained quasi-Newton
+search (L-BFGS-B, analytic gradient, theta diagonal >= 0 as in lme4) from lme4's start (theta =
+identity relative factor). A solution with a variance at zero is probed by stepping off the
+bound. lme4's convergence checks follow (:mod:`analysis.models.convergence`); only when they fail
+is a second, derivative-free optimiser (bounded Powell, then L-BFGS-B again) run and the better
+solution kept. The messages of the final checks are in ``fit.convergence``.
+
+``engine="statsmodels"`` is the independent cross-check: statsmodels' MixedLM with each of
+``optimizers``, every solution scored with the same criterion and polished. Everything
+downstream (fixed effects, ``(X'V^-1X)^-1``, variance components, log-likelihood) is computed at
+the chosen theta either way.
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 import scipy.optimize as so
-import statsmodels.api as sm
-from statsmodels.regression.mixed_linear_model import VCSpec
+from threadpoolctl import threadpool_limits
 
+from analysis.models.convergence import check_convergence
 from analysis.models.design import Design, build_design
 from analysis.models.deviance import (
     LmmCore,
@@ -35,6 +41,11 @@ from analysis.models.formula import (
     parse_formula,
     replace_random_term,
 )
+
+BLAS_THREADS = 1
+"""BLAS threads while fitting: the matrices are small, and on a busy machine a multithreaded
+BLAS spends more time waking its threads than computing (measured: 2x slower with OpenBLAS on
+2 loaded cores)."""
 
 SINGULAR_TOL = 1e-4
 """A relative standard deviation (diagonal of theta) below this is "at the boundary" (lme4's
@@ -62,11 +73,20 @@ class LmmFit:
     singular : bool
         Some relative SD (theta diagonal) is below ``SINGULAR_TOL``; unit-free.
     sm_result : MixedLMResults or None
-        statsmodels' best result (its estimates are only the starting point).
+        statsmodels' best result with ``engine="statsmodels"`` (its estimates are only the
+        starting point), else None.
     optimizer : str
-        The optimiser whose solution was kept (``"polish"`` = lme4-criterion polishing won alone).
+        The optimiser whose solution was kept: ``"L-BFGS-B"``, ``"Powell + L-BFGS-B"`` (the
+        second optimiser after failed convergence checks) or, with ``engine="statsmodels"``, a
+        MixedLM method or ``"default start"``.
     simplification : tuple of str
         Each step taken from the requested to the used random structure.
+    convergence : tuple of str
+        lme4's convergence messages at the optimum (empty when every check passed): gradient
+        (``max|grad|`` of the Hessian-scaled gradient above 0.002), Hessian not positive
+        definite, and ``boundary (singular) fit``.
+    engine : str
+        ``"lme4"`` (default) or ``"statsmodels"``.
     """
 
     spec_requested: ModelSpec
@@ -86,6 +106,8 @@ class LmmFit:
     simplification: tuple[str, ...] = ()
     history: tuple[dict, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    convergence: tuple[str, ...] = ()
+    engine: str = "lme4"
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -119,13 +141,26 @@ class LmmFit:
 
     @property
     def n_params(self) -> int:
+        """Parameters counted by R's ``logLik()`` df: fixed effects, theta and sigma."""
         return len(self.beta) + len(self.theta) + 1
+
+    @property
+    def aic(self) -> float:
+        """AIC from :attr:`loglik` (sum-to-zero coding); R's default coding:
+        :func:`analysis.models.conventions.information_criteria`."""
+        return -2 * self.loglik + 2 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        """BIC from :attr:`loglik` with n = number of observations (as lme4)."""
+        return -2 * self.loglik + self.n_params * float(np.log(self.n_obs))
 
     @cached_property
     def vcov_varpar(self) -> np.ndarray:
         """2 H^+ with H the Hessian of the deviance in (theta, sigma); pseudo-inverse over
         eigenvalues > 1e-8 as lmerTest."""
-        hess = richardson_jacobian(lambda v: self.core.varpar_grad(v, self.reml), self.varpar)
+        with threadpool_limits(BLAS_THREADS, user_api="blas"):
+            hess = richardson_jacobian(lambda v: self.core.varpar_grad(v, self.reml), self.varpar)
         hess = (hess + hess.T) / 2
         vals, vecs = np.linalg.eigh(hess)
         pos = vals > 1e-8
@@ -134,7 +169,8 @@ class LmmFit:
     @cached_property
     def jacobian(self) -> np.ndarray:
         """d vcov_beta / d (theta, sigma), shape (k, p, p)."""
-        return self.core.covbeta_jacobian(self.varpar)
+        with threadpool_limits(BLAS_THREADS, user_api="blas"):
+            return self.core.covbeta_jacobian(self.varpar)
 
     def relative_covariances(self) -> list[np.ndarray]:
         return self.core.relative_covariances(self.theta)
@@ -155,6 +191,9 @@ class LmmFit:
 
 
 def _mixedlm(design: Design):
+    import statsmodels.api as sm  # the cross-check engine only: imported when used
+    from statsmodels.regression.mixed_linear_model import VCSpec
+
     tr = design.translation
     re_block = next(
         (
@@ -231,14 +270,9 @@ def _run_statsmodels(design: Design, core: LmmCore, reml: bool, optimizers) -> d
     return out
 
 
-def _polish(core: LmmCore, theta0: np.ndarray, reml: bool) -> tuple[np.ndarray, float]:
-    bounds = theta_bounds(core.layout)
-    theta0 = np.array(
-        [max(t, 0.0) if lo == 0.0 else t for t, (lo, _) in zip(theta0, bounds, strict=True)]
-    )
-    theta, dev = _lbfgsb(core, theta0, reml, bounds)
-    # The deviance is even in each diagonal theta, so theta_ii = 0 is always a stationary point
-    # and a gradient method that lands there stays; step off the bound when that lowers it.
+def _step_off_boundary(core: LmmCore, theta: np.ndarray, dev: float, reml: bool, bounds):
+    """The deviance is even in each diagonal theta, so theta_ii = 0 is always a stationary point
+    and a gradient method that lands there stays; step off the bound when that lowers it."""
     diagonal = np.flatnonzero(core.layout.diagonal)
     for _ in range(2 * len(diagonal) + 1):
         at_zero = [i for i in diagonal if theta[i] <= 1e-10]
@@ -259,6 +293,18 @@ def _polish(core: LmmCore, theta0: np.ndarray, reml: bool) -> tuple[np.ndarray, 
     return theta, dev
 
 
+def _clip_to_bounds(theta0: np.ndarray, bounds) -> np.ndarray:
+    return np.array(
+        [max(t, 0.0) if lo == 0.0 else t for t, (lo, _) in zip(theta0, bounds, strict=True)]
+    )
+
+
+def _polish(core: LmmCore, theta0: np.ndarray, reml: bool) -> tuple[np.ndarray, float]:
+    bounds = theta_bounds(core.layout)
+    theta, dev = _lbfgsb(core, _clip_to_bounds(theta0, bounds), reml, bounds)
+    return _step_off_boundary(core, theta, dev, reml, bounds)
+
+
 def _lbfgsb(core: LmmCore, theta0: np.ndarray, reml: bool, bounds) -> tuple[np.ndarray, float]:
     res = so.minimize(
         core.deviance_and_grad,
@@ -272,20 +318,74 @@ def _lbfgsb(core: LmmCore, theta0: np.ndarray, reml: bool, bounds) -> tuple[np.n
     return res.x, float(res.fun)
 
 
-def _fit_design(design: Design, spec_requested: ModelSpec, reml: bool, optimizers) -> LmmFit:
+def _powell(core: LmmCore, theta0: np.ndarray, reml: bool, bounds) -> tuple[np.ndarray, float]:
+    """Derivative-free second optimiser (bounded Powell), polished by L-BFGS-B."""
+    upper = [(lo, hi if hi is not None else 1e3) for lo, hi in bounds]
+    lower = [(lo if lo is not None else -1e3, hi) for lo, hi in upper]
+    res = so.minimize(
+        core.deviance,
+        _clip_to_bounds(theta0, bounds),
+        args=(reml,),
+        method="Powell",
+        bounds=lower,
+        options={"xtol": 1e-8, "ftol": 1e-12, "maxfev": 20000},
+    )
+    theta, dev = _lbfgsb(core, res.x, reml, bounds)
+    return _step_off_boundary(core, theta, dev, reml, bounds)
+
+
+def optimise_theta(core: LmmCore, reml: bool) -> tuple[np.ndarray, float, str, tuple[str, ...]]:
+    """The lme4-criterion optimum from lme4's start, with a second optimiser only when lme4's
+    convergence checks fail.
+
+    Returns
+    -------
+    theta, deviance, optimiser name, convergence messages
+    """
+    theta, dev = _polish(core, theta_start(core.layout), reml)
+    messages = check_convergence(core, theta, reml, SINGULAR_TOL)
+    name = "L-BFGS-B"
+    if any(not m.startswith("boundary") for m in messages):
+        bounds = theta_bounds(core.layout)
+        theta2, dev2 = _powell(core, theta, reml, bounds)
+        if dev2 < dev - 1e-10:
+            theta, dev, name = theta2, dev2, "Powell + L-BFGS-B"
+            messages = check_convergence(core, theta, reml, SINGULAR_TOL)
+    return theta, dev, name, messages
+
+
+def _fit_design(
+    design: Design, spec_requested: ModelSpec, reml: bool, optimizers, engine: str = "lme4"
+) -> LmmFit:
+    with threadpool_limits(BLAS_THREADS, user_api="blas"):
+        return _fit_design_threads(design, spec_requested, reml, optimizers, engine)
+
+
+def _fit_design_threads(
+    design: Design, spec_requested: ModelSpec, reml: bool, optimizers, engine: str
+) -> LmmFit:
     core = LmmCore(design)
-    candidates = _run_statsmodels(design, core, reml, optimizers)
-    logliks = {name: -dev / 2 for name, (_, dev, _) in candidates.items()}
-    starts = [("default start", theta_start(core.layout))]
-    if candidates:
-        best = min(candidates, key=lambda k: candidates[k][1])
-        starts.insert(0, (best, candidates[best][0]))
-    polished = [(name, *_polish(core, th, reml)) for name, th in starts]
-    name, theta, dev = min(polished, key=lambda t: t[2])
-    for cand_name, (cand_theta, cand_dev, _) in candidates.items():
-        if cand_dev < dev - 1e-9:
-            name, theta, dev = cand_name, cand_theta, cand_dev
-    logliks["polished"] = -dev / 2
+    candidates: dict = {}
+    if engine == "statsmodels":
+        design.translation  # noqa: B018 -- raises FormulaError for what MixedLM cannot fit
+        candidates = _run_statsmodels(design, core, reml, optimizers)
+        logliks = {name: -dev / 2 for name, (_, dev, _) in candidates.items()}
+        starts = [("default start", theta_start(core.layout))]
+        if candidates:
+            best = min(candidates, key=lambda k: candidates[k][1])
+            starts.insert(0, (best, candidates[best][0]))
+        polished = [(name, *_polish(core, th, reml)) for name, th in starts]
+        name, theta, dev = min(polished, key=lambda t: t[2])
+        for cand_name, (cand_theta, cand_dev, _) in candidates.items():
+            if cand_dev < dev - 1e-9:
+                name, theta, dev = cand_name, cand_theta, cand_dev
+        logliks["polished"] = -dev / 2
+        messages = check_convergence(core, theta, reml, SINGULAR_TOL)
+    elif engine == "lme4":
+        theta, dev, name, messages = optimise_theta(core, reml)
+        logliks = {name: -dev / 2}
+    else:
+        raise ValueError(f"engine must be 'lme4' or 'statsmodels', not {engine!r}")
     beta, sigma = core.beta_sigma(theta, reml)
     vcov = core.covbeta(np.append(theta, sigma))
     diag = theta[core.layout.diagonal]
@@ -311,6 +411,8 @@ def _fit_design(design: Design, spec_requested: ModelSpec, reml: bool, optimizer
         sm_result=sm_result,
         optimizer=name,
         optimizer_logliks=logliks,
+        convergence=messages,
+        engine=engine,
     )
 
 
@@ -384,6 +486,7 @@ def fit_lmm(
     formula: str | ModelSpec,
     *,
     reml: bool = True,
+    engine: str = "lme4",
     optimizers: tuple[str, ...] = DEFAULT_OPTIMIZERS,
     simplify_singular: bool = True,
     levels: dict[str, list[str]] | None = None,
@@ -400,9 +503,14 @@ def fit_lmm(
         lme4 syntax, e.g. ``"value ~ direction * session + (1 + direction | subject)"``.
     reml : bool
         REML (default) or maximum likelihood.
+    engine : {"lme4", "statsmodels"}
+        ``"lme4"`` (default): L-BFGS-B on lme4's profiled criterion from lme4's start, a second
+        optimiser only when the convergence checks fail. ``"statsmodels"``: MixedLM with each of
+        ``optimizers`` as starting points (the independent cross-check; nested designs only).
     optimizers : tuple of str
-        MixedLM optimisers to try; the solution with the best lme4 criterion is kept and polished.
-        Refits along the singular-fit simplification path use the first one only.
+        MixedLM optimisers (``engine="statsmodels"`` only); the solution with the best lme4
+        criterion is kept and polished. Refits along the singular-fit simplification path use
+        the first one only.
     simplify_singular : bool
         On a singular fit, simplify the random part along :func:`simplify_step`'s path.
     levels : dict, optional
@@ -435,9 +543,11 @@ def fit_lmm(
     seen: set[str] = set()
     while True:
         design = build_design(data, spec, levels=levels, factors=factors)
-        # Simplified refits start MixedLM with the first optimiser only; the lme4-criterion
-        # polish (also from lme4's default start) decides the optimum either way.
-        fit = _fit_design(design, spec0, reml, optimizers if not history else optimizers[:1])
+        # With engine="statsmodels", simplified refits start MixedLM with the first optimiser
+        # only; the lme4-criterion polish (also from lme4's default start) decides either way.
+        fit = _fit_design(
+            design, spec0, reml, optimizers if not history else optimizers[:1], engine
+        )
         history.append({"formula": spec.formula, "loglik": fit.loglik, "singular": fit.singular})
         seen.add(spec.formula)
         if not (simplify_singular and fit.singular):
@@ -461,6 +571,6 @@ def refit(fit: LmmFit, *, reml: bool) -> LmmFit:
     """The same model (as used, no further simplification) with REML or ML."""
     if fit.reml == reml:
         return fit
-    new = _fit_design(fit.design, fit.spec_requested, reml, DEFAULT_OPTIMIZERS[:1])
+    new = _fit_design(fit.design, fit.spec_requested, reml, DEFAULT_OPTIMIZERS[:1], fit.engine)
     new.simplification = fit.simplification
     return new

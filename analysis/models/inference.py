@@ -84,7 +84,14 @@ def f_test(fit: LmmFit, contrasts: np.ndarray, *, ddf: str = "satterthwaite") ->
     return res
 
 
-def coefficients(fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95) -> pl.DataFrame:
+def coefficients(
+    fit: LmmFit,
+    ddf: str = "satterthwaite",
+    level: float = 0.95,
+    *,
+    contrasts: str = "sum",
+    level_order: str = "model",
+) -> pl.DataFrame:
     """Fixed-effect coefficients with SE, df, t, p and CI (lmerTest's ``summary`` table).
 
     Parameters
@@ -93,11 +100,20 @@ def coefficients(fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95) -
     ddf : {"satterthwaite", "kenward-roger", "z"}
     level : float
         Confidence level of the intervals.
+    contrasts : {"sum", "treatment"}
+        The coding of the table: sum-to-zero (as fitted, ``direction1``) or treatment
+        (R's default, ``directionbackward``: the difference from the first level). The model is
+        the same; the treatment coefficients are linear contrasts of the fitted ones, tested
+        with the same df method.
+    level_order : {"model", "alphabetical"}
+        Level order of the table's coding: the fit's, or R's default alphabetical order
+        (``contrasts="treatment", level_order="alphabetical"`` is R's default ``summary()``
+        for text columns).
 
     Returns
     -------
     polars.DataFrame
-        term, estimate, se, df, t, p, ci_low, ci_high, ddf_method. Factors use sum-to-zero coding:
+        term, estimate, se, df, t, p, ci_low, ci_high, ddf_method. With sum-to-zero coding
         ``direction1`` is half the forward - backward difference.
 
     Examples
@@ -111,7 +127,13 @@ def coefficients(fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95) -
     >>> coefficients(fit_lmm(df, "value ~ direction + (1 | subject)"))["term"].to_list()
     ['(Intercept)', 'direction1']
     """
-    res = contrast_tests(fit, np.eye(len(fit.beta)), ddf=ddf, level=level)
-    return pl.DataFrame({"term": list(fit.x_names), **res}).with_columns(
+    if contrasts == "sum" and level_order == "model":
+        ell, names = np.eye(len(fit.beta)), fit.x_names
+    else:
+        from analysis.models.conventions import recoding
+
+        ell, names = recoding(fit, contrasts, level_order)
+    res = contrast_tests(fit, ell, ddf=ddf, level=level)
+    return pl.DataFrame({"term": list(names), **res}).with_columns(
         ddf_method=pl.lit(ddf_method(ddf))
     )

@@ -2,8 +2,10 @@
 ``KRmodcomp``).
 
 The covariance parameters are the variance-scale ones (each term's variances and covariances,
-then the residual variance), so ``V = sum_i gamma_i G_i``. All matrices are block diagonal by the
-outer grouping factor, so the traces are accumulated group by group.
+then the residual variance), so ``V = sum_i gamma_i G_i``. Without crossed random effects all
+matrices are block diagonal by the outer grouping factor, so the traces are accumulated group by
+group; with crossed terms ``V`` is one dense n x n block (as pbkrtest, which works on the whole
+``V`` always).
 """
 
 from __future__ import annotations
@@ -14,22 +16,51 @@ from analysis.models.fit import LmmFit
 
 
 def _g_matrices(fit: LmmFit) -> tuple[list[np.ndarray], np.ndarray]:
-    """Per-parameter local (q x q) structure matrices and the parameter values gamma."""
-    q = fit.core.q
+    """Per-parameter structure matrices in the basis of :func:`_local_designs` and gamma."""
+    core = fit.core
+    crossed = core.q2 > 0
+    q1 = core.q * core.n_groups if crossed else core.q
+    q = q1 + core.q2
     mats, gammas = [], []
     off = 0
+    off2 = q1
     for block, cov in zip(fit.design.blocks, fit.covariances(), strict=True):
+        if block.crossed:
+            bases = [off2 + slot * block.q for slot in range(block.n_slots)]
+        elif crossed:
+            bases = [
+                g * core.q + off + slot * block.q
+                for g in range(core.n_groups)
+                for slot in range(block.n_slots)
+            ]
+        else:
+            bases = [off + slot * block.q for slot in range(block.n_slots)]
         for b in range(block.q):
             for a in range(b, block.q):
                 e = np.zeros((q, q))
-                for slot in range(block.n_slots):
-                    base = off + slot * block.q
+                for base in bases:
                     e[base + a, base + b] = 1.0
                     e[base + b, base + a] = 1.0
                 mats.append(e)
                 gammas.append(cov[a, b])
-        off += block.n_slots * block.q
+        if block.crossed:
+            off2 += block.n_slots * block.q
+        else:
+            off += block.n_slots * block.q
     return mats, np.array([*gammas, fit.sigma**2])
+
+
+def _local_designs(fit: LmmFit) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rows, Z of those rows) per independent block of V: one per outer group, or the whole
+    data with the full Z (nested part expanded by group, then crossed) when terms are crossed."""
+    core = fit.core
+    if not core.q2:
+        return [(rows, core.zloc[rows]) for rows in core.rows]
+    n, q = core.n, core.q
+    z1 = np.zeros((n, core.n_groups * q))
+    cols = fit.design.group_codes[:, None] * q + np.arange(q)[None, :]
+    z1[np.arange(n)[:, None], cols] = core.zloc
+    return [(np.arange(n), np.hstack([z1, core.z2]))]
 
 
 def kr_adjusted(fit: LmmFit) -> dict:
@@ -47,8 +78,7 @@ def kr_adjusted(fit: LmmFit) -> dict:
     qq = {(i, j): np.zeros((p, p)) for i in range(k) for j in range(i, k)}
     ktrace = np.zeros((k, k))
     x = fit.design.x
-    for rows in core.rows:
-        z = core.zloc[rows]
+    for rows, z in _local_designs(fit):
         gs = [z @ e @ z.T for e in locals_] + [np.eye(len(rows))]
         sigma = sum(g * m for g, m in zip(gamma, gs, strict=True))
         s_inv = np.linalg.inv(sigma)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("holm", "fdr_bh", "none")
+METHODS = ("holm", "fdr_bh", "bonferroni", "sidak", "none")
 
 
 def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
-    """Holm (family-wise error) or Benjamini-Hochberg (false discovery rate) adjusted p-values.
+    """Holm, Bonferroni, Sidak (family-wise error) or Benjamini-Hochberg (false discovery rate)
+    adjusted p-values (as R's ``p.adjust`` and emmeans' ``adjust=``). Tukey's adjustment needs
+    the t statistics: :func:`analysis.models.pairwise.pairwise`.
 
     Missing p-values (NaN) stay missing and do not count towards the family size.
 
@@ -16,7 +18,8 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     ----------
     p : array_like
         Unadjusted p-values of one family.
-    method : {"holm", "fdr_bh", "none"}
+    method : {"holm", "fdr_bh", "bonferroni", "sidak", "none"}
+        ``"fdr"`` and ``"bh"`` are aliases of ``"fdr_bh"``.
 
     Returns
     -------
@@ -41,6 +44,12 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
         key = "fdr_bh"
     if key == "none":
         out[ok] = q
+        return out
+    if key == "bonferroni":
+        out[ok] = np.minimum(m * q, 1.0)
+        return out
+    if key == "sidak":
+        out[ok] = -np.expm1(m * np.log1p(-q))
         return out
     order = np.argsort(q, kind="mergesort")
     sorted_p = q[order]

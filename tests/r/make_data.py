@@ -88,6 +88,52 @@ def unbalanced(df: pl.DataFrame, seed: int = 7) -> pl.DataFrame:
 DEMO_OUTCOMES = ("VL_mean_cycle", "knee_pain_walking")
 
 
+MUSCLES = ("VL", "VM", "RF", "BF", "ST", "TA", "GM", "GL", "SOL")
+
+
+def emg_crossed(seed: int = 16, n_subjects: int = 12) -> pl.DataFrame:
+    """EMG-like table: subjects x 9 muscles (muscles shared by subjects: crossed random
+    effects) x direction x session, one value per cell; 6 subject-muscle pairs missing
+    (partially crossed)."""
+    rng = np.random.default_rng(seed)
+    m_int = rng.normal(0, 8.0, len(MUSCLES))
+    m_dir = rng.normal(0, 3.0, len(MUSCLES))
+    rows = []
+    for s in range(n_subjects):
+        u0, u1 = rng.normal(0, 5.0), rng.normal(0, 2.0)
+        for m, muscle in enumerate(MUSCLES):
+            um = rng.normal(0, 3.0)
+            for session in ("pre", "post"):
+                for direction in ("forward", "backward"):
+                    bw = direction == "backward"
+                    sign = 0.5 if bw else -0.5
+                    value = (
+                        40
+                        + 6 * bw
+                        + 1.5 * (session == "post")
+                        + m_int[m]
+                        + sign * m_dir[m]
+                        + u0
+                        + sign * u1
+                        + um
+                        + rng.normal(0, 2.5)
+                    )
+                    rows.append((f"S{s + 1:02d}", muscle, session, direction, round(value, 4)))
+    df = pl.DataFrame(
+        rows, schema=["subject", "muscle", "session", "direction", "value"], orient="row"
+    )
+    drop = {
+        ("S02", "TA"),
+        ("S03", "SOL"),
+        ("S05", "BF"),
+        ("S07", "GL"),
+        ("S11", "VM"),
+        ("S12", "RF"),
+    }
+    keep = [(a, b) not in drop for a, b in zip(df["subject"], df["muscle"], strict=True)]
+    return df.filter(pl.Series(keep))
+
+
 def export_demo(parquet: Path) -> None:
     """Two outcomes of the demo cohort's outcome table, as CSV."""
     table = pl.read_parquet(parquet).filter(pl.col("outcome").is_in(DEMO_OUTCOMES))
@@ -105,6 +151,7 @@ def main() -> None:
         export_demo(args.demo)
     trials = retro_trials()
     trials.write_csv(OUT / "retro_trials.csv")
+    emg_crossed().write_csv(OUT / "emg_crossed.csv")
     unbalanced(trials).write_csv(OUT / "retro_unbalanced.csv")
     singular = retro_trials(seed=106, n_subjects=12, slope_sd=0.0, session_sd=0.0, cell_sd=0.0)
     singular.write_csv(OUT / "retro_singular.csv")

@@ -40,6 +40,14 @@ if (!file.exists(sleep_csv)) {
   write.csv(d, sleep_csv, row.names = FALSE)
 }
 
+penicillin_csv <- file.path(data_dir, "penicillin.csv")
+if (!file.exists(penicillin_csv)) {
+  d <- lme4::Penicillin
+  d$plate <- as.character(d$plate)
+  d$sample <- as.character(d$sample)
+  write.csv(d, penicillin_csv, row.names = FALSE)
+}
+
 read_case_data <- function(case) {
   d <- read.csv(file.path(data_dir, case$data), stringsAsFactors = FALSE)
   if (!is.null(case$filter)) {
@@ -174,6 +182,37 @@ r2_icc <- function(m) {
        icc_adjusted = var_r / tv)
 }
 
+# R's defaults: treatment contrasts; with the case's level order and with alphabetical levels
+# (factor() of text columns, what an R user gets without relevelling).
+r_conventions <- function(case, f) {
+  one <- function(d) {
+    op <- options(contrasts = c("contr.treatment", "contr.poly"))
+    on.exit(options(op))
+    mt <- lmerTest::lmer(f, data = d, REML = TRUE)
+    ll <- logLik(mt)
+    list(loglik = as.numeric(ll), df = attr(ll, "df"), aic = AIC(mt), bic = BIC(mt),
+         coef = coef_table(mt, "Satterthwaite"))
+  }
+  alpha_case <- case
+  alpha_case$levels <- NULL
+  list(treatment = one(read_case_data(case)), r_default = one(read_case_data(alpha_case)))
+}
+
+pairwise_tables <- function(m, pw) {
+  by <- unlist(pw$by)
+  emm <- emmeans(m, specs = pw$factor, by = by, lmer.df = "satterthwaite")
+  out <- list()
+  for (a in c("tukey", "sidak", "bonferroni", "holm", "fdr", "none")) {
+    s <- as.data.frame(summary(pairs(emm, adjust = a), infer = c(TRUE, TRUE)))
+    res <- list(contrast = as.character(s$contrast), estimate = s$estimate, se = s$SE,
+                df = s$df, t = s$t.ratio, p_adj = s$p.value, ci_low = s$lower.CL,
+                ci_high = s$upper.CL)
+    for (b in by) res[[b]] <- as.character(s[[b]])
+    out[[a]] <- res
+  }
+  out
+}
+
 run_case <- function(case) {
   d <- read_case_data(case)
   f <- as.formula(case$formula)
@@ -185,7 +224,8 @@ run_case <- function(case) {
               varcorr = varcorr_table(m),
               coef_satterthwaite = coef_table(m, "Satterthwaite"),
               anova_satterthwaite = anova_table(m, "Satterthwaite"),
-              r2_icc = r2_icc(m))
+              r2_icc = r2_icc(m), aic = AIC(m), bic = BIC(m),
+              conventions = r_conventions(case, f))
   if (isTRUE(case$kr)) {
     out$coef_kenward_roger <- coef_table(m, "Kenward-Roger")
     out$anova_kenward_roger <- anova_table(m, "Kenward-Roger")
@@ -210,6 +250,7 @@ run_case <- function(case) {
     if (isTRUE(case$kr)) res$kenward_roger <- pair_contrasts(m, pr, "kenward-roger")
     res
   })
+  out$pairwise <- lapply(case$pairwise, function(pw) pairwise_tables(m, pw))
   out$interactions <- lapply(case$interactions, function(ic) {
     res <- interaction_contrasts(m, ic, "satterthwaite")
     res$effect <- effect_sizes(m, res$estimate, res$se, res$df)

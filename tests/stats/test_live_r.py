@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from rcompare import CASES_FILE, HERE, cases, compare_case
 
-LIVE_CASES = ["sleepstudy", "retro_trials", "retro_singular", "pg_mixed_anova"]
+LIVE_CASES = ["sleepstudy", "retro_trials", "retro_singular", "pg_mixed_anova", "penicillin"]
 
 
 @pytest.mark.r
