@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.core.errors import Problem, quote, raise_if
+from analysis.core.schemas import load_schema
 from analysis.ingest.contract import (
     PLAIN,
     Dialect,
@@ -24,7 +25,6 @@ from analysis.ingest.contract import (
 from analysis.ingest.sheets import (
     ROW,
     closest,
-    load_schema,
     read_csv_table,
     read_text,
     read_yaml,

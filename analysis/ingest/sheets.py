@@ -22,7 +22,6 @@ import polars as pl
 import yaml
 
 from analysis.core.errors import Problem, quote
-from analysis.core.schemas import load_schema  # noqa: F401 (re-exported for the ingest modules)
 from analysis.ingest.contract import (
     IDENTIFIER_PATTERN,
     MAX_TABLE_BYTES,

@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.core.errors import Problem, ValidationError
+from analysis.core.schemas import load_schema
 from analysis.core.signal import EMG
 from analysis.ingest.cohort import Cohort, load_cohort
 from analysis.ingest.readers import read_emg, read_events
-from analysis.ingest.sheets import ROW, load_schema, read_csv_table
+from analysis.ingest.sheets import ROW, read_csv_table
 from analysis.ingest.validate import validate_cohort_folder
 
 SETTINGS = settings(

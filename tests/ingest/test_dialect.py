@@ -17,6 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.core.errors import Problem, ValidationError
+from analysis.core.schemas import SCHEMA_DIR, load_schema
 from analysis.ingest.cohort import load_cohort
 from analysis.ingest.contract import (
     IDENTIFIER_PATTERN,
@@ -25,7 +26,6 @@ from analysis.ingest.contract import (
     read_checked_text,
 )
 from analysis.ingest.readers import read_emg, read_events
-from analysis.ingest.sheets import SCHEMA_DIR, load_schema
 from analysis.ingest.validate import validate_cohort_folder
 from analysis.simulate import DemoDesign, simulate_cohort
 

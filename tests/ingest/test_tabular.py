@@ -1,7 +1,8 @@
 import pytest
 
+from analysis.core.schemas import load_schema
 from analysis.ingest.sheets import ROW as ROW_COLUMN
-from analysis.ingest.sheets import load_schema, read_csv_table
+from analysis.ingest.sheets import read_csv_table
 
 SCHEMA = load_schema("participants")
 HEADER = "subject,group,age_years,sex,height_cm,mass_kg,knee_pain\n"
