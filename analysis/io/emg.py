@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import Problem, raise_if
+from analysis.io.c3d import read_c3d
 from analysis.io.channels import map_channels
-from analysis.io.formats import read_c3d, read_edf
+from analysis.io.edf import read_edf
 from analysis.io.tables import read_delimited, read_parquet
 from analysis.io.timebase import check_rates, timebase, uv_factor
 from analysis.signal import EMG
