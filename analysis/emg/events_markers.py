@@ -7,7 +7,8 @@ the contact marker's horizontal speed relative to the ground falls below
 median speed of the feet while low, i.e. zero overground and the belt speed on a treadmill):
 on the biomechZoo recordings the position extremum alone comes about 35 ms early.
 
-In **forward** walking the heel lands first and the toe leaves last: foot contact is a maximum of the heel's signal, foot off a minimum of the toe's.
+In **forward** walking the heel lands first and the toe leaves last: foot contact is a maximum
+of the heel's signal, foot off a minimum of the toe's.
 **Backward** walking is close to forward walking run backwards: the toe lands first and the
 heel leaves last, so foot contact is a maximum of the toe's signal and foot off a minimum of
 the heel's. "Walking direction" is always the direction of travel, found from the data:
@@ -158,7 +159,7 @@ def events_from_markers(
     >>> foot = lambda ph: np.column_stack([pelvis[:, 0] + 300 * np.sin(2 * np.pi * (t + ph)),
     ...                                    np.zeros_like(t), np.full_like(t, 50.0)])
     >>> ev, how = events_from_markers({"right": foot(0)}, {"right": foot(0.1) + [100, 0, 0]},
-    ...                               pelvis, rate)
+    ...                               pelvis, rate, contact_speed_mm_s=None)
     >>> ev.filter(pl.col("event") == "foot_contact")["time_s"].round(2).to_list()
     [0.25, 1.25, 2.25, 3.25]
     """
