@@ -759,13 +759,15 @@ def emg_params(config_emg: dict, settings: dict) -> dict:
     """The EMG parameters for one cohort: the config's ``emg:`` block with the cohort's overrides.
 
     The cohort's ``emg.processing`` mapping overrides keys of the config block (deep merge); its
-    mains frequency, sampling rate, units, side, muscles and channel map are added as
-    ``mains_hz``, ``sampling_rate_hz``, ``units``, ``cycles.side``, ``muscles``, ``channel_map``.
+    mains frequency, sampling rate, units, gain, side, muscles, channel map and gait-event
+    settings are added as ``mains_hz``, ``sampling_rate_hz``, ``units``, ``gain``,
+    ``cycles.side``, ``muscles``, ``channel_map``, ``events``.
     """
     params = copy.deepcopy(config_emg)
     emg = settings.get("emg", {})
     _deep_update(params, emg.get("processing", {}))
-    for key in ("mains_hz", "sampling_rate_hz", "units", "muscles", "channel_map"):
+    keys = ("mains_hz", "sampling_rate_hz", "units", "gain", "muscles", "channel_map", "events")
+    for key in keys:
         if key in emg:
             params[key] = copy.deepcopy(emg[key])
     if "side" in emg:

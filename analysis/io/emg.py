@@ -12,6 +12,7 @@ from analysis.io.channels import map_channels
 from analysis.io.edf import read_edf
 from analysis.io.tables import read_delimited, read_parquet
 from analysis.io.timebase import check_rates, timebase, uv_factor
+from analysis.io.vendor_csv import multirate_problem, padded_problems
 from analysis.signal import EMG
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -27,6 +28,7 @@ def read_emg(
     units: str = "uV",
     cohort: str = "",
     file: str | None = None,
+    gain: float = 1.0,
 ) -> EMG:
     """Read one trial's EMG into microvolts with canonical channel names.
 
@@ -46,6 +48,9 @@ def read_emg(
         they are volts, millivolts or microvolts).
     cohort, file : str
         Named in every error (``file`` relative to the cohort folder; default: ``path``).
+    gain : float
+        Amplifier gain still in the values (cohort.yaml ``emg.gain``): voltage channels are
+        divided by it after unit conversion.
 
     Returns
     -------
@@ -90,6 +95,9 @@ def read_emg(
         )
     problems: list[Problem] = []
     meta: dict = {"file": file}
+    if suffix in TABLE_SUFFIXES:
+        multi = multirate_problem(path, cohort=cohort, file=file)
+        raise_if([multi] if multi else [])
     if suffix in TABLE_SUFFIXES | PARQUET_SUFFIXES:
         reader = read_parquet if suffix in PARQUET_SUFFIXES else read_delimited
         table, problems = reader(path, cohort=cohort, file=file)
@@ -124,6 +132,7 @@ def read_emg(
         fs, problems = check_rates(raw.rate, declared, cohort=cohort, file=file)
         file_units = [u if u else units for u in raw.units]
         meta.update(raw.notes)
+        meta["file_units"] = sorted({u for u in raw.units if uv_factor(u) is not None})
     else:
         raise_if(
             [
@@ -149,13 +158,15 @@ def read_emg(
         raise_if([Problem(cohort, file, None, None, "no channels left after channel_map")])
     if len(keep) < len(codes):
         data = data[keep]
+    if suffix in TABLE_SUFFIXES | PARQUET_SUFFIXES:
+        raise_if(padded_problems([names[i] for i in keep], data, cohort=cohort, file=file, rate=fs))
     other_units = {}
     for row, i in enumerate(keep):
         factor = uv_factor(file_units[i]) if file_units[i] else None
         if factor is None:
             other_units[codes[i]] = file_units[i]
-        elif factor != 1.0:
-            data[row] *= factor
+        elif factor != 1.0 or gain != 1.0:
+            data[row] *= factor / gain
     if other_units:
         meta["channel_units"] = other_units
     if positions is not None:

@@ -20,6 +20,7 @@ def read_mvc_recordings(
     units: str = "uV",
     cohort: str = "",
     table: pl.DataFrame | None = None,
+    gain: float = 1.0,
 ) -> dict[str, list[EMG]] | None:
     """Read one subject's MVC recordings: muscle code -> list of recordings.
 
@@ -28,7 +29,7 @@ def read_mvc_recordings(
     folder : path
         The cohort folder holding ``mvc.csv``.
     subject : str
-    rate, channel_map, units, cohort
+    rate, channel_map, units, cohort, gain
         As for :func:`analysis.io.read_emg` (the cohort's EMG settings).
     table : polars.DataFrame, optional
         An already read ``mvc.csv`` (:func:`analysis.io.read_mvc_table`).
@@ -66,7 +67,13 @@ def read_mvc_recordings(
         f = r["emg_file"]
         if f not in cache:
             cache[f] = read_emg(
-                folder / f, rate=rate, channel_map=channel_map, units=units, cohort=cohort, file=f
+                folder / f,
+                rate=rate,
+                channel_map=channel_map,
+                units=units,
+                cohort=cohort,
+                file=f,
+                gain=gain,
             )
         out.setdefault(r["muscle"], []).append(cache[f])
     return out

@@ -6,7 +6,9 @@ from pathlib import Path
 import polars as pl
 
 from analysis.emg import Recording, process_subject
-from analysis.io import read_emg, read_events, read_mvc_recordings
+from analysis.emg.events_source import events_config, sources_of, trial_events
+from analysis.errors import raise_if
+from analysis.io import read_emg, read_mvc_recordings
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -18,8 +20,10 @@ signal = {
     "rate": params.get("sampling_rate_hz"),
     "channel_map": params.get("channel_map") or None,
     "units": params.get("units", "uV"),
+    "gain": float(params.get("gain", 1.0)),
     "cohort": cohort,
 }
+events_cfg = events_config(params.get("events"))
 # the validated trial table (not the raw cohort: a job's cost must not grow with the cohort)
 trials = pl.read_parquet(sm.input.trials)
 KINDS = ("curves", "features", "qc", "spatiotemporal", "normalisation")
@@ -30,7 +34,16 @@ for n, subject in enumerate(subjects, start=1):
     recordings = []
     for rec in rows.iter_rows(named=True):
         emg = read_emg(folder / rec["emg_file"], file=rec["emg_file"], **signal)
-        events = read_events(folder / rec["events_file"], cohort=cohort, file=rec["events_file"])
+        events, problems, _ = trial_events(
+            folder / rec["events_file"],
+            sources=sources_of(events_cfg, rec.get("events_source")),
+            config=events_cfg,
+            direction=rec["direction"],
+            emg=emg,
+            cohort=cohort,
+            file=rec["events_file"],
+        )
+        raise_if(problems)
         recordings.append(
             Recording(
                 session=rec["session"],
@@ -38,6 +51,7 @@ for n, subject in enumerate(subjects, start=1):
                 trial=rec["trial"],
                 emg=emg,
                 events=events,
+                speed_m_s=rec.get("speed_m_s"),
             )
         )
     mvc = read_mvc_recordings(folder, subject, **signal)
