@@ -85,8 +85,8 @@ def test_qualisys_labels_without_contexts_and_contact_type(tmp_path):
 
 
 def test_c3d_without_usable_events_is_a_clear_error(tmp_path):
-    p = _c3d(tmp_path / "none.c3d", events=[("EVENT", "LABELS", ["Start"]),
-                                            ("EVENT", "TIMES", np.array([[0.0], [0.1]]))])  # fmt: skip
+    times = np.array([[0.0], [0.1]])
+    p = _c3d(tmp_path / "none.c3d", events=[("EVENT", "LABELS", ["Start"]), ("EVENT", "TIMES", times)])
     with pytest.raises(ValidationError, match="no foot contact/foot off events") as exc:
         read_events(p, cohort="lab", file="none.c3d")
     assert exc.value.problems[0].file == "none.c3d"
@@ -200,13 +200,13 @@ def test_force_plate_hysteresis_and_foot_assignment():
     cop = np.column_stack([100 + 200 * np.clip((t - 0.5) / 0.7, 0, 1), np.full(t.size, 300.0),
                            np.zeros(t.size)])  # fmt: skip
     plate = ForcePlate(1, rate, 2.0, np.column_stack([0 * t, 0 * t, fz]), cop, np.zeros((4, 3)))
-    frames = np.arange(300)
     foot = lambda y, x0: np.column_stack(  # noqa: E731
         [np.full(300, x0), np.full(300, y), np.zeros(300)]
     )
-    feet = {"right": {"heel": (foot(300, 100), 100.0, 2.0), "toe": (foot(300, 300), 100.0, 2.0)},
-            "left": {"heel": (foot(-300, 100), 100.0, 2.0), "toe": (foot(-300, 300), 100.0, 2.0)}}  # fmt: skip
-    assert frames.size == 300
+    feet = {
+        side: {"heel": (foot(y, 100), 100.0, 2.0), "toe": (foot(y, 300), 100.0, 2.0)}
+        for side, y in (("right", 300), ("left", -300))
+    }
     ev, notes = events_from_forceplates([plate], feet=feet)
     assert ev["side"].to_list() == ["right", "right"] and notes == []
     assert ev["time_s"].to_list() == pytest.approx([2.5, 3.2], abs=0.002)
