@@ -86,7 +86,8 @@ def test_qualisys_labels_without_contexts_and_contact_type(tmp_path):
 
 def test_c3d_without_usable_events_is_a_clear_error(tmp_path):
     times = np.array([[0.0], [0.1]])
-    p = _c3d(tmp_path / "none.c3d", events=[("EVENT", "LABELS", ["Start"]), ("EVENT", "TIMES", times)])
+    events = [("EVENT", "LABELS", ["Start"]), ("EVENT", "TIMES", times)]
+    p = _c3d(tmp_path / "none.c3d", events=events)
     with pytest.raises(ValidationError, match="no foot contact/foot off events") as exc:
         read_events(p, cohort="lab", file="none.c3d")
     assert exc.value.problems[0].file == "none.c3d"
