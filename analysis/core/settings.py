@@ -114,8 +114,11 @@ class EmgSettings:
     # declared by the cohort (cohort.yaml emg:), not by the study configuration
     sampling_rate_hz: float | None = None
     units: str = "uV"
+    gain: float = 1.0  # amplifier gain still in the values of voltage channels
     muscles: tuple[str, ...] = ()
     channel_map: Mapping[str, str | None] = field(default_factory=dict)
+    # where the gait events come from (analysis.ingest.events.events_config fills the rest)
+    events: Mapping[str, Any] = field(default_factory=dict)
 
     def to_params(self) -> dict[str, Any]:
         """The same settings as the nested plain dictionary the EMG signal functions take."""
@@ -200,6 +203,8 @@ _COHORT_EMG_FACTS = {
     "units": ("units",),
     "muscles": ("muscles",),
     "channel_map": ("channel_map",),
+    "gain": ("gain",),
+    "events": ("events",),
     "mains_hz": ("notch", "mains_hz"),
     "side": ("cycles", "side"),
 }
@@ -393,6 +398,8 @@ def _consistency(s: Settings) -> list[str]:
         out.append("emg.cycles: min_stride_s must be below max_stride_s")
     if not cyc.min_stance_pct < cyc.max_stance_pct:
         out.append("emg.cycles: min_stance_pct must be below max_stance_pct")
+    if s.emg.gain <= 0:
+        out.append("emg.gain: must be positive")
     if s.emg.sampling_rate_hz is not None and s.emg.sampling_rate_hz <= 0:
         out.append("emg.sampling_rate_hz: must be positive")
     m = s.models

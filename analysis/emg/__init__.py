@@ -22,10 +22,11 @@ from analysis.emg.filters import (
     notch,
     rectify,
 )
-from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
+from analysis.emg.gait import gait_cycles, spatiotemporal
 from analysis.emg.methods import methods_text
 from analysis.emg.pipeline import EMGResult, Recording, mvc_reference, process_subject
 from analysis.emg.qc import check_channels
+from analysis.ingest.events.footswitch import events_from_threshold
 
 __all__ = [
     "EMGResult",

@@ -19,8 +19,9 @@ from analysis.emg.filters import (
     notch,
     rectify,
 )
-from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
+from analysis.emg.gait import gait_cycles, spatiotemporal
 from analysis.emg.qc import check_channel
+from analysis.ingest.events.footswitch import events_from_threshold
 from analysis.ingest.readers.channels import CANONICAL_MUSCLES
 
 METHOD_MVC = "mvc"
@@ -48,7 +49,7 @@ class Recording:
         Treadmill speed, for stride length.
     footswitch : str or dict, optional
         Channel(s) of ``emg`` to detect events from when ``events`` is None (see
-        :func:`analysis.emg.gait.events_from_threshold`).
+        :func:`analysis.ingest.events.footswitch.events_from_threshold`).
     """
 
     session: str

@@ -14,6 +14,7 @@ import polars as pl
 from analysis.core.errors import Problem, ValidationError, raise_if
 from analysis.ingest.cohort import Cohort, survey_cohort
 from analysis.ingest.contract import Dialect
+from analysis.ingest.readers.plausibility import amplitude_problems
 from analysis.ingest.sheets import ROW
 
 
@@ -79,16 +80,27 @@ def check_recordings(cohort: Cohort) -> list[Problem]:
     muscles = emg_cfg.get("muscles", [])
     problems: list[Problem] = []
     # the events files of each EMG file, in trial order
-    pairs: dict[str, dict[str, None]] = {}
-    for emg_file, events_file in cohort.trials.select("emg_file", "events_file").iter_rows():
-        pairs.setdefault(emg_file, {})[events_file] = None
+    pairs: dict[str, dict[tuple, None]] = {}
+    trials = cohort.trials
+    if "events_source" not in trials.columns:
+        trials = trials.with_columns(events_source=pl.lit(None, dtype=pl.String))
+    cols = ("emg_file", "events_file", "events_source", "direction")
+    for emg_file, *rest in trials.select(cols).iter_rows():
+        pairs.setdefault(emg_file, {})[tuple(rest)] = None
     for emg_file, events_files in pairs.items():
         emg, p = _read_signal(cohort, emg_file, emg_cfg)
         problems += p
         if emg is not None:
             problems += _missing_muscles(emg, muscles, cohort.name, emg_file)
-        for events_file in events_files:
-            events, p = _read_trial_events(cohort, events_file)
+            problems += amplitude_problems(
+                emg,
+                units=emg_cfg.get("units", "uV"),
+                gain=float(emg_cfg.get("gain", 1.0)),
+                cohort=cohort.name,
+                file=emg_file,
+            )
+        for events_file, source, direction in events_files:
+            events, p = _read_trial_events(cohort, events_file, emg_cfg, source, direction, emg)
             problems += p
             if events is not None and emg is not None:
                 problems += _events_in_signal(events, emg, cohort, events_file, emg_file)
@@ -177,6 +189,7 @@ def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list
             rate=emg_cfg.get("sampling_rate_hz"),
             channel_map=emg_cfg.get("channel_map") or None,
             units=emg_cfg.get("units", "uV"),
+            gain=float(emg_cfg.get("gain", 1.0)),
             cohort=cohort.name,
             file=file,
             dialect=Dialect.from_settings(cohort.settings),
@@ -188,19 +201,41 @@ def _read_signal(cohort: Cohort, file: str, emg_cfg: dict) -> tuple[object, list
     return emg, []
 
 
-def _read_trial_events(cohort: Cohort, file: str) -> tuple[pl.DataFrame | None, list[Problem]]:
-    """The events of a trial as :func:`analysis.ingest.readers.events.survey_events` reads them (with
-    their rows in the file), or ``None`` and the problems."""
+def _read_trial_events(
+    cohort: Cohort,
+    file: str,
+    emg_cfg: dict | None = None,
+    source: str | None = None,
+    direction: str = "forward",
+    emg=None,
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """The events of a trial from its configured sources. Stored events in a CSV file are read
+    by :func:`analysis.ingest.readers.events.survey_events` (with their rows in the file)."""
+    from analysis.ingest.events.source import events_config, sources_of, trial_events
     from analysis.ingest.readers.events import survey_events
 
+    cfg = events_config((emg_cfg or {}).get("events"))
     try:
-        events, problems = survey_events(
+        sources = sources_of(cfg, source)
+        dialect = Dialect.from_settings(cohort.settings)
+        if sources == ["stored"] and not file.lower().endswith(".c3d"):
+            events, problems = survey_events(
+                cohort.path / file, cohort=cohort.name, file=file, dialect=dialect
+            )
+            return events, _with_fix(problems, "events")
+        events, problems, _ = trial_events(
             cohort.path / file,
+            sources=sources,
+            config=cfg,
+            direction=direction,
+            emg=emg,
             cohort=cohort.name,
             file=file,
-            dialect=Dialect.from_settings(cohort.settings),
+            dialect=dialect,
         )
         return events, _with_fix(problems, "events")
+    except ValidationError as exc:
+        return None, _with_fix(exc.problems, "events")
     except Exception as exc:  # noqa: BLE001
         return None, [_unreadable(cohort.name, file, exc)]
 
@@ -228,7 +263,7 @@ def _missing_muscles(emg, muscles: list[str], cohort: str, file: str) -> list[Pr
             "it from emg.muscles",
         )
         for m in muscles
-        if m not in emg.channels
+        if m not in emg.channels and f"L_{m}" not in emg.channels and f"R_{m}" not in emg.channels
     ]
 
 

@@ -49,6 +49,9 @@ MUSCLE_NAMES: dict[str, str] = {
     "GM": "gastrocnemius medialis",
     "GL": "gastrocnemius lateralis",
     "SO": "soleus",
+    "HAM": "hamstrings (group)",
+    "GAS": "gastrocnemius (head not specified)",
+    "TP": "tibialis posterior",
 }
 MUSCLE_ORDER: tuple[str, ...] = (
     "GMAX",
@@ -57,10 +60,13 @@ MUSCLE_ORDER: tuple[str, ...] = (
     "RF",
     "VL",
     "VM",
+    "HAM",
     "BF",
     "ST",
     "TA",
+    "TP",
     "PL",
+    "GAS",
     "GM",
     "GL",
     "SO",

@@ -212,7 +212,7 @@ def measure_tables(draw) -> bytes:
 
 @COHORT_SETTINGS
 @given(participants=participant_tables(), pain=measure_tables(), trial_cell=cells,
-       trial_col=st.sampled_from(list(load_schema("trials")["properties"])))  # fmt: skip
+       trial_col=st.sampled_from(list(load_schema("trials")["required"])))  # fmt: skip
 def test_load_cohort_with_generated_tables_loads_or_refuses(
     base_cohort, participants, pain, trial_cell, trial_col
 ):

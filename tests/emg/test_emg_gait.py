@@ -6,7 +6,8 @@ import pytest
 
 from analysis.core.settings import merge_params
 from analysis.core.signal import EMG
-from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
+from analysis.emg.gait import gait_cycles, spatiotemporal
+from analysis.ingest.events.footswitch import events_from_threshold
 
 CYCLES = merge_params()["cycles"]
 

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis.core.errors import raise_if
 from analysis.emg import Recording, process_subject
 from analysis.ingest.cohort import read_settings
 from analysis.ingest.contract import Dialect
-from analysis.ingest.readers import read_emg, read_events, read_mvc_recordings
+from analysis.ingest.events.source import events_config, sources_of, trial_events
+from analysis.ingest.readers import read_emg, read_mvc_recordings
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -20,9 +22,11 @@ signal = {
     "rate": params.sampling_rate_hz,
     "channel_map": dict(params.channel_map) or None,
     "units": params.units,
+    "gain": params.gain,
     "cohort": cohort,
     "dialect": Dialect.from_settings(read_settings(folder)),  # csv: in cohort.yaml
 }
+events_cfg = events_config(dict(params.events))
 # the validated trial table (not the raw cohort: a job's cost must not grow with the cohort)
 trials = pl.read_parquet(sm.input.trials)
 KINDS = ("curves", "features", "qc", "spatiotemporal", "normalisation")
@@ -33,12 +37,17 @@ for n, subject in enumerate(subjects, start=1):
     recordings = []
     for rec in rows.iter_rows(named=True):
         emg = read_emg(folder / rec["emg_file"], file=rec["emg_file"], **signal)
-        events = read_events(
+        events, problems, _ = trial_events(
             folder / rec["events_file"],
+            sources=sources_of(events_cfg, rec.get("events_source")),
+            config=events_cfg,
+            direction=rec["direction"],
+            emg=emg,
             cohort=cohort,
             file=rec["events_file"],
             dialect=signal["dialect"],
         )
+        raise_if(problems)
         recordings.append(
             Recording(
                 session=rec["session"],
@@ -46,6 +55,7 @@ for n, subject in enumerate(subjects, start=1):
                 trial=rec["trial"],
                 emg=emg,
                 events=events,
+                speed_m_s=rec.get("speed_m_s"),
             )
         )
     mvc = read_mvc_recordings(folder, subject, **signal)

@@ -9,10 +9,12 @@ import numpy as np
 from analysis.core.errors import Problem, raise_if
 from analysis.core.signal import EMG
 from analysis.ingest.contract import PLAIN, Dialect, recording_limit, size_problem
+from analysis.ingest.readers.c3d import read_c3d
 from analysis.ingest.readers.channels import map_channels
 from analysis.ingest.readers.delimited import read_delimited, read_parquet
-from analysis.ingest.readers.formats import read_c3d, read_edf
+from analysis.ingest.readers.edf import read_edf
 from analysis.ingest.readers.timebase import check_rates, timebase, uv_factor
+from analysis.ingest.readers.vendor_csv import multirate_problem, padded_problems
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -28,6 +30,7 @@ def read_emg(
     cohort: str = "",
     file: str | None = None,
     dialect: Dialect = PLAIN,
+    gain: float = 1.0,
 ) -> EMG:
     """Read one trial's EMG into microvolts with canonical channel names.
 
@@ -49,6 +52,9 @@ def read_emg(
         Named in every error (``file`` relative to the cohort folder; default: ``path``).
     dialect : Dialect
         The cohort's CSV dialect (``csv:`` in cohort.yaml), for CSV/TSV files.
+    gain : float
+        Amplifier gain still in the values (cohort.yaml ``emg.gain``): voltage channels are
+        divided by it after unit conversion.
 
     Returns
     -------
@@ -95,6 +101,9 @@ def read_emg(
         )
     problems: list[Problem] = []
     meta: dict = {"file": file}
+    if suffix in TABLE_SUFFIXES:
+        multi = multirate_problem(path, cohort=cohort, file=file)
+        raise_if([multi] if multi else [])
     if suffix in TABLE_SUFFIXES | PARQUET_SUFFIXES:
         if suffix in PARQUET_SUFFIXES:
             table, problems = read_parquet(path, cohort=cohort, file=file)
@@ -133,6 +142,7 @@ def read_emg(
         fs, problems = check_rates(raw.rate, declared, cohort=cohort, file=file)
         file_units = [u if u else units for u in raw.units]
         meta.update(raw.notes)
+        meta["file_units"] = sorted({u for u in raw.units if uv_factor(u) is not None})
     else:
         raise_if(
             [
@@ -158,13 +168,15 @@ def read_emg(
         raise_if([Problem(cohort, file, None, None, "no channels left after channel_map")])
     if len(keep) < len(codes):
         data = data[keep]
+    if suffix in TABLE_SUFFIXES | PARQUET_SUFFIXES:
+        raise_if(padded_problems([names[i] for i in keep], data, cohort=cohort, file=file, rate=fs))
     other_units = {}
     for row, i in enumerate(keep):
         factor = uv_factor(file_units[i]) if file_units[i] else None
         if factor is None:
             other_units[codes[i]] = file_units[i]
-        elif factor != 1.0:
-            data[row] *= factor
+        elif factor != 1.0 or gain != 1.0:
+            data[row] *= factor / gain
     if other_units:
         meta["channel_units"] = other_units
     if positions is not None:

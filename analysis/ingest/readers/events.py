@@ -15,8 +15,6 @@ SIDES = ("left", "right")
 EVENTS = ("foot_contact", "foot_off")
 CONTACTS = ("heel", "toe", "flat")
 EVENT_SCHEMA = {"side": pl.String, "event": pl.String, "time_s": pl.Float64, "contact": pl.String}
-_C3D_EVENT_NAMES = {"foot strike": "foot_contact", "foot contact": "foot_contact",
-                    "foot off": "foot_off"}  # fmt: skip
 
 
 def _read_csv_strings(
@@ -63,7 +61,8 @@ def read_events(
     (``foot_contact``/``foot_off``), ``time_s`` (seconds, same clock as the EMG) and optionally
     ``contact`` (``heel``/``toe``/``flat``: what touched the ground first, on foot_contact rows;
     empty elsewhere). Nothing assumes heel strike. A ``.c3d`` file is read from its ``EVENT``
-    group (contexts Left/Right, labels Foot Strike/Foot Off).
+    group (see :func:`analysis.ingest.readers.c3d.c3d_events`: contexts Left/Right with labels Foot
+    Strike/Foot Off, or labels such as ``LHS``/``RTO``; times on the capture clock).
 
     Parameters
     ----------
@@ -224,7 +223,7 @@ def _repeated_events(df: pl.DataFrame, cohort: str, file: str) -> list[Problem]:
 
 
 def _events_from_c3d(path: Path, *, cohort: str, file: str) -> pl.DataFrame:
-    import ezc3d
+    from analysis.ingest.readers.c3d import read_c3d_events
 
     limit, setting = recording_limit()
     raise_if(
@@ -234,24 +233,9 @@ def _events_from_c3d(path: Path, *, cohort: str, file: str) -> pl.DataFrame:
     )
     too_large = size_problem(path, cohort, file, limit, "recording")
     raise_if([too_large] if too_large else [])
-    try:
-        c3d = ezc3d.c3d(str(path))
-    except Exception as exc:  # ezc3d raises RuntimeError/IOError variants
-        raise_if([Problem(cohort, file, None, None, f"cannot be read as C3D: {exc}")])
-    ev = c3d["parameters"].get("EVENT", {})
-    if "TIMES" not in ev:
-        raise_if([Problem(cohort, file, None, None, "C3D file has no EVENT group")])
-    times = np.atleast_2d(np.asarray(ev["TIMES"]["value"], dtype=float))
-    seconds = times[0] * 60.0 + times[1]
-    rows = []
-    for ctx, label, t in zip(ev["CONTEXTS"]["value"], ev["LABELS"]["value"], seconds, strict=False):
-        event = _C3D_EVENT_NAMES.get(str(label).strip().casefold())
-        side = str(ctx).strip().casefold()
-        if event is not None and side in SIDES:
-            rows.append((side, event, float(t), None))
-    if not rows:
-        raise_if([Problem(cohort, file, None, None, "no foot contact/foot off events in C3D")])
-    return pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row").sort("time_s")
+    events, problems = read_c3d_events(path, cohort=cohort, file=file)
+    raise_if(problems)
+    return events.cast(EVENT_SCHEMA)
 
 
 MVC_COLUMNS = ("subject", "muscle", "emg_file")

@@ -22,6 +22,7 @@ def read_mvc_recordings(
     cohort: str = "",
     table: pl.DataFrame | None = None,
     dialect: Dialect = PLAIN,
+    gain: float = 1.0,
 ) -> dict[str, list[EMG]] | None:
     """Read one subject's MVC recordings: muscle code -> list of recordings.
 
@@ -30,7 +31,7 @@ def read_mvc_recordings(
     folder : path
         The cohort folder holding ``mvc.csv``.
     subject : str
-    rate, channel_map, units, cohort
+    rate, channel_map, units, cohort, gain
         As for :func:`analysis.ingest.readers.read_emg` (the cohort's EMG settings).
     table : polars.DataFrame, optional
         An already read ``mvc.csv`` (:func:`analysis.ingest.readers.read_mvc_table`).
@@ -77,6 +78,7 @@ def read_mvc_recordings(
                 cohort=cohort,
                 file=f,
                 dialect=dialect,
+                gain=gain,
             )
         out.setdefault(r["muscle"], []).append(cache[f])
     return out
