@@ -2,11 +2,13 @@
 
 Data flow (each arrow is a pure function in this package)::
 
-    data/raw/<cohort>/ -> validated tidy tables (analysis.ingest.cohort)
+    data/raw/<cohort>/ -> validated tidy tables (analysis.ingest)
                        -> EMG curves and features (analysis.emg)
                        -> outcome table (analysis.outcomes)
-                       -> models and contrasts (analysis.models / analysis.models)
-                       -> figures, tables, report (analysis.report.figures, analysis.report.tables)
+                       -> models and contrasts, waveform SPM (analysis.models)
+                       -> figures, tables, text, report (analysis.report)
+
+Every stage reads its settings from one resolved object (analysis.core.settings).
 """
 
 from analysis.check_python import check as _check_python
