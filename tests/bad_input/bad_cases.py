@@ -382,9 +382,10 @@ EMG_HEADER = b"time_s,VL,VM,RF,BF,ST,TA,GMAX,GM,SO\n"
 B = "balance.csv"
 
 GIGANTIC_CELL = (
-    "analysis.ingest.readers quotes a whole cell in its message ('<cell>' is not a number / is not a time), "
+    "analysis.ingest.readers quotes a whole cell in its message "
+    "('<cell>' is not a number / is not a time), "
     "here a million characters: it should shorten the quoted cell (e.g. to 40 characters and "
-    "'...') in io/tables.py _numeric_columns and io/events.py read_events"
+    "'...') in readers/delimited.py _numeric_columns and readers/events.py read_events"
 )
 
 CASES: list[Case] = [

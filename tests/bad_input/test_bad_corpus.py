@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 from bad_cases import CASES, YAML_LENGTH, YAML_LINES, Case, canary
-from conftest import digest
+from corpus_support import digest
 
 from analysis.__main__ import main
 from analysis.core.errors import ValidationError

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import make_base
+from corpus_support import make_base
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

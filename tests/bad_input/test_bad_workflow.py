@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from bad_cases import CASES
-from conftest import digest, make_base, make_case
+from corpus_support import digest, make_base, make_case
 
 from analysis.simulate import DemoDesign, simulate_cohort
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from bad_cases import MVC_ROWS, Expect, outside, rows, set_cell, with_mvc, write_rows
-from conftest import digest, make_base
+from corpus_support import digest, make_base
 
 from analysis.__main__ import main
 from analysis.core.errors import ValidationError
