@@ -115,7 +115,13 @@ def inverse_link(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class GlmmFit:
-    """A fitted GLMM; ``vcov`` is that of ``beta`` (names ``x_names``)."""
+    """A fitted GLMM; ``vcov`` is that of ``beta`` (names ``x_names``).
+
+    ``loglik`` is the full (Laplace or AGQ) log-likelihood, comparable across ``nAGQ``.
+    ``loglik_saturated`` is the saturated model's: lme4 reports ``loglik - loglik_saturated``
+    as ``logLik`` when ``nAGQ > 1`` (its quadrature deviance is built from deviance residuals),
+    so compare that difference with glmer's AGQ ``logLik`` (they coincide for 0/1 data).
+    """
 
     formula: str
     family: str
@@ -128,6 +134,7 @@ class GlmmFit:
     loglik: float
     converged: bool
     n_eval: int
+    loglik_saturated: float = 0.0
     trials: str | None = None
 
     @property
@@ -204,12 +211,14 @@ def fit_glmm(
                 "trials column"
             )
         fam = _binomial_logit(y, m) if link == "logit" else _binomial_probit(y, m)
+        saturated = float(sps.binom.logpmf(y, m, y / m).sum())
         p0 = np.clip(y.sum() / m.sum(), 1e-3, 1 - 1e-3)
         intercept = special.logit(p0) if link == "logit" else special.ndtri(p0)
     else:
         if np.any(y < 0) or np.any(y != np.round(y)):
             raise FormulaError(f"Poisson response '{spec.response}' must be counts (0, 1, 2, ...)")
         fam = _poisson_log(y)
+        saturated = float(sps.poisson.logpmf(y, y).sum())
         intercept = np.log(max(y.mean(), 1e-3))
     problem = Problem((des.x,), np.zeros((des.n, 1)), 1.0, fam, des.re)
     start = np.concatenate([np.zeros(des.x.shape[1]), des.re.theta_start()])
@@ -226,7 +235,7 @@ def fit_glmm(
     free_idx = np.flatnonzero(res.free)
     vcov = cov_free[np.ix_(free_idx < p, free_idx < p)]
     return GlmmFit(
-        formula=spec.formula.replace(f"{spec.response} ~", f"{spec.response} ~", 1),
+        formula=spec.formula,
         family=family,
         link=link,
         n_agq=nAGQ,
@@ -237,6 +246,7 @@ def fit_glmm(
         loglik=res.loglik,
         converged=res.converged,
         n_eval=res.n_eval,
+        loglik_saturated=saturated,
         trials=trials,
     )
 

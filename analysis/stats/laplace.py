@@ -219,7 +219,7 @@ class Evaluator:
     def agq(self, par: np.ndarray) -> float:
         """Adaptive Gauss-Hermite log-likelihood (one scalar random effect)."""
         self.n_eval += 1
-        pb, cols, q = self.pb, self.cols, self.q
+        pb, q = self.pb, self.q
         psi, theta = self.split(par)
         term = pb.re.terms[0]
         zl = pb.re.zl(theta)
@@ -333,14 +333,24 @@ class OptResult:
 def maximise(ev: Evaluator, start: np.ndarray, lower: np.ndarray, polish: bool = True) -> OptResult:
     """Maximise the Laplace / AGQ log-likelihood: L-BFGS-B, then Newton polishing steps."""
     bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    opts = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30}
     res = optimize.minimize(
-        ev.objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30},
+        ev.objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts
     )
+    # A standard deviation of exactly 0 is a stationary point (the likelihood is even in it),
+    # where a gradient method stops; restart from a positive value to see whether it is a maximum.
+    for _ in range(3):
+        at_zero = np.isfinite(lower) & (res.x <= lower + 1e-7)
+        if not at_zero.any():
+            break
+        trial_start = res.x.copy()
+        trial_start[at_zero] = 0.3
+        trial = optimize.minimize(
+            ev.objective, trial_start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts
+        )
+        if not trial.fun < res.fun - 1e-8:
+            break
+        res = trial
     par = res.x.copy()
     on_bound = np.isfinite(lower) & (par <= lower + 1e-7)
     free = ~on_bound
