@@ -18,6 +18,7 @@ MODULES = [
     "analysis.emg.qc",
     "analysis.emg.pipeline",
     "analysis.emg.methods",
+    "analysis.emg.timing",
 ]
 
 
