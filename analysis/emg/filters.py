@@ -15,6 +15,7 @@ design cut-off is moved so that the double-pass gain is -3.01 dB at the requeste
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -165,9 +166,46 @@ def apply_by_segment(
     return emg.replace(out, units=units)
 
 
-def _sosfiltfilt(sos: np.ndarray) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
-    padlen = 3 * (2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum()))
-    return (lambda x: sps.sosfiltfilt(sos, x)), padlen + 1
+@dataclass(frozen=True)
+class _Design:
+    """A zero-lag filter ready to apply: sections, their steady-state state and the pad length."""
+
+    sos: np.ndarray
+    zi: np.ndarray
+    padlen: int
+
+    @classmethod
+    def of(cls, sos: np.ndarray) -> _Design:
+        # the pad length of scipy.signal.sosfiltfilt (3 x the number of taps)
+        ntaps = 2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum())
+        return cls(sos, sps.sosfilt_zi(sos), int(3 * ntaps))
+
+    def filtfilt(self, x: np.ndarray) -> np.ndarray:
+        """``scipy.signal.sosfiltfilt(sos, x)`` (same arithmetic) without redesigning ``zi``."""
+        n = self.padlen
+        ext = np.concatenate((2 * x[0:1] - x[n:0:-1], x, 2 * x[-1:] - x[-2 : -(n + 2) : -1]))
+        y, _ = sps.sosfilt(self.sos, ext, zi=self.zi * ext[0:1])
+        y, _ = sps.sosfilt(self.sos, y[::-1], zi=self.zi * y[-1:])
+        return y[::-1][n:-n] if n > 0 else y[::-1]
+
+
+@lru_cache(maxsize=64)
+def _butter_design(
+    cutoffs: tuple[float, ...], btype: str, order: int, rate: float, correct: bool
+) -> _Design:
+    return _Design.of(_butter_cached(cutoffs, btype, order, rate, correct))
+
+
+@lru_cache(maxsize=64)
+def _notch_design(freqs: tuple[float, ...], quality: float, rate: float) -> _Design:
+    sos = np.concatenate(
+        [sps.tf2sos(*sps.iirnotch(f, quality * f / freqs[0], fs=rate)) for f in freqs]
+    )
+    return _Design.of(sos)
+
+
+def _sosfiltfilt(design: _Design) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    return design.filtfilt, design.padlen + 1
 
 
 def bandpass(
@@ -218,10 +256,10 @@ def bandpass(
             f"band-pass {low_hz}-{high_hz} Hz impossible at {emg.rate} Hz sampling "
             f"(high cut-off limited to {high:.1f} Hz)"
         )
-    sos = butterworth_sos(
-        (low, high), "bandpass", order, emg.rate, correct_double_pass=correct_double_pass
+    design = _butter_design(
+        (low, high), "bandpass", int(order), float(emg.rate), bool(correct_double_pass)
     )
-    func, min_samples = _sosfiltfilt(sos)
+    func, min_samples = _sosfiltfilt(design)
     out = apply_by_segment(emg, func, min_segment_s=min_segment_s, min_samples=min_samples)
     out.meta["bandpass_hz"] = (low, high)
     return out
@@ -246,10 +284,10 @@ def lowpass(
     """
     if not 0 < cutoff_hz < emg.rate / 2:
         raise ValueError(f"low-pass cut-off {cutoff_hz} Hz impossible at {emg.rate} Hz sampling")
-    sos = butterworth_sos(
-        cutoff_hz, "lowpass", order, emg.rate, correct_double_pass=correct_double_pass
+    design = _butter_design(
+        (float(cutoff_hz),), "lowpass", int(order), float(emg.rate), bool(correct_double_pass)
     )
-    func, min_samples = _sosfiltfilt(sos)
+    func, min_samples = _sosfiltfilt(design)
     return apply_by_segment(emg, func, min_segment_s=min_segment_s, min_samples=min_samples)
 
 
@@ -277,10 +315,8 @@ def notch(
     freqs = [f for f in freqs if f < 0.98 * emg.rate / 2]
     if not freqs:
         return emg.replace(emg.data.copy())
-    sos = np.concatenate(
-        [sps.tf2sos(*sps.iirnotch(f, quality * f / freqs[0], fs=emg.rate)) for f in freqs]
-    )
-    func, min_samples = _sosfiltfilt(sos)
+    design = _notch_design(tuple(float(f) for f in freqs), float(quality), float(emg.rate))
+    func, min_samples = _sosfiltfilt(design)
     out = apply_by_segment(emg, func, min_segment_s=min_segment_s, min_samples=min_samples)
     out.meta["notch_hz"] = tuple(freqs)
     return out
