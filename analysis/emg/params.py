@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
         "ecg_ratio": 0.5,
         "cycle_duration_mad": 3.5,
         "cycle_duration_min_dev_pct": 10.0,
-        "spectral_max_s": 120.0,
+        "spectral_max_s": 10.0,
     },
 }
 
