@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analysis.emg.features import onset_offset, onset_threshold, segment_stats, time_normalise
+from analysis.emg.features import CycleGrid, onset_offset, onset_threshold, segment_stats
 from analysis.emg.filters import (
     bandpass,
     bandpass_params,
@@ -242,7 +242,8 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
         starts = cycles["start_s"].to_numpy()[used] if used.size else np.empty(0)
         ends = cycles["end_s"].to_numpy()[used] if used.size else np.empty(0)
         cycle_ids = cycles["cycle"].to_numpy()[used] if used.size else np.empty(0, int)
-    points = int(p["cycles"]["points"])
+        points = int(p["cycles"]["points"])
+        grid = CycleGrid.of(emg, starts, ends, points)
     curves = np.empty((used.size, len(muscles), points))
     fine: dict[str, dict[str, np.ndarray]] = {}
     kept: dict[str, np.ndarray] = {}
@@ -264,7 +265,7 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
             env = envelope_of_bandpassed(bp, p)
             del bp
         with stage("cycles"):
-            curves[:, k, :] = time_normalise(env, starts, ends, points)[:, 0, :]
+            curves[:, k, :] = grid.sample(env.data[0])
             fine[m] = segment_stats(env.data[0], phases.fine_a, phases.fine_b)
             if m in pair_muscles:
                 kept[m] = env.data[0]

@@ -10,6 +10,8 @@ recording's length and stays small next to the filters'.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import polars as pl
 from scipy import fft as sp_fft
@@ -62,10 +64,11 @@ def clipping_fraction(x: np.ndarray) -> float:
     >>> clipping_fraction(np.clip(np.sin(np.linspace(0, 20, 1000)), -0.5, 0.5)) > 0.3
     True
     """
-    finite = x[np.isfinite(x)] if np.isnan(x).any() else x
+    lo = x.min() if x.size else np.nan
+    finite = x[np.isfinite(x)] if np.isnan(lo) else x  # min() is NaN when any sample is
     if finite.size == 0:
         return float("nan")
-    lo, hi = finite.min(), finite.max()
+    lo, hi = (finite.min(), finite.max()) if finite is not x else (lo, x.max())
     if lo == hi:
         return 1.0
     return float((np.count_nonzero(finite == lo) + np.count_nonzero(finite == hi)) / finite.size)
@@ -104,14 +107,20 @@ def _psd(x: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
     """
     nperseg = int(min(x.size, rate))
     step = nperseg - nperseg // 2
-    win = sps.get_window("hann", nperseg)
+    win, win_power = _hann(nperseg)
     segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
     segs = segs - segs.mean(axis=1, keepdims=True)
     spec = sp_fft.rfft(segs * win, axis=1)
     power = spec.real**2 + spec.imag**2
-    power *= 1.0 / (rate * (win * win).sum())
+    power *= 1.0 / (rate * win_power)
     power[:, 1 : None if nperseg % 2 else -1] *= 2.0
     return np.fft.rfftfreq(nperseg, 1.0 / rate), power.mean(axis=0)
+
+
+@lru_cache(maxsize=16)
+def _hann(n: int) -> tuple[np.ndarray, float]:
+    win = sps.get_window("hann", n)
+    return win, float((win * win).sum())
 
 
 def _mains_share(
@@ -172,6 +181,12 @@ def ecg_ratio(x: np.ndarray, rate: float) -> float:
     return (n * power - 1.0) / (n - 1.0)
 
 
+def _sd(y: np.ndarray, sum_sq: float) -> float:
+    """Standard deviation of a finite signal from its sum of squares (no temporary array)."""
+    mean = float(np.add.reduce(y)) / y.size
+    return float(np.sqrt(max(sum_sq / y.size - mean * mean, 0.0)))
+
+
 def _without_mains(y: np.ndarray, rate: float, mains_hz: float, nt: dict) -> np.ndarray:
     """``y`` through the mains notch filter (at ``mains_hz``, the configured harmonics)."""
     one = EMG(y, rate, ("x",))
@@ -196,7 +211,8 @@ def check_channel(raw: EMG, bandpassed: EMG, params: dict) -> list[tuple[str, st
     rows: list[tuple[str, str, str, str]] = []
     segments = finite_segments(x)
     n_finite = sum(b - a for a, b in segments)
-    y_whole = bool(np.isfinite(y).all())
+    sum_sq = float(np.dot(y, y))
+    y_whole = bool(np.isfinite(sum_sq))  # a finite sum of squares: every sample is finite
     if n_finite == 0 or not (y_whole or np.isfinite(y).any()):
         return [(c, "all_nan", "channel holds no usable samples", "hard")]
     if n_finite < x.size:
@@ -206,7 +222,7 @@ def check_channel(raw: EMG, bandpassed: EMG, params: dict) -> list[tuple[str, st
             (c, "gap", f"{missing:.3f} s of samples missing in up to {len(segments) + 1} "
              f"gap(s), first at {raw.t0 + first_gap / raw.rate:.3f} s", "info")
         )  # fmt: skip
-    sd = float(y.std() if y_whole else np.nanstd(y))
+    sd = _sd(y, sum_sq) if y_whole else float(np.nanstd(y))
     if sd < float(qc["flat_sd_uv"]):
         rows.append(
             (c, "flat", f"band-passed SD {sd:.3g} uV below {qc['flat_sd_uv']} uV: flat or "
