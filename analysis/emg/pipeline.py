@@ -170,7 +170,8 @@ def _phase_segments(emg: EMG, cycles: pl.DataFrame, used: np.ndarray) -> _Phases
 def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
     """Sum, count and maximum of each phase from those of its (at most four) fine segments.
 
-    NaN in one fine segment makes only the phases containing it NaN.
+    NaN in one fine segment makes only the phases containing it NaN. The arrays of ``fine`` may
+    have leading axes (e.g. one row per muscle); segments are along the last axis.
     """
     first, last = phases.first, phases.last
     out = {
@@ -182,9 +183,9 @@ def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
         inside = first + o <= last
         j = np.minimum(first + o, last)
         for key in ("sum", "n"):
-            out[key] = np.where(inside, out[key] + fine[key][j], out[key])
-        out["max"] = np.where(inside, np.fmax(out["max"], fine["max"][j]), out["max"])
-        out["max"] = np.where(inside & np.isnan(fine["max"][j]), np.nan, out["max"])
+            out[key] = np.where(inside, out[key] + fine[key][..., j], out[key])
+        out["max"] = np.where(inside, np.fmax(out["max"], fine["max"][..., j]), out["max"])
+        out["max"] = np.where(inside & np.isnan(fine["max"][..., j]), np.nan, out["max"])
     return out
 
 
@@ -450,31 +451,44 @@ def _curve_frame(t: _Trial, curves: np.ndarray, units: list[str], points: int) -
 def _muscle_features(
     t: _Trial, out: _FeatureRows, curves: np.ndarray, scale: np.ndarray, units: list[str], p: dict
 ) -> None:
-    """mean, peak, iemg, peak_time of every phase; onset, offset, active_pct of each cycle."""
+    """mean, peak, iemg, peak_time of every phase; onset, offset, active_pct of each cycle.
+
+    Computed for all muscles at once (rows = muscles), added muscle by muscle.
+    """
     ph, points = t.phases, curves.shape[2]
-    has_point = out.in_phase.any(axis=1)
+    n_used = curves.shape[0]
+    fine = {key: np.stack([t.fine[m][key] for m in t.muscles]) for key in ("sum", "n", "max")}
+    s = _combine(fine, ph)
+    sc = scale[:, None]
+    mean = s["sum"] / s["n"] * sc
+    peak = s["max"] * sc
+    iemg = s["sum"] / t.rate * sc
+    c = np.where(out.in_phase[:, None, :], curves[ph.cycle], -np.inf)
+    peak_time = out.grid[np.argmax(c, axis=2)].T
+    peak_time = np.where(~out.in_phase.any(axis=1) | np.isnan(mean), np.nan, peak_time)
+    thr = np.repeat([_onset_threshold(t, curves, k, p) for k in range(len(t.muscles))], n_used)
     min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 * (points - 1))))
+    rows = curves.transpose(1, 0, 2).reshape(-1, points)
+    on, off, active = (v.reshape(len(t.muscles), n_used) for v in onset_offset(rows, thr, min_pts))
     for k, m in enumerate(t.muscles):
-        s = _combine(t.fine[m], ph)
-        unit = units[k]
-        excl = t.excluded[:, k]
-        mean = s["sum"] / s["n"] * scale[k]
-        out.add(m, excl, "mean", mean, unit)
-        out.add(m, excl, "peak", s["max"] * scale[k], unit)
-        out.add(m, excl, "iemg", s["sum"] / t.rate * scale[k], f"{unit}*s")
-        c = np.where(out.in_phase, curves[ph.cycle, k, :], -np.inf)
-        peak_time = out.grid[np.argmax(c, axis=1)]
-        bad = ~has_point | np.isnan(mean)
-        out.add(m, excl, "peak_time", np.where(bad, np.nan, peak_time), "% cycle")
-        included = curves[~excl, k, :]
-        base = included if included.shape[0] else curves[:, k, :]
-        thr, _, _ = onset_threshold(
-            base, float(p["onset"]["baseline_sd"]), float(p["onset"]["baseline_window_pct"])
-        )
-        on, off, active = onset_offset(curves[:, k, :], thr, min_pts)
-        out.add(m, excl, "onset", on, "% cycle", cycle_only=True)
-        out.add(m, excl, "offset", off, "% cycle", cycle_only=True)
-        out.add(m, excl, "active_pct", active, "% cycle", cycle_only=True)
+        unit, excl = units[k], t.excluded[:, k]
+        out.add(m, excl, "mean", mean[k], unit)
+        out.add(m, excl, "peak", peak[k], unit)
+        out.add(m, excl, "iemg", iemg[k], f"{unit}*s")
+        out.add(m, excl, "peak_time", peak_time[k], "% cycle")
+        out.add(m, excl, "onset", on[k], "% cycle", cycle_only=True)
+        out.add(m, excl, "offset", off[k], "% cycle", cycle_only=True)
+        out.add(m, excl, "active_pct", active[k], "% cycle", cycle_only=True)
+
+
+def _onset_threshold(t: _Trial, curves: np.ndarray, k: int, p: dict) -> float:
+    """The onset threshold of muscle ``k`` from its included cycles (all if none is)."""
+    included = curves[~t.excluded[:, k], k, :]
+    base = included if included.shape[0] else curves[:, k, :]
+    thr, _, _ = onset_threshold(
+        base, float(p["onset"]["baseline_sd"]), float(p["onset"]["baseline_window_pct"])
+    )
+    return thr
 
 
 def _pair_features(
