@@ -181,16 +181,22 @@ def onset_threshold(
     """
     curves = np.asarray(curves, dtype=float)
     p = curves.shape[1] - 1
-    if curves.shape[0] == 0 or np.isnan(curves[:, :p]).all(axis=0).any():
+    if curves.shape[0] == 0:
         return float("nan"), float("nan"), float("nan")
+    nan = np.isnan(curves[:, :p])
+    any_nan = bool(nan.any())
+    if any_nan and nan.all(axis=0).any():
+        return float("nan"), float("nan"), float("nan")
+    # without NaN, mean and std are nanmean and nanstd (same sums), only faster
+    mean_of, sd_of = (np.nanmean, np.nanstd) if any_nan else (np.mean, np.std)
     w = max(1, int(round(window_pct / 100.0 * p)))
-    mean_curve = np.nanmean(curves[:, :p], axis=0)
+    mean_curve = mean_of(curves[:, :p], axis=0)
     ext = np.concatenate([mean_curve, mean_curve[: w - 1]])
     win = np.convolve(ext, np.ones(w) / w, mode="valid")[:p]
-    start = int(np.nanargmin(win))
+    start = int(np.nanargmin(win) if any_nan else np.argmin(win))
     cols = (start + np.arange(w)) % p
     vals = curves[:, cols]
-    mean, sd = float(np.nanmean(vals)), float(np.nanstd(vals))
+    mean, sd = float(mean_of(vals)), float(sd_of(vals))
     return mean + k_sd * sd, mean, sd
 
 

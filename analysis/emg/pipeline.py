@@ -16,9 +16,17 @@ from analysis.emg.filters import (
     notch,
     rectify,
 )
-from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal
+from analysis.emg.gait import events_from_threshold, gait_cycles, spatiotemporal_rows
 from analysis.emg.params import merge_params
 from analysis.emg.qc import check_channel
+from analysis.emg.tables import (
+    CURVE_SCHEMA,
+    FEATURE_SCHEMA,
+    QC_SCHEMA,
+    SPATIOTEMPORAL_SCHEMA,
+    Table,
+    rows_frame,
+)
 from analysis.emg.timing import stage
 from analysis.io.channels import CANONICAL_MUSCLES
 from analysis.signal import EMG
@@ -371,11 +379,6 @@ def _references(
     return refs
 
 
-def _strings(categories: list[str], codes: np.ndarray) -> pl.Series:
-    """A String column from category codes, built in polars (fast for millions of rows)."""
-    return pl.Series(categories, dtype=pl.String).gather(np.asarray(codes, dtype=np.int64))
-
-
 class _FeatureRows:
     """Columns of the features table, gathered as arrays of codes (strings built at the end)."""
 
@@ -400,52 +403,75 @@ class _FeatureRows:
             cycle_only: bool = False) -> None:  # fmt: skip
         ph, parts = self.phases, self.parts
         rows = np.flatnonzero(self.is_cycle) if cycle_only else np.arange(ph.cycle.size)
-        for lst, v in ((self.names, muscle), (self.features, feature), (self.units, unit)):
-            if v not in lst:
-                lst.append(v)
         n = rows.size
         parts["row"].append(ph.cycle[rows])
         parts["phase"].append(self.ph_code[rows])
-        parts["muscle"].append(np.full(n, self.names.index(muscle)))
-        parts["feature"].append(np.full(n, self.features.index(feature)))
-        parts["unit"].append(np.full(n, self.units.index(unit)))
+        parts["muscle"].append(np.full(n, _code(self.names, muscle)))
+        parts["feature"].append(np.full(n, _code(self.features, feature)))
+        parts["unit"].append(np.full(n, _code(self.units, unit)))
         parts["value"].append(np.asarray(values, dtype=float))
         parts["excluded"].append(excl[ph.cycle[rows]])
 
-    def frame(self, cycle_ids: np.ndarray) -> pl.DataFrame:
+    def add_muscles(self, muscles: list[str], excluded: np.ndarray, features: list[tuple]) -> None:
+        """Rows of every muscle: ``features`` = (name, values (muscles x rows), units, cycle_only).
+
+        The same rows, in the same order, as :meth:`add` muscle by muscle and feature by feature.
+        """
+        ph, parts = self.phases, self.parts
+        n_m = len(muscles)
+        all_rows, cycle_rows = np.arange(ph.cycle.size), np.flatnonzero(self.is_cycle)
+        rows = [cycle_rows if f[3] else all_rows for f in features]
+        lengths = np.array([r.size for r in rows])
+        rows_t = np.concatenate(rows)
+        feat = np.repeat([_code(self.features, f[0]) for f in features], lengths)
+        unit = np.array([[_code(self.units, f[2][k]) for f in features] for k in range(n_m)])
+        names = np.array([_code(self.names, m) for m in muscles])
+        total = rows_t.size
+        parts["row"].append(np.tile(ph.cycle[rows_t], n_m))
+        parts["phase"].append(np.tile(self.ph_code[rows_t], n_m))
+        parts["muscle"].append(np.repeat(names, total))
+        parts["feature"].append(np.tile(feat, n_m))
+        parts["unit"].append(np.repeat(unit, lengths, axis=1).ravel())
+        parts["value"].append(np.concatenate([f[1] for f in features], axis=1).ravel())
+        parts["excluded"].append(excluded.T[:, ph.cycle[rows_t]].ravel())
+
+    def add_to(self, table: Table, cycle_ids: np.ndarray) -> None:
         parts = self.parts
         if not parts["row"]:
-            return pl.DataFrame(schema=FEATURE_SCHEMA_TAIL)
+            return
         row = np.concatenate(parts["row"])
-        return pl.DataFrame(
-            {
-                "cycle": cycle_ids[row],
-                "muscle": _strings(self.names, np.concatenate(parts["muscle"])),
-                "phase": _strings(self.phase_names, np.concatenate(parts["phase"])),
-                "feature": _strings(self.features, np.concatenate(parts["feature"])),
-                "value": np.concatenate(parts["value"]),
-                "unit": _strings(self.units, np.concatenate(parts["unit"])),
-                "excluded": np.concatenate(parts["excluded"]).astype(bool),
-            }
-        )
+        table.values("cycle", cycle_ids[row])
+        table.strings("muscle", self.names, np.concatenate(parts["muscle"]))
+        table.strings("phase", self.phase_names, np.concatenate(parts["phase"]))
+        table.strings("feature", self.features, np.concatenate(parts["feature"]))
+        table.values("value", np.concatenate(parts["value"]))
+        table.strings("unit", self.units, np.concatenate(parts["unit"]))
+        table.values("excluded", np.concatenate(parts["excluded"]).astype(bool))
+
+    @property
+    def n_rows(self) -> int:
+        return int(sum(v.size for v in self.parts["value"]))
 
 
-def _curve_frame(t: _Trial, curves: np.ndarray, units: list[str], points: int) -> pl.DataFrame:
-    n_used, n_m = t.used.size, len(t.muscles)
+def _code(categories: list[str], value: str) -> int:
+    if value not in categories:
+        categories.append(value)
+    return categories.index(value)
+
+
+def _add_curves(table: Table, t: _Trial, curves: np.ndarray, units: list[str], keys: dict) -> None:
+    n_used, n_m, points = curves.shape
     unit_names = sorted(set(units))
-    return pl.DataFrame(
-        {
-            "cycle": np.repeat(t.cycle_ids, n_m * points),
-            "muscle": _strings(t.muscles, np.tile(np.repeat(np.arange(n_m), points), n_used)),
-            "pct": np.tile(np.rint(np.linspace(0, 100, points)).astype(np.int64), n_used * n_m),
-            "value": curves.ravel(),
-            "norm_unit": _strings(
-                unit_names,
-                np.tile(np.repeat([unit_names.index(u) for u in units], points), n_used),
-            ),
-            "excluded": np.repeat(t.excluded, points, axis=1).ravel(),
-        }
+    table.add_trial(keys, curves.size)
+    table.values("cycle", np.repeat(t.cycle_ids, n_m * points))
+    table.strings("muscle", t.muscles, np.tile(np.repeat(np.arange(n_m), points), n_used))
+    table.values(
+        "pct", np.tile(np.rint(np.linspace(0, 100, points)).astype(np.int64), n_used * n_m)
     )
+    table.values("value", curves.ravel())
+    codes = np.repeat([unit_names.index(u) for u in units], points)
+    table.strings("norm_unit", unit_names, np.tile(codes, n_used))
+    table.values("excluded", np.repeat(t.excluded, points, axis=1).ravel())
 
 
 def _muscle_features(
@@ -470,15 +496,13 @@ def _muscle_features(
     min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 * (points - 1))))
     rows = curves.transpose(1, 0, 2).reshape(-1, points)
     on, off, active = (v.reshape(len(t.muscles), n_used) for v in onset_offset(rows, thr, min_pts))
-    for k, m in enumerate(t.muscles):
-        unit, excl = units[k], t.excluded[:, k]
-        out.add(m, excl, "mean", mean[k], unit)
-        out.add(m, excl, "peak", peak[k], unit)
-        out.add(m, excl, "iemg", iemg[k], f"{unit}*s")
-        out.add(m, excl, "peak_time", peak_time[k], "% cycle")
-        out.add(m, excl, "onset", on[k], "% cycle", cycle_only=True)
-        out.add(m, excl, "offset", off[k], "% cycle", cycle_only=True)
-        out.add(m, excl, "active_pct", active[k], "% cycle", cycle_only=True)
+    unit_s = [f"{u}*s" for u in units]
+    cycle = ["% cycle"] * len(units)
+    out.add_muscles(t.muscles, t.excluded, [
+        ("mean", mean, units, False), ("peak", peak, units, False), ("iemg", iemg, unit_s, False),
+        ("peak_time", peak_time, cycle, False), ("onset", on, cycle, True),
+        ("offset", off, cycle, True), ("active_pct", active, cycle, True),
+    ])  # fmt: skip
 
 
 def _onset_threshold(t: _Trial, curves: np.ndarray, k: int, p: dict) -> float:
@@ -520,39 +544,22 @@ def _pair_features(
                 units[ka] if units[ka] == units[kb] else "mixed")  # fmt: skip
 
 
-def _trial_frames(t: _Trial, refs: dict, p: dict, keys: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    points = int(p["cycles"]["points"])
+def _add_trial(tables: dict[str, Table], t: _Trial, refs: dict, p: dict, keys: dict) -> None:
+    """The trial's curves and features, added to the subject's tables."""
     with stage("cycles"):
         scale = np.array([100.0 / refs[m][0] if refs[m][0] > 0 else np.nan for m in t.muscles])
         units = [UNIT_MVC if refs[m][1] == METHOD_MVC else UNIT_REF for m in t.muscles]
         curves = t.curves * scale[None, :, None]
     with stage("tables"):
-        curve_frame = _with_keys(_curve_frame(t, curves, units, points), keys)
+        _add_curves(tables["curves"], t, curves, units, keys)
     with stage("features"):
-        rows = _FeatureRows(t, points)
+        rows = _FeatureRows(t, curves.shape[2])
         if t.used.size:
             _muscle_features(t, rows, curves, scale, units, p)
             _pair_features(t, rows, scale, units, p)
     with stage("tables"):
-        return curve_frame, _with_keys(rows.frame(t.cycle_ids), keys)
-
-
-FEATURE_SCHEMA_TAIL = {
-    "cycle": pl.Int64,
-    "muscle": pl.String,
-    "phase": pl.String,
-    "feature": pl.String,
-    "value": pl.Float64,
-    "unit": pl.String,
-    "excluded": pl.Boolean,
-}
-
-
-def _with_keys(df: pl.DataFrame, keys: dict) -> pl.DataFrame:
-    lits = [
-        pl.lit(v, dtype=pl.Int64 if k == "trial" else pl.String).alias(k) for k, v in keys.items()
-    ]
-    return df.with_columns(lits).select([*keys, *[c for c in df.columns if c not in keys]])
+        tables["features"].add_trial(keys, rows.n_rows)
+        rows.add_to(tables["features"], t.cycle_ids)
 
 
 def process_subject(
@@ -611,45 +618,32 @@ def process_subject(
         for t in trials:
             t.excluded = _exclusions(t, exclude_flagged)
         refs = _references(trials, p, mvc)
-    curves, features, qc_frames, st_frames = [], [], [], []
+    tables = {"curves": Table(CURVE_SCHEMA), "features": Table(FEATURE_SCHEMA)}
+    qc_rows: list[tuple] = []
+    st_rows: list[tuple] = []
     for t in trials:
         rec = t.rec
         keys = {"cohort": cohort, "subject": subject, "session": rec.session,
                 "direction": rec.direction, "trial": int(rec.trial)}  # fmt: skip
-        c, f = _trial_frames(t, refs, p, keys)
-        curves.append(c)
-        features.append(f)
+        _add_trial(tables, t, refs, p, keys)
         with stage("tables"):
-            qc_frames.append(_qc_frame(t, keys, exclude_flagged))
-            st_frames.append(_spatiotemporal_frame(t, keys, exclude_flagged))
-        t.kept_env = {}  # free the envelopes before the next trial's frames
+            key = tuple(keys.values())
+            qc_rows += [(*key, m, c, fl, r, _severity_excluded(s, exclude_flagged))
+                        for m, c, fl, r, s in t.qc]  # fmt: skip
+            st_rows += [(*key, *row) for row in _spatiotemporal_rows(t, exclude_flagged)]
+        t.kept_env = {}  # free the envelopes before the next trial's rows
     with stage("tables"):
         return EMGResult(
-            curves=_concat(curves),
-            features=_concat(features),
-            qc=_concat(qc_frames),
-            spatiotemporal=_concat(st_frames),
+            curves=tables["curves"].frame(),
+            features=tables["features"].frame(),
+            qc=rows_frame(qc_rows, QC_SCHEMA) if trials else pl.DataFrame(),
+            spatiotemporal=rows_frame(st_rows, SPATIOTEMPORAL_SCHEMA) if trials else pl.DataFrame(),
             normalisation=_normalisation_frame(refs, cohort, subject),
         )
 
 
-def _qc_frame(t: _Trial, keys: dict, exclude_flagged: bool) -> pl.DataFrame:
-    qc = pl.DataFrame(
-        [(m, c_, fl, r, _severity_excluded(s, exclude_flagged)) for m, c_, fl, r, s in t.qc],
-        schema={
-            "muscle": pl.String,
-            "cycle": pl.Int64,
-            "flag": pl.String,
-            "reason": pl.String,
-            "excluded": pl.Boolean,
-        },  # fmt: skip
-        orient="row",
-    )
-    return _with_keys(qc, keys)
-
-
-def _spatiotemporal_frame(t: _Trial, keys: dict, exclude_flagged: bool) -> pl.DataFrame:
-    st = spatiotemporal(t.cycles, speed_m_s=t.rec.speed_m_s)
+def _spatiotemporal_rows(t: _Trial, exclude_flagged: bool) -> list[tuple]:
+    """(cycle, parameter, value, unit, excluded) of every cycle of the trial."""
     cycle_excl = {
         int(cyc)
         for m, cyc, _f, _r, s in t.qc
@@ -659,8 +653,10 @@ def _spatiotemporal_frame(t: _Trial, keys: dict, exclude_flagged: bool) -> pl.Da
         m is None and cyc is None and _severity_excluded(s, exclude_flagged)
         for m, cyc, _f, _r, s in t.qc
     )
-    st = st.with_columns(excluded=pl.lit(trial_excl) | pl.col("cycle").is_in(sorted(cycle_excl)))
-    return _with_keys(st, keys)
+    return [
+        (*row, trial_excl or row[0] in cycle_excl)
+        for row in spatiotemporal_rows(t.cycles, speed_m_s=t.rec.speed_m_s)
+    ]
 
 
 def _normalisation_frame(refs: dict, cohort: str, subject: str) -> pl.DataFrame:
@@ -682,9 +678,3 @@ def _normalisation_frame(refs: dict, cohort: str, subject: str) -> pl.DataFrame:
         },  # fmt: skip
         orient="row",
     )
-
-
-def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    if len(frames) == 1:
-        return frames[0]
-    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()

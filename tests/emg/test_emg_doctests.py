@@ -19,6 +19,7 @@ MODULES = [
     "analysis.emg.pipeline",
     "analysis.emg.methods",
     "analysis.emg.timing",
+    "analysis.emg.tables",
 ]
 
 
