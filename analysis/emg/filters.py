@@ -24,6 +24,11 @@ from scipy import signal as sps
 
 from analysis.signal import EMG
 
+try:  # the kernel behind scipy.signal.sosfilt: filters a C-contiguous (1, n) array in place
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_inplace
+except ImportError:  # pragma: no cover
+    _sosfilt_inplace = None
+
 _SQRT2_M1 = np.sqrt(2.0) - 1.0
 
 
@@ -182,13 +187,31 @@ class _Design:
         ntaps = 2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum())
         return cls(sos, sps.sosfilt_zi(sos), int(3 * ntaps))
 
-    def filtfilt(self, x: np.ndarray) -> np.ndarray:
-        """``scipy.signal.sosfiltfilt(sos, x)`` (same arithmetic) without redesigning ``zi``."""
-        n = self.padlen
-        ext = np.concatenate((2 * x[0:1] - x[n:0:-1], x, 2 * x[-1:] - x[-2 : -(n + 2) : -1]))
-        y, _ = sps.sosfilt(self.sos, ext, zi=self.zi * ext[0:1])
-        y, _ = sps.sosfilt(self.sos, y[::-1], zi=self.zi * y[-1:])
-        return y[::-1][n:-n] if n > 0 else y[::-1]
+    def filtfilt(self, x: np.ndarray, *, rectify: bool = False) -> np.ndarray:
+        """``scipy.signal.sosfiltfilt(sos, x)`` (of ``abs(x)`` with ``rectify``), same bits.
+
+        The same odd extension, initial states and passes as scipy, without redesigning ``zi``;
+        with scipy's in-place kernel the two passes run on one padded copy and one reversed
+        copy instead of five temporary arrays.
+        """
+        n, m = self.padlen, x.size
+        ext = np.empty(m + 2 * n)
+        mid = ext[n : n + m]
+        if rectify:
+            np.abs(x, out=mid)
+        else:
+            mid[...] = x
+        if n > 0:  # scipy's odd_ext
+            ext[:n] = 2 * mid[0:1] - mid[n:0:-1]
+            ext[n + m :] = 2 * mid[-1:] - mid[-2 : -(n + 2) : -1]
+        if _sosfilt_inplace is None:  # pragma: no cover (older or newer scipy)
+            y, _ = sps.sosfilt(self.sos, ext, zi=self.zi * ext[0:1])
+            y, _ = sps.sosfilt(self.sos, y[::-1], zi=self.zi * y[-1:])
+            return y[::-1][n : n + m]
+        _sosfilt_inplace(self.sos, ext[np.newaxis], (self.zi * ext[0:1])[np.newaxis])
+        rev = ext[::-1].copy()
+        _sosfilt_inplace(self.sos, rev[np.newaxis], (self.zi * rev[0:1])[np.newaxis])
+        return rev[::-1][n : n + m]
 
 
 @lru_cache(maxsize=64)
@@ -358,12 +381,17 @@ def linear_envelope(
     >>> round(float(env.data[0, 2500]), 2), round(2 * 3.0 / np.pi, 2)
     (1.91, 1.91)
     """
-    return lowpass(
-        rectify(emg),
-        cutoff_hz,
-        order,
-        correct_double_pass=correct_double_pass,
+    if not 0 < cutoff_hz < emg.rate / 2:
+        raise ValueError(f"low-pass cut-off {cutoff_hz} Hz impossible at {emg.rate} Hz sampling")
+    design = _butter_design(
+        (float(cutoff_hz),), "lowpass", int(order), float(emg.rate), bool(correct_double_pass)
+    )
+    # lowpass(rectify(emg)) with the rectification done while padding (NaN stays NaN)
+    return apply_by_segment(
+        emg,
+        lambda x: design.filtfilt(x, rectify=True),
         min_segment_s=min_segment_s,
+        min_samples=design.padlen + 1,
     )
 
 

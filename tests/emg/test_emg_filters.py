@@ -155,3 +155,15 @@ def test_cached_designs_filter_exactly_like_scipy_sosfiltfilt(n):
     ]
     for d in designs:
         assert np.array_equal(d.filtfilt(x), sps.sosfiltfilt(d.sos, x))
+        assert np.array_equal(d.filtfilt(x, rectify=True), sps.sosfiltfilt(d.sos, np.abs(x)))
+
+
+def test_filtfilt_without_scipys_inplace_kernel(monkeypatch):
+    import analysis.emg.filters as filters
+
+    x = np.random.default_rng(1).standard_normal(5000) * 50.0
+    d = filters._butter_design((20.0, 450.0), "bandpass", 4, 1000.0, False)
+    fast = d.filtfilt(x)
+    monkeypatch.setattr(filters, "_sosfilt_inplace", None)
+    assert np.array_equal(d.filtfilt(x), fast)
+    assert np.array_equal(fast, sps.sosfiltfilt(d.sos, x))
