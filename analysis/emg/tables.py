@@ -27,6 +27,7 @@ KEY_SCHEMA = {
     "direction": pl.String,
     "trial": pl.Int64,
 }
+CONSTANT_KEYS = ("cohort", "subject")  # one value per subject: literal columns, not per row
 CURVE_SCHEMA = {
     "cycle": pl.Int64,
     "muscle": pl.String,
@@ -106,13 +107,17 @@ class Table:
                 columns.append(strings(list(self.categories[name]), data).alias(name))
             else:
                 columns.append(pl.Series(name, data, dtype=dtype))
-        return pl.DataFrame(columns)
+        constant = {n: self.keys[0][n] for n in KEY_SCHEMA if n in CONSTANT_KEYS}
+        lits = [pl.lit(v, dtype=KEY_SCHEMA[n]).alias(n) for n, v in constant.items()]
+        return pl.DataFrame(columns).with_columns(lits).select([*KEY_SCHEMA, *self.schema])
 
     def _key_columns(self) -> list[pl.Series]:
         counts = np.array(self.rows, dtype=np.int64)
         out = []
         for name, dtype in KEY_SCHEMA.items():
             values = [k[name] for k in self.keys]
+            if name in CONSTANT_KEYS:
+                continue
             if dtype == pl.Int64:
                 out.append(pl.Series(name, np.repeat(np.array(values, np.int64), counts)))
                 continue
