@@ -463,11 +463,11 @@ def _add_curves(table: Table, t: _Trial, curves: np.ndarray, units: list[str], k
     n_used, n_m, points = curves.shape
     unit_names = sorted(set(units))
     table.add_trial(keys, curves.size)
-    table.values("cycle", np.repeat(t.cycle_ids, n_m * points))
+    # narrow integers while the trials accumulate (Int64 in the table)
+    table.values("cycle", np.repeat(t.cycle_ids.astype(np.int32), n_m * points))
     table.strings("muscle", t.muscles, np.tile(np.repeat(np.arange(n_m), points), n_used))
-    table.values(
-        "pct", np.tile(np.rint(np.linspace(0, 100, points)).astype(np.int64), n_used * n_m)
-    )
+    pct = np.rint(np.linspace(0, 100, points)).astype(np.int16)
+    table.values("pct", np.tile(pct, n_used * n_m))
     table.values("value", curves.ravel())
     codes = np.repeat([unit_names.index(u) for u in units], points)
     table.strings("norm_unit", unit_names, np.tile(codes, n_used))

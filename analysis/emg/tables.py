@@ -89,7 +89,10 @@ class Table:
         index = self.categories.setdefault(column, {})
         remap = np.array([index.setdefault(c, len(index)) for c in categories], dtype=np.int64)
         codes = np.asarray(codes, dtype=np.int64)
-        self.parts[column].append(remap[codes] if codes.size else codes)
+        # small codes while the trials accumulate; int64 only when the column is made
+        self.parts[column].append(
+            (remap[codes] if codes.size else codes).astype(_code_dtype(index))
+        )
 
     def frame(self) -> pl.DataFrame:
         """The whole table (no columns at all when no trial was added)."""
@@ -125,6 +128,10 @@ class Table:
             codes = np.repeat(np.array([cats.index(v) for v in values], np.int64), counts)
             out.append(strings(cats, codes).alias(name))
         return out
+
+
+def _code_dtype(index: dict) -> type:
+    return np.uint8 if len(index) <= 256 else np.uint16 if len(index) <= 65536 else np.int64
 
 
 def rows_frame(rows: list[tuple], schema: dict) -> pl.DataFrame:
