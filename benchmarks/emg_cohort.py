@@ -283,10 +283,12 @@ def measure_subject(recs: list[Recording], params: dict, subject: str, repeat: i
         res: dict = {}
         for which in ("bare", "stage") if r % 2 == 0 else ("stage", "bare"):
             with PeakRSS() as mem:
+                cpu = time.process_time()
                 if which == "bare":
                     res["bare"] = bare(recs, params)
                 else:
                     res["stage"], res["info"] = stage(recs, params, subject)
+                res[f"{which}_cpu_s"] = time.process_time() - cpu
             res[f"{which}_peak_bytes"] = mem.bytes
         res["bare"]["total"] = sum(res["bare"].values())
         runs.append(res)
@@ -347,11 +349,16 @@ def _sum(per_subject: list[dict], r: int, which: str, key: str) -> float:
     return sum(s["runs"][r][which][key] for s in per_subject)
 
 
+def _cpu(per_subject: list[dict], r: int, which: str) -> float:
+    return sum(s["runs"][r][f"{which}_cpu_s"] for s in per_subject)
+
+
 def summarise(name: str, per_subject: list[dict], desc: dict, load: list[float]) -> dict:
     repeat = len(per_subject[0]["runs"])
     bare_t = [_sum(per_subject, r, "bare", "total") for r in range(repeat)]
     stage_t = [_sum(per_subject, r, "stage", "total") for r in range(repeat)]
     ratios = [s / b for s, b in zip(stage_t, bare_t, strict=True)]
+    cpu = [_cpu(per_subject, r, "stage") / _cpu(per_subject, r, "bare") for r in range(repeat)]
     share = {k: statistics.median(_sum(per_subject, r, "stage", k) / bare_t[r]
                                   for r in range(repeat)) for k in STAGES}  # fmt: skip
     vs_step = {k: statistics.median(_sum(per_subject, r, "stage", k) /
@@ -376,6 +383,8 @@ def summarise(name: str, per_subject: list[dict], desc: dict, load: list[float])
         "stage_s": statistics.median(stage_t),
         "ratio": statistics.median(ratios),
         "ratio_range": [min(ratios), max(ratios)],
+        "cpu_ratio": statistics.median(cpu),
+        "cpu_ratio_range": [min(cpu), max(cpu)],
         "share_of_bare": share,
         "vs_bare_step": vs_step,
         "memory_ratio": worst[0],
@@ -395,9 +404,9 @@ def _range(xs: list[float], fmt: str = "{:.0f}") -> str:
 def markdown(results: list[dict], repeat: int) -> str:
     lines = [
         "| cohort | subjects x trials | muscles | rate (Hz) | trial (s) | raw (MiB) | bare (s) "
-        "| EMG stage (s) | ratio (median, range) | peak (MiB) | largest trial + outputs (MiB) "
-        "| memory ratio | load |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| EMG stage (s) | time ratio | CPU-time ratio | peak (MiB) "
+        "| largest trial + outputs (MiB) | memory ratio | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in results:
         lines.append(
@@ -405,6 +414,7 @@ def markdown(results: list[dict], repeat: int) -> str:
             f"| {_range(c['muscles'])} | {_range(c['rates_hz'])} | {_range(c['trial_s'])} "
             f"| {c['raw_mib']:.0f} | {c['bare_s']:.2f} | {c['stage_s']:.2f} "
             f"| **{c['ratio']:.2f}** ({c['ratio_range'][0]:.2f}-{c['ratio_range'][1]:.2f}) "
+            f"| {c['cpu_ratio']:.2f} ({c['cpu_ratio_range'][0]:.2f}-{c['cpu_ratio_range'][1]:.2f}) "
             f"| {c['peak_mib']:.0f} | {c['budget_mib']:.0f} | **{c['memory_ratio']:.2f}** "
             f"| {c['load'][0]:.1f}-{c['load'][1]:.1f} |"
         )
