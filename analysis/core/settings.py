@@ -93,7 +93,7 @@ class QC:
     ecg_ratio: float = 0.5
     cycle_duration_mad: float = 3.5
     cycle_duration_min_dev_pct: float = 10.0
-    spectral_max_s: float = 120.0
+    spectral_max_s: float = 10.0  # mains/ECG checks read at most this much of each channel
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ design cut-off is moved so that the double-pass gain is -3.01 dB at the requeste
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -22,6 +23,11 @@ from scipy import ndimage
 from scipy import signal as sps
 
 from analysis.core.signal import EMG
+
+try:  # the kernel behind scipy.signal.sosfilt: filters a C-contiguous (1, n) array in place
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_inplace
+except ImportError:  # pragma: no cover
+    _sosfilt_inplace = None
 
 _SQRT2_M1 = np.sqrt(2.0) - 1.0
 
@@ -129,6 +135,8 @@ def finite_segments(x: np.ndarray) -> list[tuple[int, int]]:
     >>> finite_segments(np.array([1.0, np.nan, 2.0, 3.0, np.nan]))
     [(0, 1), (2, 4)]
     """
+    if x.size and np.isfinite(np.add.reduce(x)):  # a finite sum: every sample is finite
+        return [(0, x.size)]
     ok = np.isfinite(x)
     if ok.all():
         return [(0, x.size)]
@@ -165,9 +173,64 @@ def apply_by_segment(
     return emg.replace(out, units=units)
 
 
-def _sosfiltfilt(sos: np.ndarray) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
-    padlen = 3 * (2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum()))
-    return (lambda x: sps.sosfiltfilt(sos, x)), padlen + 1
+@dataclass(frozen=True)
+class _Design:
+    """A zero-lag filter ready to apply: sections, their steady-state state and the pad length."""
+
+    sos: np.ndarray
+    zi: np.ndarray
+    padlen: int
+
+    @classmethod
+    def of(cls, sos: np.ndarray) -> _Design:
+        # the pad length of scipy.signal.sosfiltfilt (3 x the number of taps)
+        ntaps = 2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum())
+        return cls(sos, sps.sosfilt_zi(sos), int(3 * ntaps))
+
+    def filtfilt(self, x: np.ndarray, *, rectify: bool = False) -> np.ndarray:
+        """``scipy.signal.sosfiltfilt(sos, x)`` (of ``abs(x)`` with ``rectify``), same bits.
+
+        The same odd extension, initial states and passes as scipy, without redesigning ``zi``;
+        with scipy's in-place kernel the two passes run on one padded copy and one reversed
+        copy instead of five temporary arrays.
+        """
+        n, m = self.padlen, x.size
+        ext = np.empty(m + 2 * n)
+        mid = ext[n : n + m]
+        if rectify:
+            np.abs(x, out=mid)
+        else:
+            mid[...] = x
+        if n > 0:  # scipy's odd_ext
+            ext[:n] = 2 * mid[0:1] - mid[n:0:-1]
+            ext[n + m :] = 2 * mid[-1:] - mid[-2 : -(n + 2) : -1]
+        if _sosfilt_inplace is None:  # pragma: no cover (older or newer scipy)
+            y, _ = sps.sosfilt(self.sos, ext, zi=self.zi * ext[0:1])
+            y, _ = sps.sosfilt(self.sos, y[::-1], zi=self.zi * y[-1:])
+            return y[::-1][n : n + m]
+        _sosfilt_inplace(self.sos, ext[np.newaxis], (self.zi * ext[0:1])[np.newaxis])
+        rev = ext[::-1].copy()
+        _sosfilt_inplace(self.sos, rev[np.newaxis], (self.zi * rev[0:1])[np.newaxis])
+        return rev[::-1][n : n + m]
+
+
+@lru_cache(maxsize=64)
+def _butter_design(
+    cutoffs: tuple[float, ...], btype: str, order: int, rate: float, correct: bool
+) -> _Design:
+    return _Design.of(_butter_cached(cutoffs, btype, order, rate, correct))
+
+
+@lru_cache(maxsize=64)
+def _notch_design(freqs: tuple[float, ...], quality: float, rate: float) -> _Design:
+    sos = np.concatenate(
+        [sps.tf2sos(*sps.iirnotch(f, quality * f / freqs[0], fs=rate)) for f in freqs]
+    )
+    return _Design.of(sos)
+
+
+def _sosfiltfilt(design: _Design) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    return design.filtfilt, design.padlen + 1
 
 
 def bandpass(
@@ -218,10 +281,10 @@ def bandpass(
             f"band-pass {low_hz}-{high_hz} Hz impossible at {emg.rate} Hz sampling "
             f"(high cut-off limited to {high:.1f} Hz)"
         )
-    sos = butterworth_sos(
-        (low, high), "bandpass", order, emg.rate, correct_double_pass=correct_double_pass
+    design = _butter_design(
+        (low, high), "bandpass", int(order), float(emg.rate), bool(correct_double_pass)
     )
-    func, min_samples = _sosfiltfilt(sos)
+    func, min_samples = _sosfiltfilt(design)
     out = apply_by_segment(emg, func, min_segment_s=min_segment_s, min_samples=min_samples)
     out.meta["bandpass_hz"] = (low, high)
     return out
@@ -246,10 +309,10 @@ def lowpass(
     """
     if not 0 < cutoff_hz < emg.rate / 2:
         raise ValueError(f"low-pass cut-off {cutoff_hz} Hz impossible at {emg.rate} Hz sampling")
-    sos = butterworth_sos(
-        cutoff_hz, "lowpass", order, emg.rate, correct_double_pass=correct_double_pass
+    design = _butter_design(
+        (float(cutoff_hz),), "lowpass", int(order), float(emg.rate), bool(correct_double_pass)
     )
-    func, min_samples = _sosfiltfilt(sos)
+    func, min_samples = _sosfiltfilt(design)
     return apply_by_segment(emg, func, min_segment_s=min_segment_s, min_samples=min_samples)
 
 
@@ -277,10 +340,8 @@ def notch(
     freqs = [f for f in freqs if f < 0.98 * emg.rate / 2]
     if not freqs:
         return emg.replace(emg.data.copy())
-    sos = np.concatenate(
-        [sps.tf2sos(*sps.iirnotch(f, quality * f / freqs[0], fs=emg.rate)) for f in freqs]
-    )
-    func, min_samples = _sosfiltfilt(sos)
+    design = _notch_design(tuple(float(f) for f in freqs), float(quality), float(emg.rate))
+    func, min_samples = _sosfiltfilt(design)
     out = apply_by_segment(emg, func, min_segment_s=min_segment_s, min_samples=min_samples)
     out.meta["notch_hz"] = tuple(freqs)
     return out
@@ -320,12 +381,17 @@ def linear_envelope(
     >>> round(float(env.data[0, 2500]), 2), round(2 * 3.0 / np.pi, 2)
     (1.91, 1.91)
     """
-    return lowpass(
-        rectify(emg),
-        cutoff_hz,
-        order,
-        correct_double_pass=correct_double_pass,
+    if not 0 < cutoff_hz < emg.rate / 2:
+        raise ValueError(f"low-pass cut-off {cutoff_hz} Hz impossible at {emg.rate} Hz sampling")
+    design = _butter_design(
+        (float(cutoff_hz),), "lowpass", int(order), float(emg.rate), bool(correct_double_pass)
+    )
+    # lowpass(rectify(emg)) with the rectification done while padding (NaN stays NaN)
+    return apply_by_segment(
+        emg,
+        lambda x: design.filtfilt(x, rectify=True),
         min_segment_s=min_segment_s,
+        min_samples=design.padlen + 1,
     )
 
 

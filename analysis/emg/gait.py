@@ -165,6 +165,17 @@ def spatiotemporal(cycles: pl.DataFrame, *, speed_m_s: float | None = None) -> p
     >>> dict(zip(st["parameter"], [round(v, 1) for v in st["value"]]))["double_support_pct"]
     20.0
     """
+    return pl.DataFrame(
+        spatiotemporal_rows(cycles, speed_m_s=speed_m_s),
+        schema={"cycle": pl.Int64, "parameter": pl.String, "value": pl.Float64, "unit": pl.String},
+        orient="row",
+    )
+
+
+def spatiotemporal_rows(
+    cycles: pl.DataFrame, *, speed_m_s: float | None = None
+) -> list[tuple[int, str, float, str]]:
+    """The rows of :func:`spatiotemporal`: (cycle, parameter, value, unit)."""
     rows = []
     for r in cycles.iter_rows(named=True):
         a, b, off = r["start_s"], r["end_s"], r["foot_off_s"]
@@ -186,8 +197,4 @@ def spatiotemporal(cycles: pl.DataFrame, *, speed_m_s: float | None = None) -> p
                 (r["cycle"], "single_support_pct", (r["opp_contact_s"] - r["opp_off_s"]) / stride
                  * 100, "%"),
             ]  # fmt: skip
-    return pl.DataFrame(
-        rows,
-        schema={"cycle": pl.Int64, "parameter": pl.String, "value": pl.Float64, "unit": pl.String},
-        orient="row",
-    )
+    return rows

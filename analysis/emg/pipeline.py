@@ -10,7 +10,7 @@ import polars as pl
 
 from analysis.core.settings import EmgSettings, merge_params
 from analysis.core.signal import EMG
-from analysis.emg.features import onset_offset, onset_threshold, segment_stats, time_normalise
+from analysis.emg.features import CycleGrid, onset_offset, onset_threshold, segment_stats
 from analysis.emg.filters import (
     bandpass,
     bandpass_params,
@@ -19,8 +19,17 @@ from analysis.emg.filters import (
     notch,
     rectify,
 )
-from analysis.emg.gait import gait_cycles, spatiotemporal
+from analysis.emg.gait import gait_cycles, spatiotemporal_rows
 from analysis.emg.qc import check_channel
+from analysis.emg.tables import (
+    CURVE_SCHEMA,
+    FEATURE_SCHEMA,
+    QC_SCHEMA,
+    SPATIOTEMPORAL_SCHEMA,
+    Table,
+    rows_frame,
+)
+from analysis.emg.timing import stage
 from analysis.ingest.events.footswitch import events_from_threshold
 from analysis.ingest.readers.channels import CANONICAL_MUSCLES
 
@@ -171,7 +180,8 @@ def _phase_segments(emg: EMG, cycles: pl.DataFrame, used: np.ndarray) -> _Phases
 def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
     """Sum, count and maximum of each phase from those of its (at most four) fine segments.
 
-    NaN in one fine segment makes only the phases containing it NaN.
+    NaN in one fine segment makes only the phases containing it NaN. The arrays of ``fine`` may
+    have leading axes (e.g. one row per muscle); segments are along the last axis.
     """
     first, last = phases.first, phases.last
     out = {
@@ -183,13 +193,14 @@ def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
         inside = first + o <= last
         j = np.minimum(first + o, last)
         for key in ("sum", "n"):
-            out[key] = np.where(inside, out[key] + fine[key][j], out[key])
-        out["max"] = np.where(inside, np.fmax(out["max"], fine["max"][j]), out["max"])
-        out["max"] = np.where(inside & np.isnan(fine["max"][j]), np.nan, out["max"])
+            out[key] = np.where(inside, out[key] + fine[key][..., j], out[key])
+        out["max"] = np.where(inside, np.fmax(out["max"], fine["max"][..., j]), out["max"])
+        out["max"] = np.where(inside & np.isnan(fine["max"][..., j]), np.nan, out["max"])
     return out
 
 
-def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
+def _channel_rows(rec: Recording, p: dict) -> tuple[list[str], list[tuple]]:
+    """The channels processed as EMG and the info rows about the others."""
     emg = rec.emg
     qc_rows: list[tuple] = []
     muscles = [c for c in emg.channels if c in CANONICAL_MUSCLES]
@@ -209,6 +220,14 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
                 (m, None, "missing_channel", f"{m} is declared in cohort.yaml emg.muscles but "
                  "not in this recording", "info")
             )  # fmt: skip
+    return muscles, qc_rows
+
+
+def _trial_cycles(
+    rec: Recording, p: dict, qc_rows: list[tuple]
+) -> tuple[pl.DataFrame, np.ndarray, _Phases]:
+    """The trial's gait cycles, the indices of those inside the recording and their phases."""
+    emg = rec.emg
     events = _events(rec, p, qc_rows)
     t_end = emg.t0 + (emg.n_samples - 1) / emg.rate
     cycles, issues = gait_cycles(
@@ -223,41 +242,58 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
                     for r in issues.iter_rows(named=True)]  # fmt: skip
     outside = set(issues.filter(pl.col("flag") == "outside_recording")["cycle"].to_list())
     used = np.array([i for i, c in enumerate(cycles["cycle"].to_list()) if c not in outside], int)
-    phases = _phase_segments(emg, cycles, used)
-    starts = cycles["start_s"].to_numpy()[used] if used.size else np.empty(0)
-    ends = cycles["end_s"].to_numpy()[used] if used.size else np.empty(0)
-    cycle_ids = cycles["cycle"].to_numpy()[used] if used.size else np.empty(0, int)
-    points = int(p["cycles"]["points"])
+    return cycles, used, _phase_segments(emg, cycles, used)
+
+
+def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
+    emg = rec.emg
+    with stage("events"):
+        muscles, qc_rows = _channel_rows(rec, p)
+        cycles, used, phases = _trial_cycles(rec, p, qc_rows)
+        starts = cycles["start_s"].to_numpy()[used] if used.size else np.empty(0)
+        ends = cycles["end_s"].to_numpy()[used] if used.size else np.empty(0)
+        cycle_ids = cycles["cycle"].to_numpy()[used] if used.size else np.empty(0, int)
+        points = int(p["cycles"]["points"])
+        grid = CycleGrid.of(emg, starts, ends, points)
     curves = np.empty((used.size, len(muscles), points))
     fine: dict[str, dict[str, np.ndarray]] = {}
     kept: dict[str, np.ndarray] = {}
     for k, m in enumerate(muscles):
         i = emg.channels.index(m)
         raw = EMG(emg.data[i], emg.rate, (m,), emg.units, emg.t0)
-        bp = bandpass_params(raw, p)
+        with stage("filter"):
+            bp = bandpass_params(raw, p)
         if k == 0 and bp.meta["bandpass_hz"][1] < float(p["bandpass"]["high_hz"]):
             qc_rows.append(
                 (None, None, "bandpass_limited", f"high cut-off lowered from "
                  f"{float(p['bandpass']['high_hz']):g} to {bp.meta['bandpass_hz'][1]:g} Hz "
                  f"(sampling rate {emg.rate:g} Hz)", "info")
             )  # fmt: skip
-        channel_flags = check_channel(raw, bp, p)
-        qc_rows += [(r[0], None, r[1], r[2], r[3]) for r in channel_flags]
-        env = envelope_of_bandpassed(bp, p)
-        del bp
-        curves[:, k, :] = time_normalise(env, starts, ends, points)[:, 0, :]
-        fine[m] = segment_stats(env.data[0], phases.fine_a, phases.fine_b)
-        if m in pair_muscles:
-            kept[m] = env.data[0]
-        if any(r[1] == "all_nan" for r in channel_flags):
-            continue  # one trial-level row says it all
-        cycle_sums = _combine(fine[m], phases)["sum"][[n == "cycle" for n in phases.name]]
-        for cyc in cycle_ids[np.isnan(cycle_sums)]:
-            qc_rows.append(
-                (m, int(cyc), "gap", "samples missing in the cycle (or in a stretch too short "
-                 "to filter)", "hard")
-            )  # fmt: skip
+        with stage("qc"):
+            channel_flags = check_channel(raw, bp, p)
+            qc_rows += [(r[0], None, r[1], r[2], r[3]) for r in channel_flags]
+        with stage("envelope"):
+            env = envelope_of_bandpassed(bp, p)
+            del bp
+        with stage("cycles"):
+            curves[:, k, :] = grid.sample(env.data[0])
+            fine[m] = segment_stats(env.data[0], phases.fine_a, phases.fine_b)
+            if m in pair_muscles:
+                kept[m] = env.data[0]
+            if any(r[1] == "all_nan" for r in channel_flags):
+                continue  # one trial-level row says it all
+            qc_rows += _gap_rows(m, fine[m], phases, cycle_ids)
     return _Trial(rec, muscles, cycles, used, phases, curves, fine, kept, emg.rate, qc_rows)
+
+
+def _gap_rows(m: str, fine: dict, phases: _Phases, cycle_ids: np.ndarray) -> list[tuple]:
+    """A hard ``gap`` row for each cycle whose envelope has missing samples."""
+    cycle_sums = _combine(fine, phases)["sum"][[n == "cycle" for n in phases.name]]
+    return [
+        (m, int(cyc), "gap", "samples missing in the cycle (or in a stretch too short "
+         "to filter)", "hard")
+        for cyc in cycle_ids[np.isnan(cycle_sums)]
+    ]  # fmt: skip
 
 
 def _exclusions(t: _Trial, exclude_flagged: bool) -> np.ndarray:
@@ -346,141 +382,187 @@ def _references(
     return refs
 
 
-def _strings(categories: list[str], codes: np.ndarray) -> pl.Series:
-    """A String column from category codes, built in polars (fast for millions of rows)."""
-    return pl.Series(categories, dtype=pl.String).gather(np.asarray(codes, dtype=np.int64))
+class _FeatureRows:
+    """Columns of the features table, gathered as arrays of codes (strings built at the end)."""
 
+    def __init__(self, t: _Trial, points: int) -> None:
+        ph = t.phases
+        self.phases = ph
+        self.phase_names = sorted(set(ph.name), key=ph.name.index)
+        self.ph_code = np.array([self.phase_names.index(n) for n in ph.name], dtype=np.int64)
+        cycle_code = self.phase_names.index("cycle") if "cycle" in self.phase_names else -1
+        self.is_cycle = self.ph_code == cycle_code
+        self.grid = np.linspace(0.0, 100.0, points)
+        self.in_phase = (self.grid[None, :] >= ph.lo_pct[:, None] - 1e-9) & (
+            self.grid[None, :] <= ph.hi_pct[:, None] + 1e-9
+        )
+        self.names: list[str] = []
+        self.features: list[str] = []
+        self.units: list[str] = []
+        self.parts: dict[str, list] = {k: [] for k in ("row", "muscle", "phase", "feature",
+                                                        "value", "unit", "excluded")}  # fmt: skip
 
-def _trial_frames(t: _Trial, refs: dict, p: dict, keys: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    points = int(p["cycles"]["points"])
-    cycle_ids = t.cycle_ids
-    n_used, n_m = t.used.size, len(t.muscles)
-    scale = np.array([100.0 / refs[m][0] if refs[m][0] > 0 else np.nan for m in t.muscles])
-    units = [UNIT_MVC if refs[m][1] == METHOD_MVC else UNIT_REF for m in t.muscles]
-    curves = t.curves * scale[None, :, None]
-    unit_names = sorted(set(units))
-    curve_frame = pl.DataFrame(
-        {
-            "cycle": np.repeat(cycle_ids, n_m * points),
-            "muscle": _strings(t.muscles, np.tile(np.repeat(np.arange(n_m), points), n_used)),
-            "pct": np.tile(np.rint(np.linspace(0, 100, points)).astype(np.int64), n_used * n_m),
-            "value": curves.ravel(),
-            "norm_unit": _strings(
-                unit_names,
-                np.tile(np.repeat([unit_names.index(u) for u in units], points), n_used),
-            ),
-            "excluded": np.repeat(t.excluded, points, axis=1).ravel(),
-        }
-    )
-    ph = t.phases
-    phase_names = sorted(set(ph.name), key=ph.name.index)
-    ph_code = np.array([phase_names.index(n) for n in ph.name], dtype=np.int64)
-    is_cycle = ph_code == (phase_names.index("cycle") if "cycle" in phase_names else -1)
-    grid = np.linspace(0.0, 100.0, points)
-    in_phase = (grid[None, :] >= ph.lo_pct[:, None] - 1e-9) & (
-        grid[None, :] <= ph.hi_pct[:, None] + 1e-9
-    )
-    has_point = in_phase.any(axis=1)
-    names: list[str] = []
-    features: list[str] = []
-    unit_list: list[str] = []
-    parts: dict[str, list] = {k: [] for k in ("row", "muscle", "phase", "feature", "value",
-                                              "unit", "excluded")}  # fmt: skip
-
-    def add(muscle: str, excl: np.ndarray, feature: str, values: np.ndarray, unit: str,
+    def add(self, muscle: str, excl: np.ndarray, feature: str, values: np.ndarray, unit: str,
             cycle_only: bool = False) -> None:  # fmt: skip
-        rows = np.flatnonzero(is_cycle) if cycle_only else np.arange(ph.cycle.size)
-        for lst, v in ((names, muscle), (features, feature), (unit_list, unit)):
-            if v not in lst:
-                lst.append(v)
+        ph, parts = self.phases, self.parts
+        rows = np.flatnonzero(self.is_cycle) if cycle_only else np.arange(ph.cycle.size)
         n = rows.size
         parts["row"].append(ph.cycle[rows])
-        parts["phase"].append(ph_code[rows])
-        parts["muscle"].append(np.full(n, names.index(muscle)))
-        parts["feature"].append(np.full(n, features.index(feature)))
-        parts["unit"].append(np.full(n, unit_list.index(unit)))
+        parts["phase"].append(self.ph_code[rows])
+        parts["muscle"].append(np.full(n, _code(self.names, muscle)))
+        parts["feature"].append(np.full(n, _code(self.features, feature)))
+        parts["unit"].append(np.full(n, _code(self.units, unit)))
         parts["value"].append(np.asarray(values, dtype=float))
         parts["excluded"].append(excl[ph.cycle[rows]])
 
-    if n_used:
-        min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 * (points - 1))))
-        for k, m in enumerate(t.muscles):
-            s = _combine(t.fine[m], ph)
-            unit = units[k]
-            excl = t.excluded[:, k]
-            mean = s["sum"] / s["n"] * scale[k]
-            add(m, excl, "mean", mean, unit)
-            add(m, excl, "peak", s["max"] * scale[k], unit)
-            add(m, excl, "iemg", s["sum"] / t.rate * scale[k], f"{unit}*s")
-            c = np.where(in_phase, curves[ph.cycle, k, :], -np.inf)
-            peak_time = grid[np.argmax(c, axis=1)]
-            bad = ~has_point | np.isnan(mean)
-            add(m, excl, "peak_time", np.where(bad, np.nan, peak_time), "% cycle")
-            included = curves[~excl, k, :]
-            base = included if included.shape[0] else curves[:, k, :]
-            thr, _, _ = onset_threshold(
-                base, float(p["onset"]["baseline_sd"]), float(p["onset"]["baseline_window_pct"])
-            )
-            on, off, active = onset_offset(curves[:, k, :], thr, min_pts)
-            add(m, excl, "onset", on, "% cycle", cycle_only=True)
-            add(m, excl, "offset", off, "% cycle", cycle_only=True)
-            add(m, excl, "active_pct", active, "% cycle", cycle_only=True)
-        for a_m, b_m in p["cocontraction_pairs"]:
-            if a_m not in t.kept_env or b_m not in t.kept_env:
-                continue
-            ka, kb = t.muscles.index(a_m), t.muscles.index(b_m)
-            a = np.maximum(t.kept_env[a_m] * scale[ka], 0.0)
-            b = np.maximum(t.kept_env[b_m] * scale[kb], 0.0)
-            lo = np.minimum(a, b)
-            both = a + b
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rud = np.where(both > lo, lo / (both - lo) * both, 0.0)
-            del a, b
-            s_lo = _combine(segment_stats(lo, ph.fine_a, ph.fine_b), ph)["sum"]
-            s_both = _combine(segment_stats(both, ph.fine_a, ph.fine_b), ph)["sum"]
-            s_rud = _combine(segment_stats(rud, ph.fine_a, ph.fine_b), ph)
-            del lo, both, rud
-            excl = t.excluded[:, ka] | t.excluded[:, kb]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                fw = np.where(s_both > 0, 200.0 * s_lo / s_both, np.nan)
-            pair = f"{a_m}/{b_m}"
-            add(pair, excl, "cci_falconer_winter", fw, "%")
-            add(pair, excl, "cci_rudolph", s_rud["sum"] / s_rud["n"],
-                units[ka] if units[ka] == units[kb] else "mixed")  # fmt: skip
-    if parts["row"]:
+    def add_muscles(self, muscles: list[str], excluded: np.ndarray, features: list[tuple]) -> None:
+        """Rows of every muscle: ``features`` = (name, values (muscles x rows), units, cycle_only).
+
+        The same rows, in the same order, as :meth:`add` muscle by muscle and feature by feature.
+        """
+        ph, parts = self.phases, self.parts
+        n_m = len(muscles)
+        all_rows, cycle_rows = np.arange(ph.cycle.size), np.flatnonzero(self.is_cycle)
+        rows = [cycle_rows if f[3] else all_rows for f in features]
+        lengths = np.array([r.size for r in rows])
+        rows_t = np.concatenate(rows)
+        feat = np.repeat([_code(self.features, f[0]) for f in features], lengths)
+        unit = np.array([[_code(self.units, f[2][k]) for f in features] for k in range(n_m)])
+        names = np.array([_code(self.names, m) for m in muscles])
+        total = rows_t.size
+        parts["row"].append(np.tile(ph.cycle[rows_t], n_m))
+        parts["phase"].append(np.tile(self.ph_code[rows_t], n_m))
+        parts["muscle"].append(np.repeat(names, total))
+        parts["feature"].append(np.tile(feat, n_m))
+        parts["unit"].append(np.repeat(unit, lengths, axis=1).ravel())
+        parts["value"].append(np.concatenate([f[1] for f in features], axis=1).ravel())
+        parts["excluded"].append(excluded.T[:, ph.cycle[rows_t]].ravel())
+
+    def add_to(self, table: Table, cycle_ids: np.ndarray) -> None:
+        parts = self.parts
+        if not parts["row"]:
+            return
         row = np.concatenate(parts["row"])
-        feat = pl.DataFrame(
-            {
-                "cycle": cycle_ids[row],
-                "muscle": _strings(names, np.concatenate(parts["muscle"])),
-                "phase": _strings(phase_names, np.concatenate(parts["phase"])),
-                "feature": _strings(features, np.concatenate(parts["feature"])),
-                "value": np.concatenate(parts["value"]),
-                "unit": _strings(unit_list, np.concatenate(parts["unit"])),
-                "excluded": np.concatenate(parts["excluded"]).astype(bool),
-            }
-        )
-    else:
-        feat = pl.DataFrame(schema=FEATURE_SCHEMA_TAIL)
-    return _with_keys(curve_frame, keys), _with_keys(feat, keys)
+        table.values("cycle", cycle_ids[row])
+        table.strings("muscle", self.names, np.concatenate(parts["muscle"]))
+        table.strings("phase", self.phase_names, np.concatenate(parts["phase"]))
+        table.strings("feature", self.features, np.concatenate(parts["feature"]))
+        table.values("value", np.concatenate(parts["value"]))
+        table.strings("unit", self.units, np.concatenate(parts["unit"]))
+        table.values("excluded", np.concatenate(parts["excluded"]).astype(bool))
+
+    @property
+    def n_rows(self) -> int:
+        return int(sum(v.size for v in self.parts["value"]))
 
 
-FEATURE_SCHEMA_TAIL = {
-    "cycle": pl.Int64,
-    "muscle": pl.String,
-    "phase": pl.String,
-    "feature": pl.String,
-    "value": pl.Float64,
-    "unit": pl.String,
-    "excluded": pl.Boolean,
-}
+def _code(categories: list[str], value: str) -> int:
+    if value not in categories:
+        categories.append(value)
+    return categories.index(value)
 
 
-def _with_keys(df: pl.DataFrame, keys: dict) -> pl.DataFrame:
-    lits = [
-        pl.lit(v, dtype=pl.Int64 if k == "trial" else pl.String).alias(k) for k, v in keys.items()
-    ]
-    return df.with_columns(lits).select([*keys, *[c for c in df.columns if c not in keys]])
+def _add_curves(table: Table, t: _Trial, curves: np.ndarray, units: list[str], keys: dict) -> None:
+    n_used, n_m, points = curves.shape
+    unit_names = sorted(set(units))
+    table.add_trial(keys, curves.size)
+    # narrow integers while the trials accumulate (Int64 in the table)
+    table.values("cycle", np.repeat(t.cycle_ids.astype(np.int32), n_m * points))
+    table.strings("muscle", t.muscles, np.tile(np.repeat(np.arange(n_m), points), n_used))
+    pct = np.rint(np.linspace(0, 100, points)).astype(np.int16)
+    table.values("pct", np.tile(pct, n_used * n_m))
+    table.values("value", curves.ravel())
+    codes = np.repeat([unit_names.index(u) for u in units], points)
+    table.strings("norm_unit", unit_names, np.tile(codes, n_used))
+    table.values("excluded", np.repeat(t.excluded, points, axis=1).ravel())
+
+
+def _muscle_features(
+    t: _Trial, out: _FeatureRows, curves: np.ndarray, scale: np.ndarray, units: list[str], p: dict
+) -> None:
+    """mean, peak, iemg, peak_time of every phase; onset, offset, active_pct of each cycle.
+
+    Computed for all muscles at once (rows = muscles), added muscle by muscle.
+    """
+    ph, points = t.phases, curves.shape[2]
+    n_used = curves.shape[0]
+    fine = {key: np.stack([t.fine[m][key] for m in t.muscles]) for key in ("sum", "n", "max")}
+    s = _combine(fine, ph)
+    sc = scale[:, None]
+    mean = s["sum"] / s["n"] * sc
+    peak = s["max"] * sc
+    iemg = s["sum"] / t.rate * sc
+    c = np.where(out.in_phase[:, None, :], curves[ph.cycle], -np.inf)
+    peak_time = out.grid[np.argmax(c, axis=2)].T
+    peak_time = np.where(~out.in_phase.any(axis=1) | np.isnan(mean), np.nan, peak_time)
+    thr = np.repeat([_onset_threshold(t, curves, k, p) for k in range(len(t.muscles))], n_used)
+    min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 * (points - 1))))
+    rows = curves.transpose(1, 0, 2).reshape(-1, points)
+    on, off, active = (v.reshape(len(t.muscles), n_used) for v in onset_offset(rows, thr, min_pts))
+    unit_s = [f"{u}*s" for u in units]
+    cycle = ["% cycle"] * len(units)
+    out.add_muscles(t.muscles, t.excluded, [
+        ("mean", mean, units, False), ("peak", peak, units, False), ("iemg", iemg, unit_s, False),
+        ("peak_time", peak_time, cycle, False), ("onset", on, cycle, True),
+        ("offset", off, cycle, True), ("active_pct", active, cycle, True),
+    ])  # fmt: skip
+
+
+def _onset_threshold(t: _Trial, curves: np.ndarray, k: int, p: dict) -> float:
+    """The onset threshold of muscle ``k`` from its included cycles (all if none is)."""
+    included = curves[~t.excluded[:, k], k, :]
+    base = included if included.shape[0] else curves[:, k, :]
+    thr, _, _ = onset_threshold(
+        base, float(p["onset"]["baseline_sd"]), float(p["onset"]["baseline_window_pct"])
+    )
+    return thr
+
+
+def _pair_features(
+    t: _Trial, out: _FeatureRows, scale: np.ndarray, units: list[str], p: dict
+) -> None:
+    """Co-contraction indices of each configured pair of muscles, per phase."""
+    ph = t.phases
+    for a_m, b_m in p["cocontraction_pairs"]:
+        if a_m not in t.kept_env or b_m not in t.kept_env:
+            continue
+        ka, kb = t.muscles.index(a_m), t.muscles.index(b_m)
+        a = np.maximum(t.kept_env[a_m] * scale[ka], 0.0)
+        b = np.maximum(t.kept_env[b_m] * scale[kb], 0.0)
+        lo = np.minimum(a, b)
+        both = a + b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rud = np.where(both > lo, lo / (both - lo) * both, 0.0)
+        del a, b
+        s_lo = _combine(segment_stats(lo, ph.fine_a, ph.fine_b), ph)["sum"]
+        s_both = _combine(segment_stats(both, ph.fine_a, ph.fine_b), ph)["sum"]
+        s_rud = _combine(segment_stats(rud, ph.fine_a, ph.fine_b), ph)
+        del lo, both, rud
+        excl = t.excluded[:, ka] | t.excluded[:, kb]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fw = np.where(s_both > 0, 200.0 * s_lo / s_both, np.nan)
+        pair = f"{a_m}/{b_m}"
+        out.add(pair, excl, "cci_falconer_winter", fw, "%")
+        out.add(pair, excl, "cci_rudolph", s_rud["sum"] / s_rud["n"],
+                units[ka] if units[ka] == units[kb] else "mixed")  # fmt: skip
+
+
+def _add_trial(tables: dict[str, Table], t: _Trial, refs: dict, p: dict, keys: dict) -> None:
+    """The trial's curves and features, added to the subject's tables."""
+    with stage("cycles"):
+        scale = np.array([100.0 / refs[m][0] if refs[m][0] > 0 else np.nan for m in t.muscles])
+        units = [UNIT_MVC if refs[m][1] == METHOD_MVC else UNIT_REF for m in t.muscles]
+        curves = t.curves * scale[None, :, None]
+    with stage("tables"):
+        _add_curves(tables["curves"], t, curves, units, keys)
+    with stage("features"):
+        rows = _FeatureRows(t, curves.shape[2])
+        if t.used.size:
+            _muscle_features(t, rows, curves, scale, units, p)
+            _pair_features(t, rows, scale, units, p)
+    with stage("tables"):
+        tables["features"].add_trial(keys, rows.n_rows)
+        rows.add_to(tables["features"], t.cycle_ids)
 
 
 def process_subject(
@@ -536,58 +618,58 @@ def process_subject(
     exclude_flagged = bool(p["qc"]["exclude_flagged"])
     pair_muscles = {m for pair in p["cocontraction_pairs"] for m in pair}
     trials = [_prepare(rec, p, pair_muscles) for rec in recordings]
-    for t in trials:
-        t.excluded = _exclusions(t, exclude_flagged)
-    refs = _references(trials, p, mvc)
-    curves, features, qc_frames, st_frames = [], [], [], []
+    with stage("cycles"):
+        for t in trials:
+            t.excluded = _exclusions(t, exclude_flagged)
+        refs = _references(trials, p, mvc)
+    tables = {"curves": Table(CURVE_SCHEMA), "features": Table(FEATURE_SCHEMA)}
+    qc_rows: list[tuple] = []
+    st_rows: list[tuple] = []
     for t in trials:
         rec = t.rec
         keys = {"cohort": cohort, "subject": subject, "session": rec.session,
                 "direction": rec.direction, "trial": int(rec.trial)}  # fmt: skip
-        c, f = _trial_frames(t, refs, p, keys)
-        curves.append(c)
-        features.append(f)
-        qc = pl.DataFrame(
-            [(m, c_, fl, r, _severity_excluded(s, exclude_flagged)) for m, c_, fl, r, s in t.qc],
-            schema={
-                "muscle": pl.String,
-                "cycle": pl.Int64,
-                "flag": pl.String,
-                "reason": pl.String,
-                "excluded": pl.Boolean,
-            },  # fmt: skip
-            orient="row",
+        _add_trial(tables, t, refs, p, keys)
+        with stage("tables"):
+            key = tuple(keys.values())
+            qc_rows += [(*key, m, c, fl, r, _severity_excluded(s, exclude_flagged))
+                        for m, c, fl, r, s in t.qc]  # fmt: skip
+            st_rows += [(*key, *row) for row in _spatiotemporal_rows(t, exclude_flagged)]
+        t.kept_env = {}  # free the envelopes before the next trial's rows
+    with stage("tables"):
+        return EMGResult(
+            curves=tables["curves"].frame(),
+            features=tables["features"].frame(),
+            qc=rows_frame(qc_rows, QC_SCHEMA) if trials else pl.DataFrame(),
+            spatiotemporal=rows_frame(st_rows, SPATIOTEMPORAL_SCHEMA) if trials else pl.DataFrame(),
+            normalisation=_normalisation_frame(refs, cohort, subject),
         )
-        qc_frames.append(_with_keys(qc, keys))
-        st = spatiotemporal(t.cycles, speed_m_s=rec.speed_m_s)
-        cycle_excl = {
-            int(cyc)
-            for m, cyc, _f, _r, s in t.qc
-            if m is None and cyc is not None and _severity_excluded(s, exclude_flagged)
-        }
-        trial_excl = any(
-            m is None and cyc is None and _severity_excluded(s, exclude_flagged)
-            for m, cyc, _f, _r, s in t.qc
-        )
-        st = st.with_columns(
-            excluded=pl.lit(trial_excl) | pl.col("cycle").is_in(sorted(cycle_excl))
-        )
-        st_frames.append(_with_keys(st, keys))
-        t.kept_env = {}  # free the envelopes before the next trial's frames
-    normalisation = pl.DataFrame(
-        [
-            (
-                cohort,
-                subject,
-                m,
-                method,
-                ref,
-                "uV",
-                UNIT_MVC if method == METHOD_MVC else UNIT_REF,
-                n,
-            )
-            for m, (ref, method, n) in refs.items()
-        ],
+
+
+def _spatiotemporal_rows(t: _Trial, exclude_flagged: bool) -> list[tuple]:
+    """(cycle, parameter, value, unit, excluded) of every cycle of the trial."""
+    cycle_excl = {
+        int(cyc)
+        for m, cyc, _f, _r, s in t.qc
+        if m is None and cyc is not None and _severity_excluded(s, exclude_flagged)
+    }
+    trial_excl = any(
+        m is None and cyc is None and _severity_excluded(s, exclude_flagged)
+        for m, cyc, _f, _r, s in t.qc
+    )
+    return [
+        (*row, trial_excl or row[0] in cycle_excl)
+        for row in spatiotemporal_rows(t.cycles, speed_m_s=t.rec.speed_m_s)
+    ]
+
+
+def _normalisation_frame(refs: dict, cohort: str, subject: str) -> pl.DataFrame:
+    rows = [
+        (cohort, subject, m, method, ref, "uV", UNIT_MVC if method == METHOD_MVC else UNIT_REF, n)
+        for m, (ref, method, n) in refs.items()
+    ]
+    return pl.DataFrame(
+        rows,
         schema={
             "cohort": pl.String,
             "subject": pl.String,
@@ -600,16 +682,3 @@ def process_subject(
         },  # fmt: skip
         orient="row",
     )
-    return EMGResult(
-        curves=_concat(curves),
-        features=_concat(features),
-        qc=_concat(qc_frames),
-        spatiotemporal=_concat(st_frames),
-        normalisation=normalisation,
-    )
-
-
-def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    if len(frames) == 1:
-        return frames[0]
-    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()

@@ -377,7 +377,7 @@ def methods_text(
     ----------
     config : mapping
         The study configuration (``config/config.yaml``) with the ``emg:`` block merged with the
-        cohort's overrides (``analysis.ingest.cohort.emg_params``), ``models:`` as used.
+        cohort's overrides (``analysis.core.settings.settings_dict``), ``models:`` as used.
     contrasts : polars.DataFrame, optional
         The contrast table: model formulas actually fitted (``formula_used``), ``adjust``,
         ``family``, ``df_method`` and ``es_denominator`` are read when present.

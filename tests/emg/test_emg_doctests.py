@@ -18,6 +18,8 @@ MODULES = [
     "analysis.emg.qc",
     "analysis.emg.pipeline",
     "analysis.emg.methods",
+    "analysis.emg.timing",
+    "analysis.emg.tables",
 ]
 
 

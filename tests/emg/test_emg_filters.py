@@ -141,3 +141,29 @@ def test_envelope_chain_uses_parameters():
     rms = envelope(x, merge_params({"envelope": {"method": "rms"}})).data[0][3000:-3000]
     assert lin == pytest.approx(2 * 2.0 / np.pi, rel=0.01)
     assert rms == pytest.approx(2.0 / np.sqrt(2), rel=0.01)
+
+
+@pytest.mark.parametrize("n", [29, 1000, 54321])
+def test_cached_designs_filter_exactly_like_scipy_sosfiltfilt(n):
+    from analysis.emg.filters import _butter_design, _notch_design
+
+    x = np.random.default_rng(n).standard_normal(n) * 100.0 + 5.0
+    designs = [
+        _butter_design((20.0, 450.0), "bandpass", 4, 2000.0, False),
+        _butter_design((6.0,), "lowpass", 4, 1000.0, True),
+        _notch_design((50.0, 100.0, 150.0), 30.0, 1000.0),
+    ]
+    for d in designs:
+        assert np.array_equal(d.filtfilt(x), sps.sosfiltfilt(d.sos, x))
+        assert np.array_equal(d.filtfilt(x, rectify=True), sps.sosfiltfilt(d.sos, np.abs(x)))
+
+
+def test_filtfilt_without_scipys_inplace_kernel(monkeypatch):
+    import analysis.emg.filters as filters
+
+    x = np.random.default_rng(1).standard_normal(5000) * 50.0
+    d = filters._butter_design((20.0, 450.0), "bandpass", 4, 1000.0, False)
+    fast = d.filtfilt(x)
+    monkeypatch.setattr(filters, "_sosfilt_inplace", None)
+    assert np.array_equal(d.filtfilt(x), fast)
+    assert np.array_equal(fast, sps.sosfiltfilt(d.sos, x))

@@ -80,6 +80,9 @@ def test_gap_is_reported_not_excluded():
 
 
 def test_spectral_checks_use_a_bounded_excerpt():
-    blocks = excerpt_blocks(int(3600 * 2000), 2000.0, 120.0)
-    assert len(blocks) == 12 and blocks[0][0] == 0 and blocks[-1][1] == 3600 * 2000
-    assert sum(b - a for a, b in blocks) == 120 * 2000
+    n = 3600 * 2000
+    blocks = excerpt_blocks(n, 2000.0, 120.0)
+    assert len(blocks) == 12 and sum(b - a for a, b in blocks) == 120 * 2000
+    # one block from the middle of each twelfth of the recording
+    assert all(k * n / 12 < a < b < (k + 1) * n / 12 for k, (a, b) in enumerate(blocks))
+    assert sum(b - a for a, b in excerpt_blocks(n, 2000.0, P["qc"]["spectral_max_s"])) == 20000
