@@ -114,8 +114,10 @@ def test_decimal_commas_are_a_clear_error(tmp_path):
     )
     with pytest.raises(ValidationError) as exc:
         read_emg(path)
-    assert {p.column for p in problems(exc)} == {"time_s", "VL"}
-    assert all("decimal comma" in p.message for p in problems(exc))
+    # an undeclared semicolon/decimal-comma export: one problem naming the cohort.yaml fix
+    (p,) = problems(exc)
+    assert "separated by semicolons" in p.message
+    assert 'csv: {separator: ";", decimal: ","}' in p.fix
     path = write_csv(tmp_path / "c.csv", ["time_s", "VL"], [("0.000", "1,5")])
     with pytest.raises(ValidationError) as exc:
         read_emg(path)
