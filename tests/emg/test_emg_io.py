@@ -49,7 +49,8 @@ def test_declared_rate_without_time_column(tmp_path, signals):
     pl.DataFrame({"VL": signals[0].astype(np.float32)}).write_parquet(path)
     emg = read_emg(path, rate=2000.0, units="V")
     assert emg.rate == 2000.0 and emg.t0 == 0.0
-    assert emg.data[0] == pytest.approx(signals[0] * 1e6, rel=1e-6)
+    expected = signals[0].astype(np.float32).astype(float) * 1e6
+    assert emg.data[0] == pytest.approx(expected, rel=1e-6, abs=1e-6 * np.abs(expected).max())
 
 
 def test_rate_disagreement_beyond_half_percent_is_an_error(tmp_path, signals):
