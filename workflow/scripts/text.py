@@ -5,7 +5,8 @@ import sys
 import polars as pl
 
 from analysis.emg import methods_text as emg_methods_text
-from analysis.report.text import methods_text, results_text
+from analysis.report.findings import results_text
+from analysis.report.methods import methods_text
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -30,7 +31,6 @@ results = results_text(
     spm=spm,
     alpha=sm.params.alpha,
     labels=sm.params.labels,
-    factor_levels=sm.params.levels,
 )
 with open(sm.output.methods, "w") as fh:
     fh.write(f"# Methods ({sm.wildcards.cohort})\n\n{methods}\n")
