@@ -12,16 +12,11 @@ import pytest
 import yaml
 
 from analysis.models.waveform import spm_paired
-from analysis.report.text import (
-    format_p,
-    methods_text,
-    outcome_label,
-    parse_contrast,
-    results_sentences,
-    results_text,
-    software_versions,
-    spm_sentences,
-)
+from analysis.report.contrasts import read_contrast
+from analysis.report.findings import results_sentences, results_text, spm_sentences
+from analysis.report.labels import format_p, outcome_label
+from analysis.report.methods import methods_text
+from analysis.report.versions import software_versions
 
 REPO = Path(__file__).resolve().parents[2]
 SOFTWARE = {"Python": "3.11.0", "spm1d": "0.4.55", "polars": "2.1.0"}
@@ -116,8 +111,7 @@ def test_software_versions_are_the_installed_ones():
 
 def test_results_sentences_carry_the_numbers(contrasts):
     labels = {"knee_pain_walking": "knee pain while walking"}
-    levels = {"session": ["baseline", "post"]}
-    sentences = results_sentences(contrasts, labels=labels, factor_levels=levels)
+    sentences = results_sentences(contrasts, labels=labels)
     assert len(sentences) == contrasts.height
     vl = sentences[0]
     assert vl.startswith("VL mean amplitude (gait cycle) was higher walking backward than forward")
@@ -146,6 +140,14 @@ def test_interaction_and_simple_contrasts():
                 "retro - control",
             ],
             "contrast_type": ["simple", "interaction", "interaction", "main"],
+            "contrast_factor": ["direction"] * 3 + ["group"],
+            "contrast_level": ["backward"] * 3 + ["retro"],
+            "contrast_reference": ["forward"] * 3 + ["control"],
+            "at_factor": ["group", None, None, None],
+            "at_level": ["retro", None, None, None],
+            "factor": [None, "session", "group", None],
+            "level": [None, "post", "control", None],
+            "reference": [None, "baseline", "retro", None],
             "group": ["retro", None, None, None],
             "estimate": [-0.8, 0.5, -0.4, 2.9],
             "ci_low": [-1.5, 0.1, -1.0, -1.0],
@@ -161,31 +163,34 @@ def test_interaction_and_simple_contrasts():
         "at baseline (difference of differences 0.50 NRS"
     )
     assert "did not differ significantly between control and retro" in s[2]
-    # group levels learnt from the table's group column
+    # a contrast between groups, known from its contrast_factor column
     assert "between the retro and control groups" in s[3]
     assert results_text(c).count(".") < results_text(c, contrast_types=None).count(".")
 
 
-def test_parse_contrast_uses_the_stats_columns():
+def test_read_contrast_uses_the_level_columns_not_the_label():
     row = {
-        "contrast": "(a - b) | session = post - (a - b) | session = baseline",
+        "contrast": "not read",
         "contrast_type": "interaction",
+        "contrast_factor": "group",
+        "contrast_level": "a",
+        "contrast_reference": "b",
         "factor": "session",
         "level": "post",
         "reference": "baseline",
     }
-    c = parse_contrast(row)
-    assert (c.kind, c.a, c.b, c.factor, c.level, c.reference) == (
-        "interaction",
-        "a",
-        "b",
-        "session",
-        "post",
-        "baseline",
-    )
-    simple = parse_contrast({"contrast": "backward - forward | session = post", "session": "post"})
+    c = read_contrast(row)
+    assert (c.kind, c.factor, c.level, c.reference) == ("interaction", "group", "a", "b")
+    assert (c.by_factor, c.by_level, c.by_reference) == ("session", "post", "baseline")
+    assert c.label == "(a − b): post − baseline"
+    simple = read_contrast(
+        {"contrast": "not read", "contrast_type": "simple", "at_factor": "session",
+         "at_level": "post", "session": "post"}
+    )  # fmt: skip
     assert simple.kind == "simple" and simple.condition == (("session", "post"),)
-    assert parse_contrast({}).label == "backward − forward"
+    assert simple.label == "backward − forward | session post"
+    assert read_contrast({}).label == "backward − forward"
+    assert read_contrast({"contrast": "post - baseline"}).is_direction  # the label is not read
 
 
 def test_results_text_groups_by_family(contrasts, curves):
@@ -225,7 +230,11 @@ def test_outcome_label_unknown_feature():
 
 MODULES = [
     "analysis.models.waveform",
-    "analysis.report.text",
+    "analysis.report.labels",
+    "analysis.report.contrasts",
+    "analysis.report.methods",
+    "analysis.report.findings",
+    "analysis.report.versions",
     "analysis.report.figures.style",
     "analysis.report.figures.ensemble",
     "analysis.report.figures.paired",
