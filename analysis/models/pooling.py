@@ -93,7 +93,7 @@ def _pain_scales_differ(scales: dict[str, dict]) -> bool:
 
 
 def pooled_spec(
-    spec: ModelSpec,
+    model: str | ModelSpec,
     cohort_effect: str = "fixed",
     *,
     cohort: str = "cohort",
@@ -106,15 +106,30 @@ def pooled_spec(
     ``(1 | cohort) + (1 | cohort:subject)`` (a random intercept per cohort and per subject
     within it: random slopes cannot be nested inside a random cohort effect with MixedLM).
 
+    Parameters
+    ----------
+    model : str or ModelSpec
+        The model of one cohort; a formula is parsed by
+        :func:`analysis.models.formula.parse_formula`.
+    cohort_effect : {"fixed", "random"}
+    cohort, subject : str
+        Names of the cohort and subject columns.
+
+    Returns
+    -------
+    ModelSpec
+        To pass on as is (to :func:`analysis.models.analyse.analyse_outcomes`): its printed
+        formula lists the terms in another order.
+
     Examples
     --------
-    >>> from analysis.models.formula import parse_formula
-    >>> spec = parse_formula("value ~ direction * session + (1 + direction | subject)")
-    >>> pooled_spec(spec).formula
-    'value ~ cohort + direction*session + (1 + direction | subject)'
-    >>> pooled_spec(spec, "random").formula
+    >>> one = "value ~ direction * session + (1 + direction | subject)"
+    >>> pooled_spec(one).fixed
+    (('direction',), ('session',), ('cohort',), ('direction', 'session'))
+    >>> pooled_spec(one, "random").formula
     'value ~ direction*session + (1 | cohort) + (1 | cohort:subject)'
     """
+    spec = model if isinstance(model, ModelSpec) else parse_formula(model)
     if cohort_effect == "fixed":
         if any(term == (cohort,) for term in spec.fixed):
             return spec
@@ -123,17 +138,6 @@ def pooled_spec(
     if cohort_effect == "random":
         return replace(spec, random=(RandomTerm((cohort,)), RandomTerm((cohort, subject))))
     raise ValueError(f"cohort_effect must be 'fixed' or 'random', not {cohort_effect!r}")
-
-
-def pooled_formula(formula: str, cohort_effect: str = "fixed") -> str:
-    """:func:`pooled_spec` of a formula, printed by :attr:`ModelSpec.formula`.
-
-    Examples
-    --------
-    >>> pooled_formula("value ~ direction + (1 + direction | subject)", "random")
-    'value ~ direction + (1 | cohort) + (1 | cohort:subject)'
-    """
-    return pooled_spec(parse_formula(formula), cohort_effect).formula
 
 
 def heterogeneity(

@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from analysis.models import analyse_outcomes  # noqa: E402
 from analysis.models.analyse import outcome_pool  # noqa: E402
-from analysis.models.pooling import POOLED, pooled_formula  # noqa: E402
+from analysis.models.pooling import POOLED, pooled_spec  # noqa: E402
 
 
 def main(sm) -> None:
@@ -31,7 +31,7 @@ def main(sm) -> None:
         for (family,), part in outcomes.group_by("family", maintain_order=True):
             formula = cfg["formula"].get(family, cfg["formula"]["default"])
             if pooled:
-                formula = pooled_formula(formula, sm.params.pooling["cohort_effect"])
+                formula = pooled_spec(formula, sm.params.pooling["cohort_effect"])
             print(f"{family}: {part['outcome'].n_unique()} outcomes, {formula}", file=sys.stderr)
             res = analyse_outcomes(
                 part,
