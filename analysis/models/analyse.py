@@ -466,7 +466,7 @@ def _map_in_pool(pool: Executor, n: int, fit_one: Callable, items: list) -> Iter
 
 def analyse_outcomes(
     outcomes: pl.DataFrame,
-    formula: str,
+    formula: str | ModelSpec,
     *,
     family_col: str | list[str] = "family",
     outcome_col: str = "outcome",
@@ -491,8 +491,9 @@ def analyse_outcomes(
         cohort, subject, group, session, direction, trial, family, outcome, value, unit and
         optionally muscle, feature, phase (see docs/architecture.md). Rows with a missing value
         in a model variable are dropped per outcome and counted.
-    formula : str
-        lme4-style formula, adapted per outcome by :func:`adapt_spec`.
+    formula : str or ModelSpec
+        lme4-style formula, or the model built from one (e.g. by
+        :func:`analysis.models.pooling.pooled_spec`), adapted per outcome by :func:`adapt_spec`.
     family_col : str or list of str
         Column(s) defining the multiplicity families: p-values of the same contrast are adjusted
         across the outcomes of one family. Columns may hold nulls; null is a value of its own,
@@ -564,7 +565,7 @@ def analyse_outcomes(
     ):
         raise ValueError(f"workers must be a positive integer or an Executor, not {workers!r}")
     ddf_method(ddf)  # an unknown method is refused before any fit
-    spec0 = parse_formula(formula)
+    spec0 = formula if isinstance(formula, ModelSpec) else parse_formula(formula)
     families = [family_col] if isinstance(family_col, str) else list(family_col)
     families = [c for c in dict.fromkeys(families) if c in outcomes.columns]
     # a column the formula uses (``cohort`` in a pooled model) varies within one model

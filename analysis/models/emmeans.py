@@ -3,6 +3,13 @@
 The reference grid holds every combination of the levels of the factors in the fixed part, with
 covariates at their mean over the rows used; an EMM averages the grid predictions with equal
 weights over the factors not named.
+
+Every contrast row carries its levels in columns, so that nothing has to read the ``contrast``
+label back (it is for display): ``contrast_factor`` with ``contrast_level`` minus
+``contrast_reference`` (e.g. direction, backward, forward), ``at_factor`` = ``at_level`` for a
+contrast within one level of another factor (session = post), and for a difference of differences
+``factor``, ``level``, ``reference`` (the contrast at ``level`` of ``factor`` minus that at
+``reference``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,11 @@ from analysis.models.fit import LmmFit
 from analysis.models.inference import contrast_tests, ddf_method
 
 BACKWARD, FORWARD = "backward", "forward"
+
+LEVEL_COLUMNS = ("contrast_factor", "contrast_level", "contrast_reference", "at_factor", "at_level")
+"""Level columns of every contrast row (``at_*`` null unless within a level of another factor)."""
+BY_COLUMNS = ("factor", "level", "reference")
+"""Level columns of the interaction rows: the factor across whose levels the contrast changes."""
 
 
 def reference_grid(fit: LmmFit) -> tuple[pl.DataFrame, np.ndarray]:
@@ -123,8 +135,51 @@ def _tests_with_effect_size(fit, ell, ddf, level) -> dict[str, np.ndarray]:
     return res
 
 
-def _by_label(row: dict) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in row.items())
+def contrast_label(
+    level: str,
+    reference: str,
+    at: tuple[str, str] | None = None,
+    by: tuple[str, str, str] | None = None,
+) -> str:
+    """The display label of a contrast, written from its levels (never read back).
+
+    Parameters
+    ----------
+    level, reference : str
+        ``level - reference`` of the contrasted factor.
+    at : (factor, level), optional
+        Within this level of another factor.
+    by : (factor, level, reference), optional
+        The difference of the contrast at ``level`` of ``factor`` minus that at ``reference``.
+
+    Examples
+    --------
+    >>> contrast_label("backward", "forward", at=("session", "post"))
+    'backward - forward | session = post'
+    >>> contrast_label("backward", "forward", by=("session", "post", "baseline"))
+    '(backward - forward) | session = post - (backward - forward) | session = baseline'
+    """
+    pair = f"{level} - {reference}"
+    if by is not None:
+        f, v, ref = by
+        return f"({pair}) | {f} = {v} - ({pair}) | {f} = {ref}"
+    if at is not None:
+        return f"{pair} | {at[0]} = {at[1]}"
+    return pair
+
+
+def _levels(factor: str, a: str, b: str, at: str | None, at_levels: list | None, n: int):
+    """The :data:`LEVEL_COLUMNS` of ``n`` rows of the contrast ``a - b`` of ``factor``."""
+    text = pl.String
+    return pl.DataFrame(
+        {
+            "contrast_factor": [factor] * n,
+            "contrast_level": [a] * n,
+            "contrast_reference": [b] * n,
+            "at_factor": pl.Series([at] * n, dtype=text),
+            "at_level": pl.Series(at_levels if at_levels is not None else [None] * n, dtype=text),
+        }
+    )
 
 
 def level_contrast(
@@ -140,15 +195,18 @@ def level_contrast(
     """Difference of marginal means ``a - b`` of ``factor``, overall or within levels of ``by``.
 
     Same columns as :func:`contrast_backward_forward`, which is ``level_contrast(fit,
-    "direction", "backward", "forward", by)``.
+    "direction", "backward", "forward", by)``. ``by`` holds at most one factor.
     """
     by = list(by or [])
+    if len(by) > 1:
+        raise ValueError(f"condition on one factor at a time, not {by}")
     labels, ell = _pair_rows(fit, factor, a, b, by)
     res = _tests_with_effect_size(fit, ell, ddf, level)
-    names = [
-        f"{a} - {b}" + (f" | {_by_label(r)}" if by else "") for r in labels.iter_rows(named=True)
-    ]
-    return _table(fit, names, labels, res, ddf)
+    at = by[0] if by else None
+    at_levels = [str(v) for v in labels[at].to_list()] if at else None
+    names = [contrast_label(a, b, (at, v) if at else None) for v in at_levels or [None]]
+    info = _levels(factor, a, b, at, at_levels, len(names)).hstack(labels)
+    return _table(fit, names, info, res, ddf)
 
 
 def contrast_backward_forward(
@@ -161,7 +219,7 @@ def contrast_backward_forward(
     fit : LmmFit
         A model with a ``direction`` factor (levels ``forward``, ``backward``).
     by : list of str, optional
-        Factors to condition on (e.g. ``["session"]``, ``["group"]``); otherwise the contrast is
+        The factor to condition on (``["session"]`` or ``["group"]``); otherwise the contrast is
         averaged over all other factors with equal weights.
     level : float
         Confidence level.
@@ -170,8 +228,9 @@ def contrast_backward_forward(
     Returns
     -------
     polars.DataFrame
-        contrast, the by columns, estimate, se, df, ci_low, ci_high, t, p, effect_size, es_se,
-        es_ci_low, es_ci_high, es_denominator, ddf_method.
+        contrast (display label), contrast_factor, contrast_level, contrast_reference,
+        at_factor, at_level (:data:`LEVEL_COLUMNS`), the by column, estimate, se, df, ci_low,
+        ci_high, t, p, effect_size, es_se, es_ci_low, es_ci_high, es_denominator, ddf_method.
 
     Examples
     --------
@@ -220,7 +279,14 @@ def level_interaction(
     ddf: str = "satterthwaite",
 ) -> pl.DataFrame:
     """Change of the ``a - b`` difference of ``factor`` between each level of ``across`` and the
-    first (reference) level of ``across``."""
+    first (reference) level of ``across``.
+
+    Returns
+    -------
+    polars.DataFrame
+        contrast, :data:`LEVEL_COLUMNS` (``at_*`` null), factor (``across``), level, reference
+        (its first level), then the columns of :func:`contrast_backward_forward`.
+    """
     labels, ell = _pair_rows(fit, factor, a, b, [across])
     lev = labels[across].to_list()
     if len(lev) < 2:
@@ -228,11 +294,10 @@ def level_interaction(
     ref = lev[0]
     rows = np.array([ell[i] - ell[0] for i in range(1, len(lev))])
     res = _tests_with_effect_size(fit, rows, ddf, level)
-    names = [f"({a} - {b}) | {across} = {v} - ({a} - {b}) | {across} = {ref}" for v in lev[1:]]
-    info = pl.DataFrame(
-        {"factor": [across] * len(names), "level": lev[1:], "reference": [ref] * len(names)}
-    )
-    return _table(fit, names, info, res, ddf)
+    names = [contrast_label(a, b, by=(across, v, ref)) for v in lev[1:]]
+    n = len(names)
+    by = pl.DataFrame({"factor": [across] * n, "level": lev[1:], "reference": [ref] * n})
+    return _table(fit, names, _levels(factor, a, b, None, None, n).hstack(by), res, ddf)
 
 
 def interaction_contrast(
@@ -246,8 +311,8 @@ def interaction_contrast(
     Returns
     -------
     polars.DataFrame
-        contrast, factor, level, reference, estimate, se, df, ci_low, ci_high, t, p, and the
-        standardised effect size columns as in :func:`contrast_backward_forward` (the change
-        divided by the same SD of one observation).
+        contrast, :data:`LEVEL_COLUMNS`, factor, level, reference, estimate, se, df, ci_low,
+        ci_high, t, p, and the standardised effect size columns as in
+        :func:`contrast_backward_forward` (the change divided by the same SD of one observation).
     """
     return level_interaction(fit, "direction", BACKWARD, FORWARD, factor, level, ddf=ddf)

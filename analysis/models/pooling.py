@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from analysis.core.errors import Problem, ValidationError
+from analysis.models.emmeans import BACKWARD, FORWARD, contrast_label
+from analysis.models.formula import ModelSpec, RandomTerm, parse_formula
 
 POOLED = "pooled"
 
@@ -90,38 +92,61 @@ def _pain_scales_differ(scales: dict[str, dict]) -> bool:
     return len(keys) > 1
 
 
-def pooled_formula(formula: str, cohort_effect: str = "fixed") -> str:
-    """The model formula for pooled cohorts.
+def pooled_spec(
+    model: str | ModelSpec,
+    cohort_effect: str = "fixed",
+    *,
+    cohort: str = "cohort",
+    subject: str = "subject",
+) -> ModelSpec:
+    """The model of pooled cohorts, from the model of one cohort.
 
-    ``fixed`` adds ``cohort`` as a fixed effect and keeps the random structure; ``random``
-    replaces the random structure by ``(1 | cohort) + (1 | cohort:subject)`` (a random intercept
-    per cohort and per subject within it: random slopes cannot be nested inside a random cohort
-    effect with MixedLM).
+    ``fixed`` adds ``cohort`` as a fixed effect (a main effect, after the other main effects)
+    and keeps the random structure; ``random`` replaces the random structure by
+    ``(1 | cohort) + (1 | cohort:subject)`` (a random intercept per cohort and per subject
+    within it: random slopes cannot be nested inside a random cohort effect with MixedLM).
+
+    Parameters
+    ----------
+    model : str or ModelSpec
+        The model of one cohort; a formula is parsed by
+        :func:`analysis.models.formula.parse_formula`.
+    cohort_effect : {"fixed", "random"}
+    cohort, subject : str
+        Names of the cohort and subject columns.
+
+    Returns
+    -------
+    ModelSpec
+        To pass on as is (to :func:`analysis.models.analyse.analyse_outcomes`): its printed
+        formula lists the terms in another order.
 
     Examples
     --------
-    >>> pooled_formula("value ~ direction + (1 + direction | subject)")
-    'value ~ direction + cohort + (1 + direction | subject)'
-    >>> pooled_formula("value ~ direction + (1 + direction | subject)", "random")
-    'value ~ direction + (1 | cohort) + (1 | cohort:subject)'
+    >>> one = "value ~ direction * session + (1 + direction | subject)"
+    >>> pooled_spec(one).fixed
+    (('direction',), ('session',), ('cohort',), ('direction', 'session'))
+    >>> pooled_spec(one, "random").formula
+    'value ~ direction*session + (1 | cohort) + (1 | cohort:subject)'
     """
-    lhs, rhs = formula.split("~", 1)
-    random_terms = re.findall(r"\([^()]*\|[^()]*\)", rhs)
-    fixed = rhs
-    for term in random_terms:
-        fixed = fixed.replace(term, "")
-    fixed = re.sub(r"\s*\+\s*(\+\s*)+", " + ", fixed).strip().strip("+").strip()
+    spec = model if isinstance(model, ModelSpec) else parse_formula(model)
     if cohort_effect == "fixed":
-        parts = [fixed, "cohort", *random_terms]
-    elif cohort_effect == "random":
-        parts = [fixed, "(1 | cohort)", "(1 | cohort:subject)"]
-    else:
-        raise ValueError(f"cohort_effect must be 'fixed' or 'random', not {cohort_effect!r}")
-    return f"{lhs.strip()} ~ " + " + ".join(p for p in parts if p)
+        if any(term == (cohort,) for term in spec.fixed):
+            return spec
+        # terms stay ordered by degree, then first appearance, as parse_formula orders them
+        return replace(spec, fixed=tuple(sorted([*spec.fixed, (cohort,)], key=len)))
+    if cohort_effect == "random":
+        return replace(spec, random=(RandomTerm((cohort,)), RandomTerm((cohort, subject))))
+    raise ValueError(f"cohort_effect must be 'fixed' or 'random', not {cohort_effect!r}")
 
 
-def heterogeneity(contrasts: pl.DataFrame, contrast: str = "backward - forward") -> pl.DataFrame:
-    """Between-cohort heterogeneity of one contrast, from the per-cohort estimates.
+def heterogeneity(
+    contrasts: pl.DataFrame,
+    factor: str = "direction",
+    level: str = BACKWARD,
+    reference: str = FORWARD,
+) -> pl.DataFrame:
+    """Between-cohort heterogeneity of one main contrast, from the per-cohort estimates.
 
     Cochran's Q with its chi-squared p-value, I-squared (Higgins & Thompson 2002) and the
     DerSimonian-Laird between-cohort variance tau-squared, per outcome, using each cohort's
@@ -130,26 +155,35 @@ def heterogeneity(contrasts: pl.DataFrame, contrast: str = "backward - forward")
     Parameters
     ----------
     contrasts : DataFrame
-        Per-cohort contrast tables stacked (cohort, family, outcome, contrast, estimate, se).
-    contrast : str
-        Which contrast to compare across cohorts.
+        Per-cohort contrast tables stacked (cohort, family, outcome, contrast_type,
+        contrast_factor, contrast_level, contrast_reference, estimate, se).
+    factor, level, reference : str
+        Which main contrast to compare across cohorts: ``level - reference`` of ``factor``
+        (averaged over the other factors), selected by the level columns.
 
     Returns
     -------
     DataFrame
-        family, outcome, contrast, k (cohorts), q, df, p_q, i2 (%), tau2, pooled_estimate
-        (fixed-effect inverse-variance), pooled_se.
+        family, outcome, contrast (its label), k (cohorts), q, df, p_q, i2 (%), tau2,
+        pooled_estimate (fixed-effect inverse-variance), pooled_se.
 
     Examples
     --------
     >>> import polars as pl
     >>> c = pl.DataFrame({"cohort": ["a", "b"], "family": "emg", "outcome": "VL",
-    ...     "contrast": "backward - forward", "estimate": [1.0, 1.0], "se": [0.5, 0.5]})
-    >>> heterogeneity(c).select("k", "q", "i2").row(0)
-    (2, 0.0, 0.0)
+    ...     "contrast_type": "main", "contrast_factor": "direction", "contrast_level": "backward",
+    ...     "contrast_reference": "forward", "estimate": [1.0, 1.0], "se": [0.5, 0.5]})
+    >>> heterogeneity(c).select("contrast", "k", "q", "i2").row(0)
+    ('backward - forward', 2, 0.0, 0.0)
     """
+    contrast = contrast_label(level, reference)
     rows = []
-    main = contrasts.filter(pl.col("contrast") == contrast)
+    main = contrasts.filter(
+        pl.col("contrast_type") == "main",
+        pl.col("contrast_factor") == factor,
+        pl.col("contrast_level") == level,
+        pl.col("contrast_reference") == reference,
+    )
     for (family, outcome), part in main.group_by(["family", "outcome"], maintain_order=True):
         est = part["estimate"].to_numpy()
         se = part["se"].to_numpy()

@@ -8,7 +8,7 @@ import polars as pl
 
 from analysis.core.settings import ModelSettings
 from analysis.models.analyse import analyse_outcomes
-from analysis.models.pooling import POOLED, pooled_formula
+from analysis.models.pooling import POOLED, pooled_spec
 
 
 def fit_study(
@@ -32,7 +32,7 @@ def fit_study(
     levels : dict, optional
         Level order per factor (sessions chronological, groups).
     cohort_effect : {"fixed", "random"}, optional
-        Pooled cohorts: how the cohort enters each formula (:func:`pooled_formula`).
+        Pooled cohorts: how the cohort enters each model (:func:`pooled_spec`).
     workers : int or Executor
         Passed to :func:`analyse_outcomes`.
     log : file-like, optional
@@ -46,13 +46,14 @@ def fit_study(
     results: dict[str, list[pl.DataFrame]] = {}
     for (family,), part in outcomes.group_by("family", maintain_order=True):
         formula = models.formula_for(family)
-        if cohort_effect is not None:
-            formula = pooled_formula(formula, cohort_effect)
+        # pooled cohorts: the cohort term is added to the parsed model, not to the text
+        spec = pooled_spec(formula, cohort_effect) if cohort_effect is not None else formula
         if log is not None:
-            print(f"{family}: {part['outcome'].n_unique()} outcomes, {formula}", file=log)
+            shown = spec if isinstance(spec, str) else spec.formula
+            print(f"{family}: {part['outcome'].n_unique()} outcomes, {shown}", file=log)
         res = analyse_outcomes(
             part,
-            formula,
+            spec,
             family_col=[c for c in models.multiplicity_family if c in part.columns],
             adjust=models.adjust,
             ddf=models.ddf,

@@ -23,7 +23,7 @@ from analysis.emg import Recording, process_subject
 from analysis.emg import methods_text as emg_methods_text
 from analysis.models.study import fit_study
 from analysis.outcomes import outcome_table
-from analysis.report.text import methods_text
+from analysis.report.methods import methods_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stats"))
 from synthetic import outcome_table as synthetic_outcomes  # noqa: E402
@@ -110,7 +110,7 @@ def outcomes() -> pl.DataFrame:
 
 def _models_and_text(outcomes: pl.DataFrame, settings: Settings):
     res = fit_study(outcomes, settings.models, levels={"session": ["baseline", "post"]})
-    text = methods_text(settings_dict(settings), contrasts=res["contrasts"])
+    text = methods_text(settings, contrasts=res["contrasts"])
     return res, text
 
 

@@ -171,8 +171,13 @@ def make_contrasts() -> pl.DataFrame:
         orient="row",
     )
     tcrit = 2.3
+    balance = pl.col("family") == "balance"
     return df.with_columns(
         cohort=pl.lit(COHORT),
+        contrast_type=pl.lit("main"),
+        contrast_factor=pl.when(balance).then(pl.lit("session")).otherwise(pl.lit("direction")),
+        contrast_level=pl.when(balance).then(pl.lit("post")).otherwise(pl.lit("backward")),
+        contrast_reference=pl.when(balance).then(pl.lit("baseline")).otherwise(pl.lit("forward")),
         ci_low=pl.col("estimate") - tcrit * pl.col("se"),
         ci_high=pl.col("estimate") + tcrit * pl.col("se"),
         t=pl.col("estimate") / pl.col("se"),

@@ -172,10 +172,14 @@ def test_forest_points_and_intervals(contrasts):
 
 def test_forest_defaults_to_main_direction_contrasts(contrasts):
     extra = contrasts.filter(pl.col("outcome") == "VL_mean_cycle").with_columns(
-        contrast=pl.lit("backward - forward | session = post"), effect_size=pl.lit(5.0)
+        contrast=pl.lit("backward - forward | session = post"),
+        contrast_type=pl.lit("simple"),
+        at_factor=pl.lit("session"),
+        at_level=pl.lit("post"),
+        effect_size=pl.lit(5.0),
     )
     table = pl.concat([contrasts, extra], how="diagonal_relaxed")
-    direction = contrasts.filter(pl.col("contrast") == "backward - forward")
+    direction = contrasts.filter(pl.col("contrast_factor") == "direction")
     points = np.vstack([s.get_offsets() for s in _paths(plot_forest(table).axes[0])])
     assert sorted(points[:, 0]) == pytest.approx(sorted(direction["effect_size"].to_list()))
     with_simple = plot_forest(table, contrast_types=None)

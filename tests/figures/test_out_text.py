@@ -11,17 +11,13 @@ import polars as pl
 import pytest
 import yaml
 
+from analysis.core.settings import resolve_settings
 from analysis.models.waveform import spm_paired
-from analysis.report.text import (
-    format_p,
-    methods_text,
-    outcome_label,
-    parse_contrast,
-    results_sentences,
-    results_text,
-    software_versions,
-    spm_sentences,
-)
+from analysis.report.contrasts import read_contrast
+from analysis.report.findings import results_sentences, results_text, spm_sentences
+from analysis.report.labels import format_p, outcome_label
+from analysis.report.methods import methods_text
+from analysis.report.versions import software_versions
 
 REPO = Path(__file__).resolve().parents[2]
 SOFTWARE = {"Python": "3.11.0", "spm1d": "0.4.55", "polars": "2.1.0"}
@@ -33,7 +29,7 @@ def config() -> dict:
 
 
 def test_methods_reports_the_configured_parameters(config):
-    text = methods_text(config, software=SOFTWARE)
+    text = methods_text(resolve_settings(config), software=SOFTWARE)
     emg = config["emg"]
     # the EMG paragraph is the EMG stage's own, written from the same parameters
     assert f"{emg['bandpass']['low_hz']:g}-{emg['bandpass']['high_hz']:g} Hz" in text
@@ -51,25 +47,27 @@ def test_methods_changes_with_the_config(config):
     cfg["emg"]["notch"] = {"enabled": True, "harmonics": 2, "quality": 25}
     cfg["emg"]["normalisation"]["method"] = "mvc"
     cfg["models"] = {
-        "formula": "value ~ direction + (1 + direction | subject)",
+        "formula": {"default": "value ~ direction + (1 + direction | subject)"},
         "reml": False,
-        "ddf": "kenward-roger",
+        "ddf": "satterthwaite",  # Kenward-Roger is refused for ML fits (tests/core)
         "adjust": "fdr_bh",
         "alpha": 0.01,
     }
-    text = methods_text(cfg, software=SOFTWARE)
+    text = methods_text(resolve_settings(cfg), software=SOFTWARE)
     assert "moving root mean square over 100 ms" in text
     assert "notch filters at 50 Hz, 100 Hz" in text  # mains and one harmonic: 2 frequencies
     assert "maximal voluntary contractions" in text
     assert "maximum likelihood" in text and "REML" not in text
     assert "random intercept and random slope for direction per subject" in text
-    assert "Kenward–Roger degrees of freedom" in text
+    assert "Satterthwaite degrees of freedom" in text
     assert "Benjamini–Hochberg" in text and "α = 0.01" in text
     assert "99% confidence intervals" in text
 
 
 def test_methods_prefers_what_was_fitted(config, contrasts, curves):
-    text = methods_text(config, contrasts=contrasts, spm=spm_paired(curves), software=SOFTWARE)
+    text = methods_text(
+        resolve_settings(config), contrasts=contrasts, spm=spm_paired(curves), software=SOFTWARE
+    )
     assert "For balance outcomes the model was `value ~ session * group + (1 | subject)`" in text
     assert "For EMG outcomes the model was `value ~ direction * session + (1 | subject)`" in text
     assert "(1 + direction | subject)" not in text  # configured, but not what was fitted
@@ -90,7 +88,7 @@ def test_methods_reports_simplified_models(config, contrasts):
         .otherwise(pl.lit(simpler)),
         ddf_method=pl.lit("kenward-roger"),
     )
-    text = methods_text(config, contrasts=emg, software=SOFTWARE)
+    text = methods_text(resolve_settings(config), contrasts=emg, software=SOFTWARE)
     assert f"For EMG outcomes the model was `{requested}`" in text
     assert "(2 of 3 outcomes) the random structure was simplified" in text
     assert f"`{simpler}` for 2 (BF mean amplitude (gait cycle), TA mean amplitude" in text
@@ -101,7 +99,7 @@ def test_emg_paragraph_can_come_from_the_emg_stage(config):
     from analysis.emg.methods import methods_text as emg_methods
 
     own = emg_methods(config["emg"])
-    text = methods_text(config, software=SOFTWARE, emg_paragraph=own)
+    text = methods_text(resolve_settings(config), software=SOFTWARE, emg_paragraph=own)
     assert text.split("\n\n")[0] == own.strip()
     assert "Butterworth" in text and "REML" in text
 
@@ -116,8 +114,7 @@ def test_software_versions_are_the_installed_ones():
 
 def test_results_sentences_carry_the_numbers(contrasts):
     labels = {"knee_pain_walking": "knee pain while walking"}
-    levels = {"session": ["baseline", "post"]}
-    sentences = results_sentences(contrasts, labels=labels, factor_levels=levels)
+    sentences = results_sentences(contrasts, labels=labels)
     assert len(sentences) == contrasts.height
     vl = sentences[0]
     assert vl.startswith("VL mean amplitude (gait cycle) was higher walking backward than forward")
@@ -146,6 +143,14 @@ def test_interaction_and_simple_contrasts():
                 "retro - control",
             ],
             "contrast_type": ["simple", "interaction", "interaction", "main"],
+            "contrast_factor": ["direction"] * 3 + ["group"],
+            "contrast_level": ["backward"] * 3 + ["retro"],
+            "contrast_reference": ["forward"] * 3 + ["control"],
+            "at_factor": ["group", None, None, None],
+            "at_level": ["retro", None, None, None],
+            "factor": [None, "session", "group", None],
+            "level": [None, "post", "control", None],
+            "reference": [None, "baseline", "retro", None],
             "group": ["retro", None, None, None],
             "estimate": [-0.8, 0.5, -0.4, 2.9],
             "ci_low": [-1.5, 0.1, -1.0, -1.0],
@@ -161,31 +166,34 @@ def test_interaction_and_simple_contrasts():
         "at baseline (difference of differences 0.50 NRS"
     )
     assert "did not differ significantly between control and retro" in s[2]
-    # group levels learnt from the table's group column
+    # a contrast between groups, known from its contrast_factor column
     assert "between the retro and control groups" in s[3]
     assert results_text(c).count(".") < results_text(c, contrast_types=None).count(".")
 
 
-def test_parse_contrast_uses_the_stats_columns():
+def test_read_contrast_uses_the_level_columns_not_the_label():
     row = {
-        "contrast": "(a - b) | session = post - (a - b) | session = baseline",
+        "contrast": "not read",
         "contrast_type": "interaction",
+        "contrast_factor": "group",
+        "contrast_level": "a",
+        "contrast_reference": "b",
         "factor": "session",
         "level": "post",
         "reference": "baseline",
     }
-    c = parse_contrast(row)
-    assert (c.kind, c.a, c.b, c.factor, c.level, c.reference) == (
-        "interaction",
-        "a",
-        "b",
-        "session",
-        "post",
-        "baseline",
-    )
-    simple = parse_contrast({"contrast": "backward - forward | session = post", "session": "post"})
+    c = read_contrast(row)
+    assert (c.kind, c.factor, c.level, c.reference) == ("interaction", "group", "a", "b")
+    assert (c.by_factor, c.by_level, c.by_reference) == ("session", "post", "baseline")
+    assert c.label == "(a − b): post − baseline"
+    simple = read_contrast(
+        {"contrast": "not read", "contrast_type": "simple", "at_factor": "session",
+         "at_level": "post", "session": "post"}
+    )  # fmt: skip
     assert simple.kind == "simple" and simple.condition == (("session", "post"),)
-    assert parse_contrast({}).label == "backward − forward"
+    assert simple.label == "backward − forward | session post"
+    assert read_contrast({}).label == "backward − forward"
+    assert read_contrast({"contrast": "post - baseline"}).is_direction  # the label is not read
 
 
 def test_results_text_groups_by_family(contrasts, curves):
@@ -225,7 +233,11 @@ def test_outcome_label_unknown_feature():
 
 MODULES = [
     "analysis.models.waveform",
-    "analysis.report.text",
+    "analysis.report.labels",
+    "analysis.report.contrasts",
+    "analysis.report.methods",
+    "analysis.report.findings",
+    "analysis.report.versions",
     "analysis.report.figures.style",
     "analysis.report.figures.ensemble",
     "analysis.report.figures.paired",

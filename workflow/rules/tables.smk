@@ -91,6 +91,5 @@ rule text:
     params:
         settings=cohort_settings,
         labels=cohort_labels,
-        levels=cohort_levels,
     script:
         "../scripts/text.py"

@@ -4,9 +4,9 @@ import sys
 
 import polars as pl
 
-from analysis.core.settings import settings_dict
 from analysis.emg import methods_text as emg_methods_text
-from analysis.report.text import methods_text, results_text
+from analysis.report.findings import results_text
+from analysis.report.methods import methods_text
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -21,7 +21,7 @@ method = norm["method"][0] if norm is not None and norm.height else None
 settings = sm.params.settings  # analysis.core.settings.Settings of this cohort
 emg_paragraph = emg_methods_text(settings.emg) if norm is not None else None
 methods = methods_text(
-    settings_dict(settings),
+    settings,
     contrasts=contrasts,
     spm=spm,
     normalisation=method,
@@ -32,7 +32,6 @@ results = results_text(
     spm=spm,
     alpha=settings.models.alpha,
     labels=sm.params.labels,
-    factor_levels=sm.params.levels,
 )
 with open(sm.output.methods, "w") as fh:
     fh.write(f"# Methods ({sm.wildcards.cohort})\n\n{methods}\n")

@@ -1,7 +1,8 @@
 """Publication figures: each function takes tidy polars frames and returns a matplotlib Figure.
 
-Write figures with :func:`analysis.report.figures.style.save_figure` (PNG, SVG, PDF; byte-identical on
-rerun). Forward and backward walking have the same Okabe-Ito colours in every figure.
+Write figures with :func:`analysis.report.figures.style.save_figure` (PNG, SVG, PDF;
+byte-identical on rerun). Forward and backward walking have the same Okabe-Ito colours in every
+figure.
 """
 
 from analysis.report.figures.diagnostics import plot_diagnostics

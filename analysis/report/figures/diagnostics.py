@@ -24,7 +24,7 @@ from analysis.report.figures.style import (
     style,
     wrap_title,
 )
-from analysis.report.text import outcome_label
+from analysis.report.labels import outcome_label
 
 __all__ = ["qq_points", "plot_diagnostics"]
 

@@ -20,7 +20,7 @@ from analysis.report.figures.style import (
     new_figure,
     style,
 )
-from analysis.report.text import muscle_sort_key
+from analysis.report.labels import muscle_sort_key
 
 __all__ = ["mean_toe_off", "plot_ensemble", "plot_effect_size"]
 
@@ -149,8 +149,8 @@ def plot_ensemble(
     ----------
     curves : polars.DataFrame
         EMG curves (cohort, subject, session, direction, trial, cycle, muscle, pct, value,
-        optionally norm_unit). Averaged with :func:`analysis.models.waveform.ensemble_mean` (subjects
-        weigh equally; sessions pooled).
+        optionally norm_unit). Averaged with :func:`analysis.models.waveform.ensemble_mean`
+        (subjects weigh equally; sessions pooled).
     clusters : polars.DataFrame, optional
         :func:`analysis.models.waveform.spm_paired` output; rows of ``cluster_test`` are shaded.
     toe_off : polars.DataFrame, optional
@@ -277,7 +277,8 @@ def plot_effect_size(
     Parameters
     ----------
     effect : polars.DataFrame
-        :func:`analysis.models.waveform.effect_size_curve` output (muscle, pct, dz, ci_low, ci_high).
+        :func:`analysis.models.waveform.effect_size_curve` output (muscle, pct, dz, ci_low,
+        ci_high).
     clusters : polars.DataFrame, optional
         SPM clusters to shade (as in :func:`plot_ensemble`).
     cohort, muscles, ncols, cluster_test, width

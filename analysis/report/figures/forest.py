@@ -10,16 +10,10 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from analysis.report.contrasts import Contrast, read_contrast
 from analysis.report.figures.ensemble import _one_cohort
 from analysis.report.figures.style import ONE_HALF_COLUMN_IN, new_figure, style
-from analysis.report.text import (
-    FAMILY_NAMES,
-    Contrast,
-    format_p,
-    outcome_label,
-    outcome_sort_key,
-    parse_contrast,
-)
+from analysis.report.labels import FAMILY_NAMES, format_p, outcome_label, outcome_sort_key
 
 __all__ = ["forest_rows", "plot_forest"]
 
@@ -32,7 +26,7 @@ def _selected(
 ) -> list[tuple[dict, Contrast]]:
     out = []
     for r in c.iter_rows(named=True):
-        info = parse_contrast(r)
+        info = read_contrast(r)
         if contrast_types is not None and info.kind not in contrast_types:
             continue
         if direction_only and not info.is_direction:
@@ -43,7 +37,7 @@ def _selected(
 
 def _condition(info: Contrast) -> str:
     if info.kind == "interaction":
-        return f"{info.level} − {info.reference}"
+        return f"{info.by_level} − {info.by_reference}"
     return ", ".join(f"{k} {v}" for k, v in info.condition)
 
 
@@ -160,8 +154,9 @@ def plot_forest(
     Parameters
     ----------
     contrasts : polars.DataFrame
-        The contrast table (family, outcome, contrast, estimate, ci_low, ci_high, p_adj,
-        effect_size, es_ci_low, es_ci_high; session/group when present).
+        The contrast table (family, outcome, estimate, ci_low, ci_high, p_adj, effect_size,
+        es_ci_low, es_ci_high; contrast_type and the level columns when present, see
+        :func:`analysis.report.contrasts.read_contrast`).
     cohort : str, optional
         Cohort to draw when the table holds several.
     measure : {"auto", "effect_size", "estimate"}
@@ -175,8 +170,8 @@ def plot_forest(
         Outcome code -> readable label.
     contrast_types : sequence of str, optional
         Kinds of contrast drawn (``main``, ``simple``, ``interaction``, see
-        :func:`analysis.report.text.parse_contrast`); default the main contrast of every outcome,
-        ``None`` for all.
+        :func:`analysis.report.contrasts.read_contrast`); default the main contrast of every
+        outcome, ``None`` for all.
     direction_only : bool
         Only backward − forward contrasts (and their interactions); ``False`` adds contrasts
         between sessions or groups.

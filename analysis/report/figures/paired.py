@@ -26,7 +26,7 @@ from analysis.report.figures.style import (
     style,
     wrap_title,
 )
-from analysis.report.text import outcome_label, outcome_sort_key
+from analysis.report.labels import outcome_label, outcome_sort_key
 
 __all__ = ["paired_means", "plot_paired", "plot_paired_sessions", "session_means"]
 

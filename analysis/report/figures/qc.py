@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from analysis.report.figures.ensemble import _one_cohort
 from analysis.report.figures.style import DOUBLE_COLUMN_IN, NEUTRAL, new_figure, style
-from analysis.report.text import muscle_sort_key
+from analysis.report.labels import muscle_sort_key
 
 __all__ = ["ALL_MUSCLES", "qc_summary", "qc_reasons", "plot_qc"]
 

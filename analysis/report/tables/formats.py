@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.report.text import format_p
+from analysis.report.labels import format_p
 
 __all__ = [
     "TABLE_FORMATS",

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from analysis.report.text import format_p, outcome_label, outcome_sort_key, parse_contrast
+from analysis.models.emmeans import BY_COLUMNS, LEVEL_COLUMNS
+from analysis.report.contrasts import Contrast, read_contrast
+from analysis.report.labels import format_p, outcome_label, outcome_sort_key
 
 __all__ = [
     "results_table",
@@ -26,6 +28,7 @@ __all__ = [
 _CONDITIONS = ("session", "group")
 _KIND_RANK = {"main": 0, "simple": 1, "interaction": 2}
 _LEVEL_COLUMNS = ("direction", "session", "group")
+_IDENTITY = (*LEVEL_COLUMNS, *BY_COLUMNS)
 _CONTRAST_COLS = (
     "estimate",
     "se",
@@ -46,21 +49,22 @@ _CONTRAST_COLS = (
 )
 
 
-def _emm(emmeans: pl.DataFrame, row: Mapping, level: str) -> dict | None:
-    """The EMM row of ``level`` under the contrast's conditions, or None if not unique."""
+def _emm(emmeans: pl.DataFrame, row: Mapping, info: Contrast, level: str) -> dict | None:
+    """The EMM row of ``level`` of the contrast's factor under its condition, or None if not
+    unique."""
     e = emmeans.filter(pl.col("outcome") == row["outcome"])
     if "cohort" in e.columns and row.get("cohort") is not None:
         e = e.filter(pl.col("cohort") == row["cohort"])
-    cond = dict(parse_contrast(row).condition)
+    cond = dict(info.condition)
     for k, v in cond.items():
         if k in e.columns:
             e = e.filter(pl.col(k).cast(pl.String) == str(v))
-    level_cols = [c for c in _LEVEL_COLUMNS if c in e.columns and c not in cond]
-    hits = [r for r in e.iter_rows(named=True) if any(r.get(c) == level for c in level_cols)]
+    if info.factor not in e.columns:
+        return None
+    hits = [r for r in e.iter_rows(named=True) if r.get(info.factor) == level]
     if len(hits) > 1:
         # prefer EMMs averaged over the factors the contrast does not name
-        matched = [c for c in level_cols if any(r.get(c) == level for r in hits)]
-        others = [c for c in level_cols if c not in matched]
+        others = [c for c in _LEVEL_COLUMNS if c in e.columns and c not in (*cond, info.factor)]
         hits = [r for r in hits if all(r.get(c) is None for c in others)]
     return hits[0] if len(hits) == 1 else None
 
@@ -69,16 +73,17 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
     """One row per contrast with the EMMs of its two levels next to it.
 
     For a contrast ``a - b`` (``backward - forward``) the reference ``b`` and comparison ``a``
-    EMMs are looked up in ``emmeans`` by outcome (and cohort), matching the contrast's session
-    or group (columns, or ``| session = x`` in the label) and the level in any of direction,
-    session or group. EMMs are left null when not found or ambiguous (e.g. a main effect when
+    EMMs are looked up in ``emmeans`` by outcome (and cohort), the contrast's condition
+    (``at_factor`` = ``at_level``) and the level in the column of the contrast's factor
+    (``contrast_factor``). EMMs are left null when not found or ambiguous (e.g. a main effect when
     ``emmeans`` only holds cells per session) and for interactions (a difference of
     differences, no pair of EMMs).
 
     Parameters
     ----------
     contrasts : polars.DataFrame
-        The contrast table of the stats layer.
+        The contrast table of the stats layer, with its level columns (without them every row
+        is backward - forward, see :func:`analysis.report.contrasts.read_contrast`).
     emmeans : polars.DataFrame, optional
         outcome, direction, [session, group, cohort], emmean, se, df, ci_low, ci_high.
 
@@ -86,7 +91,9 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
     -------
     polars.DataFrame
         cohort, family, outcome, unit, [session, group], contrast, contrast_type (main,
-        simple or interaction), reference_level,
+        simple or interaction), the level columns of the contrast table (contrast_factor,
+        contrast_level, contrast_reference, at_factor, at_level, factor, level, reference),
+        reference_level,
         reference_emmean, reference_ci_low, reference_ci_high, comparison_level,
         comparison_emmean, comparison_ci_low, comparison_ci_high, then the contrast columns
         present (estimate, se, ci_low, ci_high, df, t, p, p_adj, adjust, effect_size,
@@ -105,18 +112,17 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
     (0.2, 0.28)
     """
     c = contrasts
-    if "contrast" not in c.columns:
-        c = c.with_columns(contrast=pl.lit("backward - forward"))
     keys = [k for k in ("cohort", "family", "outcome", "unit", *_CONDITIONS) if k in c.columns]
     rows = []
     for r in c.iter_rows(named=True):
-        info = parse_contrast(r)
+        info = read_contrast(r)
         out = {k: r[k] for k in keys}
-        out["contrast"] = r["contrast"]
+        out["contrast"] = r["contrast"] if "contrast" in c.columns else info.models_label
         out["contrast_type"] = info.kind
-        for role, level in (("reference", info.b), ("comparison", info.a)):
+        out.update(zip(_IDENTITY, info.columns, strict=True))
+        for role, level in (("reference", info.reference), ("comparison", info.level)):
             usable = emmeans is not None and info.kind != "interaction"
-            hit = _emm(emmeans, r, level) if usable else None
+            hit = _emm(emmeans, r, info, level) if usable else None
             out[f"{role}_level"] = None if info.kind == "interaction" else level
             for src, dst in (("emmean", "emmean"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
                 val = hit.get(src) if hit else None
@@ -128,6 +134,7 @@ def results_table(contrasts: pl.DataFrame, emmeans: pl.DataFrame | None = None) 
     schema = {k: c.schema[k] for k in keys}
     schema["contrast"] = pl.String
     schema["contrast_type"] = pl.String
+    schema.update(dict.fromkeys(_IDENTITY, pl.String))
     for role in ("reference", "comparison"):
         schema[f"{role}_level"] = pl.String
         for dst in ("emmean", "ci_low", "ci_high"):
@@ -212,7 +219,7 @@ def format_results(
         out["Unit"] = [u or "" for u in table["unit"].to_list()]
     show_contrast = not same or table["contrast_type"].n_unique() > 1
     if show_contrast:
-        out["Contrast"] = [parse_contrast(r).label for r in table.iter_rows(named=True)]
+        out["Contrast"] = [read_contrast(r).label for r in table.iter_rows(named=True)]
     else:
         for k in _CONDITIONS:
             if k in cols and table[k].drop_nulls().len():

@@ -1,0 +1,264 @@
+"""The methods paragraphs, assembled from what was run.
+
+Everything is written from the configuration, the contrast table (formulas fitted, contrasts,
+adjustment, df method, effect-size denominator), the SPM cluster table and the installed
+package versions, never typed by hand, so that the text cannot drift from the analysis. Model
+formulas are read with :func:`analysis.models.formula.parse_formula`, the one formula parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from analysis.core.settings import ModelSettings, Settings
+from analysis.emg.methods import methods_text as emg_methods_text
+from analysis.models.formula import ModelSpec, parse_formula
+from analysis.report.contrasts import read_contrast
+from analysis.report.labels import (
+    FAMILY_NAMES,
+    format_number,
+    outcome_label,
+    outcome_sort_key,
+)
+from analysis.report.versions import software_versions
+
+__all__ = ["methods_text"]
+
+
+def _random_structure(spec: ModelSpec) -> str:
+    """The random terms in words: "a random intercept and random slope for x per subject"."""
+    parts = []
+    for term in spec.random:
+        text = "a random intercept" if term.intercept else "no random intercept"
+        if term.slopes:
+            text += " and random slope" + ("s" if len(term.slopes) > 1 else "") + " for "
+            text += ", ".join(term.slopes)
+        parts.append(f"{text} per {' × '.join(term.group)}")
+    return "; ".join(parts)
+
+
+def _described(formula: str) -> str:
+    """The formula in backticks followed by its random structure in words."""
+    rnd = _random_structure(parse_formula(formula)) if formula else ""
+    return f"`{formula}`" + (f" ({rnd})" if rnd else "")
+
+
+_DDF = {"satterthwaite": "Satterthwaite", "kenward-roger": "Kenward–Roger", "kr": "Kenward–Roger"}
+_ADJUST = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg false discovery rate", "none": "no"}
+
+
+def _unique(frame: pl.DataFrame | None, col: str) -> list:
+    if frame is None or col not in frame.columns:
+        return []
+    return frame[col].drop_nulls().unique(maintain_order=True).to_list()
+
+
+def _model_sentences(models: ModelSettings, contrasts: pl.DataFrame | None, fit: str) -> list[str]:
+    """Per family: the prespecified model and, when some fits were simplified, what was used."""
+    col = next((c for c in ("formula_used", "model", "formula") if _unique(contrasts, c)), None)
+    if col is None:
+        formula = dict(models.formula)
+        pairs = (
+            [(None if k == "default" else k, str(v)) for k, v in formula.items()]
+            if isinstance(formula, Mapping)
+            else [(None, str(formula))]
+            if formula
+            else []
+        )
+        items = []
+        for fam, f in pairs:
+            who = f"{fam} outcomes" if fam else "other outcomes" if len(pairs) > 1 else ""
+            items.append(f"{who}: {_described(f)}" if who else _described(f))
+        if not items:
+            return []
+        return [f"Each outcome was analysed with a linear mixed model fitted by {fit}: "
+                + "; ".join(items) + "."]  # fmt: skip
+    has_req = "formula_requested" in contrasts.columns
+    fam_col = "family" if "family" in contrasts.columns else None
+    cols = [c for c in (fam_col, "outcome", "formula_requested" if has_req else None, col) if c]
+    fits = contrasts.select(cols).unique(maintain_order=True)
+    families = _unique(fits, "family") if fam_col else [None]
+    out = [f"Each outcome was analysed with a linear mixed model fitted by {fit}."]
+    for fam in families:
+        sub = fits if fam is None else fits.filter(pl.col("family") == fam)
+        n = sub["outcome"].n_unique()
+        requested = _mode(sub["formula_requested"]) if has_req else _mode(sub[col])
+        name = FAMILY_NAMES.get(str(fam), str(fam))
+        name = name if name.isupper() else name.lower()
+        who = f"For {name} outcomes" if fam else "For all outcomes"
+        text = f"{who} the model was {_described(requested)}"
+        used = sub.group_by(col, maintain_order=True).agg(pl.col("outcome").unique().sort())
+        other = [(f, o) for f, o in used.rows() if f != requested]
+        if other:
+            k = sum(len(o) for _, o in other)
+            parts = []
+            for f, outs in other:
+                names = ", ".join(outcome_label(o) for o in sorted(outs, key=outcome_sort_key))
+                listed = f" ({names})" if len(outs) <= 4 else ""
+                parts.append(f"`{f}` for {len(outs)}{listed}")
+            text += (
+                f"; where it was singular or did not converge ({k} of {n} outcomes) the random "
+                "structure was simplified: " + "; ".join(parts)
+            )
+        out.append(text + ".")
+    return out
+
+
+def _mode(s: pl.Series) -> str:
+    counts = s.drop_nulls().value_counts(sort=True)
+    return str(counts[s.name][0]) if counts.height else ""
+
+
+def _stats_sentences(
+    models: ModelSettings,
+    contrasts: pl.DataFrame | None,
+    df_method: str | None,
+) -> list[str]:
+    out = []
+    # what the fits record they used (the contrast table's estimation column), else the settings
+    fitted = _unique(contrasts, "estimation")
+    reml = fitted == ["REML"] if fitted else models.reml
+    fit = "restricted maximum likelihood (REML)" if reml else "maximum likelihood"
+    out += _model_sentences(models, contrasts, fit)
+    if df_method is None:
+        found = _unique(contrasts, "df_method") or _unique(contrasts, "ddf_method")
+        df_method = ", ".join(_DDF.get(str(m).lower(), str(m)) for m in found) or models.ddf
+    if df_method:
+        df_method = _DDF.get(str(df_method).lower(), str(df_method))
+    alpha = models.alpha
+    levels = _unique(contrasts, "ci_level")
+    ci = levels[0] if len(levels) == 1 else models.ci_level
+    parsed = (
+        [read_contrast(r) for r in contrasts.iter_rows(named=True)]
+        if (contrasts is not None)
+        else []
+    )
+    pairs = list(dict.fromkeys(c.pair for c in parsed if c.kind != "interaction"))
+    what = ", ".join(pairs) if pairs else "backward − forward"
+    if any(c.kind == "simple" for c in parsed):
+        what += ", overall and within each session or group"
+    if any(c.kind == "interaction" for c in parsed):
+        what += ", and their differences between sessions or groups (interactions)"
+    s = (
+        f"Estimated marginal means and contrasts ({what}) were reported with "
+        f"{100 * ci:.0f}% confidence intervals"
+    )
+    if df_method:
+        s += f" and {df_method} degrees of freedom"
+    out.append(s + ".")
+    adjust = ", ".join(_ADJUST.get(a, a) for a in _unique(contrasts, "adjust"))
+    adjust = adjust or _ADJUST.get(models.adjust, models.adjust)
+    families = sorted(_unique(contrasts, "family"))
+    if adjust:
+        fam = f" ({', '.join(families)})" if families else ""
+        out.append(
+            f"P values were adjusted for multiplicity with the {adjust} method within each "
+            f"outcome family{fam}; significance was set at α = {format_number(alpha, 3)}."
+        )
+    den = _unique(contrasts, "es_denominator")
+    if den and all("SD of one observation" in str(d) for d in den):
+        out.append(
+            "Standardised effect sizes divide each contrast by the SD of one observation (the "
+            "square root of the summed variance components named per model in the contrast "
+            "table, residual included)."
+        )
+    elif den:
+        out.append("Standardised effect sizes divide the contrast by " + " or ".join(den) + ".")
+    return out
+
+
+def _spm_sentences_methods(spm: pl.DataFrame | None, alpha: float) -> list[str]:
+    if spm is None:
+        return []
+    tests = set(spm["test"].to_list()) if "test" in spm.columns else set()
+    out = [
+        "Time-normalised envelopes were averaged per subject and walking direction (cycles "
+        "within trials, trials within sessions) and compared with statistical parametric "
+        "mapping (spm1d): a paired t test of backward versus forward walking per muscle, "
+        f"two-tailed, α = {format_number(alpha, 3)}, with random field theory cluster inference."
+    ]
+    anovas = sorted(t for t in tests if t.startswith("anova"))
+    if anovas:
+        out.append(
+            "Where sessions or groups were present, SPM repeated-measures ANOVAs ("
+            + ", ".join(anovas)
+            + ") tested the direction, session and group effects and their interactions."
+        )
+    out.append(
+        "The standardised paired effect (d_z, mean difference over the SD of differences) was "
+        "computed at every point of the cycle with a pointwise 95% confidence band from the "
+        "noncentral t distribution."
+    )
+    return out
+
+
+def methods_text(
+    settings: Settings,
+    *,
+    contrasts: pl.DataFrame | None = None,
+    spm: pl.DataFrame | None = None,
+    normalisation: str | None = None,
+    df_method: str | None = None,
+    software: Mapping[str, str] | None = None,
+    emg_paragraph: str | None = None,
+) -> str:
+    """Methods paragraphs (Markdown) assembled from what was actually run.
+
+    Parameters
+    ----------
+    settings : Settings
+        The cohort's resolved settings (:func:`analysis.core.settings.resolve_settings`): the
+        same object the EMG stage and the models were run with.
+    contrasts : polars.DataFrame, optional
+        The contrast table: model formulas actually fitted (``formula_used``), ``adjust``,
+        ``family``, ``df_method`` and ``es_denominator`` are read when present.
+    spm : polars.DataFrame, optional
+        The SPM cluster table (:func:`analysis.models.waveform.spm_paired` and ``spm_anova``
+        rows); the SPM sentences are left out without it.
+    normalisation : str, optional
+        The amplitude normalisation actually applied (``"mvc"`` or ``"reference"``) when known;
+        otherwise the configured rule is described.
+    df_method : str, optional
+        Denominator degrees-of-freedom method (e.g. ``"Satterthwaite"``); read from the
+        ``df_method`` column of ``contrasts`` when not given.
+    software : mapping, optional
+        Package -> version; defaults to :func:`software_versions`.
+    emg_paragraph : str, optional
+        Replaces the EMG paragraph written here, e.g. with the EMG stage's own
+        ``analysis.emg.methods.methods_text(params)``, so that one text describes the EMG.
+
+    Returns
+    -------
+    str
+        Three or four paragraphs separated by blank lines: EMG processing, statistics, SPM
+        (when given), software.
+
+    Examples
+    --------
+    >>> from analysis.core.settings import resolve_settings
+    >>> model = {"default": "value ~ direction + (1 | subject)"}
+    >>> s = resolve_settings({"models": {"formula": model}})
+    >>> text = methods_text(s, software={"Python": "3.11.2", "spm1d": "0.4"})
+    >>> "20-450 Hz" in text and "random intercept per subject" in text and "Holm" in text
+    True
+    """
+    models = settings.models
+    alpha = models.alpha
+    paragraphs = [
+        emg_paragraph.strip() if emg_paragraph else emg_methods_text(settings.emg),
+        " ".join(_stats_sentences(models, contrasts, df_method)),
+    ]
+    if spm is not None:
+        paragraphs.append(" ".join(_spm_sentences_methods(spm, alpha)))
+    software = dict(software if software is not None else software_versions())
+    py = software.pop("Python", None)
+    listed = ", ".join(f"{k} {v}" for k, v in software.items())
+    sw = "Analyses were run with the retrowalk toolkit"
+    if py:
+        sw += f" in Python {py}"
+    if listed:
+        sw += f" ({listed})"
+    paragraphs.append(sw + ".")
+    return "\n\n".join(paragraphs) + "\n"
