@@ -163,7 +163,7 @@ def demo_recordings(subject: str) -> tuple[list[Recording], dict]:
     import yaml
 
     from analysis.core.settings import resolve_settings
-    from analysis.ingest.cohort import read_settings
+    from analysis.ingest.cohort_yaml import read_settings
     from analysis.ingest.readers import read_emg, read_events
 
     config = yaml.safe_load((DEMO.parents[2] / "config" / "config.yaml").read_text())

@@ -8,13 +8,8 @@ Fit with :func:`fit_lmm`, then ask for :func:`coefficients`, :func:`anova_type3`
 :func:`analyse_outcomes` does all of it for every outcome of a long outcome table.
 """
 
-from analysis.models.analyse import (
-    adapt_spec,
-    adjust_within_families,
-    analyse_outcomes,
-    model_contrasts,
-    model_emmeans,
-)
+from analysis.models.adapt import adapt_spec
+from analysis.models.analyse import adjust_within_families, analyse_outcomes
 from analysis.models.anova import anova_type3
 from analysis.models.conventions import information_criteria
 from analysis.models.crosscheck import crosscheck_pingouin
@@ -33,6 +28,7 @@ from analysis.models.inference import coefficients, contrast_tests, f_test
 from analysis.models.lrt import lrt
 from analysis.models.multiplicity import adjust_pvalues
 from analysis.models.pairwise import pairwise
+from analysis.models.reported import model_contrasts, model_emmeans
 
 __all__ = [
     "FormulaError",

@@ -2,259 +2,33 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
-import math
-import multiprocessing
-import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 
 import polars as pl
-from threadpoolctl import threadpool_limits
 
+from analysis.models.adapt import adapt_spec
 from analysis.models.anova import anova_type3
-from analysis.models.crosscheck import crosscheck_pingouin
-from analysis.models.design import DIRECTION_LEVELS
 from analysis.models.diagnostics import ranef, residuals
-from analysis.models.effectsize import icc, r2_nakagawa, variance_components
-from analysis.models.emmeans import emmeans, level_contrast, level_interaction
-from analysis.models.fit import LmmFit, fit_lmm
+from analysis.models.fit import fit_lmm
 from analysis.models.formula import (
     FormulaError,
     ModelSpec,
-    RandomTerm,
-    drop_variable,
     parse_formula,
 )
 from analysis.models.inference import ddf_method
 from analysis.models.multiplicity import adjust_pvalues
 from analysis.models.pooling import POOLED
-
-CONDITIONING = ("session", "group")
-
-
-def _missing(col: pl.Series) -> pl.Series:
-    bad = col.is_null()
-    if col.dtype.is_float():
-        bad = bad | col.is_nan().fill_null(True)
-    return bad
-
-
-def adapt_spec(spec: ModelSpec, data: pl.DataFrame, subject: str = "subject"):
-    """Fit the requested model to what one outcome's data can support.
-
-    Variables that are absent, entirely missing or (factors) have one level are removed
-    everywhere (fixed terms containing them, slopes on them, grouping by them); random terms whose
-    grouping factor has one observation per level (e.g. ``(1 | subject:session)`` for a value per
-    session) are dropped because their variance equals the residual's. If no random term is left,
-    ``(1 | subject)`` is used.
-
-    Returns
-    -------
-    (ModelSpec, list of str)
-        The adapted model and one note per change.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> spec = parse_formula("value ~ direction * session + (1 | subject) + (1 | subject:session)")
-    >>> df = pl.DataFrame({"value": [1.0, 2, 3, 4], "direction": ["forward", "backward"] * 2,
-    ...                    "session": ["pre"] * 4, "subject": ["a", "a", "b", "b"]})
-    >>> new, notes = adapt_spec(spec, df)
-    >>> new.formula
-    'value ~ direction + (1 | subject)'
-    """
-    notes: list[str] = []
-    for v in spec.variables:
-        if v in (spec.response, subject) or v not in spec.variables:
-            continue
-        if v not in data.columns or _missing(data[v]).all():
-            spec, changes = drop_variable(spec, v)
-            notes.append(f"'{v}' not available for this outcome: " + "; ".join(changes))
-    used = [v for v in spec.variables if v in data.columns]
-    keep = ~pl.any_horizontal([_missing(data[v]) for v in used]) if used else None
-    complete = data.filter(keep) if keep is not None else data
-    for v in spec.variables:
-        if v in (spec.response, subject) or v not in spec.variables:
-            continue
-        col = complete[v]
-        if not col.dtype.is_numeric() and col.n_unique() == 1:
-            spec, changes = drop_variable(spec, v)
-            notes.append(f"'{v}' has one level ({col[0]}): " + "; ".join(changes))
-    n = complete.height
-    kept: list[RandomTerm] = []
-    for term in spec.random:
-        n_levels = complete.select(term.group).unique().height if n else 0
-        q = int(term.intercept) + len(term.slopes)
-        if n_levels >= n or n_levels * q >= n:
-            notes.append(f"dropped {term}: one observation per level of {term.group_label}")
-            continue
-        kept.append(term)
-    if not kept:
-        kept = [RandomTerm((subject,))]
-        notes.append(f"no identifiable random term left: using (1 | {subject})")
-    if tuple(kept) != spec.random:
-        spec = ModelSpec(spec.response, spec.fixed, tuple(kept), spec.intercept)
-    return spec, notes
-
-
-PRIMARY_FACTORS = ("direction", "session", "group")
-DESCRIPTORS = ("muscle", "feature", "phase")
-"""Descriptive outcome columns carried into every result table when present."""
-
-
-def _factor_pair(fit: LmmFit, factor: str) -> tuple[str, str, str] | None:
-    """The reported ``a - b`` of one factor: backward - forward, last - first session, first -
-    second group; None when the factor is not a model factor with two or more levels."""
-    levels = fit.design.coding.levels.get(factor, ())
-    if factor not in fit.spec.fixed_variables or len(levels) < 2:
-        return None
-    if factor == "direction":
-        ok = set(levels) == set(DIRECTION_LEVELS)
-        return ("direction", "backward", "forward") if ok else None
-    if factor == "session":
-        return "session", levels[-1], levels[0]
-    return factor, levels[0], levels[1]
-
-
-def _primary(fit: LmmFit, prefer: str | None = None) -> tuple[str, str, str] | None:
-    """The factor whose contrast is reported: ``prefer`` if it is in the model, else direction,
-    else group, else session."""
-    order = ([prefer] if prefer else []) + ["direction", "group", "session"]
-    for factor in order:
-        pair = _factor_pair(fit, factor)
-        if pair is not None:
-            return pair
-    return None
-
-
-def _interacting(fit: LmmFit, factor: str) -> list[str]:
-    terms = {frozenset(t) for t in fit.spec.fixed}
-    return [
-        f
-        for f in CONDITIONING
-        if f != factor and frozenset((factor, f)) in terms and f in fit.design.coding.levels
-    ]
-
-
-def model_contrasts(
-    fit: LmmFit,
-    ddf: str = "satterthwaite",
-    level: float = 0.95,
-    primary: str | None = None,
-) -> pl.DataFrame:
-    """The standard contrasts of one outcome's model.
-
-    The primary factor is ``primary`` when it is in the model, else direction, else group, else
-    session. Its contrast (backward - forward; last minus first session; first minus second
-    group) is reported overall (``main``, averaged over the other factors), within each level of
-    session and group when they interact with it (``simple``), and as the change of that
-    contrast between levels of session or group relative to their first level
-    (``interaction``).
-    """
-    if primary is not None and primary not in PRIMARY_FACTORS:
-        raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
-    pair = _primary(fit, primary)
-    if pair is None:
-        return pl.DataFrame()
-    factor, a, b = pair
-    parts = [
-        level_contrast(fit, factor, a, b, level=level, ddf=ddf).with_columns(
-            contrast_type=pl.lit("main")
-        )
-    ]
-    for f in _interacting(fit, factor):
-        parts.append(
-            level_contrast(fit, factor, a, b, [f], level, ddf=ddf).with_columns(
-                contrast_type=pl.lit("simple")
-            )
-        )
-        parts.append(
-            level_interaction(fit, factor, a, b, f, level, ddf=ddf).with_columns(
-                contrast_type=pl.lit("interaction")
-            )
-        )
-    return pl.concat(parts, how="diagonal_relaxed")
-
-
-def model_emmeans(
-    fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95, primary: str | None = None
-) -> pl.DataFrame:
-    """EMMs of the primary factor (see :func:`model_contrasts`) for every contrast reported.
-
-    One set per subset of the conditioning factors (session, group when they interact with the
-    primary factor): the cells (e.g. direction within each session), each factor alone and the
-    overall means averaged over all other factors with equal weights (as emmeans). A
-    conditioning column left null means "averaged over"; ``averaged_over`` names the factors
-    averaged over (null when none), so the rows of ``backward - forward`` overall are those
-    with session and group null.
-    """
-    pair = _primary(fit, primary)
-    if pair is None:
-        return pl.DataFrame()
-    factor = pair[0]
-    by = _interacting(fit, factor)
-    factors = [v for v in fit.spec.fixed_variables if fit.design.coding.is_factor(v)]
-    parts = []
-    for k in range(len(by), -1, -1):
-        for subset in itertools.combinations(by, k):
-            over = [f for f in factors if f != factor and f not in subset]
-            parts.append(
-                emmeans(fit, [factor], list(subset) or None, level=level, ddf=ddf).with_columns(
-                    averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
-                )
-            )
-    return pl.concat(parts, how="diagonal_relaxed")
-
-
-def _variance_table(fit: LmmFit) -> pl.DataFrame:
-    vc = variance_components(fit).with_columns(
-        quantity=pl.when(pl.col("term2").is_null())
-        .then(pl.lit("variance"))
-        .otherwise(pl.lit("covariance")),
-        value=pl.col("vcov"),
-    )
-    sd = variance_components(fit).with_columns(
-        quantity=pl.when(pl.col("term2").is_null())
-        .then(pl.lit("sd"))
-        .otherwise(pl.lit("correlation")),
-        value=pl.col("sdcor"),
-    )
-    ic = icc(fit).select(group=pl.col("component"), quantity=pl.lit("icc"), value=pl.col("icc"))
-    r2 = r2_nakagawa(fit)
-    r2t = pl.DataFrame(
-        {
-            "group": ["model", "model"],
-            "quantity": ["r2_marginal", "r2_conditional"],
-            "value": [r2["r2_marginal"], r2["r2_conditional"]],
-        }
-    )
-    keep = ["group", "term1", "term2", "quantity", "value"]
-    return pl.concat([vc.select(keep), sd.select(keep), ic, r2t], how="diagonal_relaxed")
-
-
-def _crosscheck(fit: LmmFit, data: pl.DataFrame, subject: str) -> pl.DataFrame:
-    factors = fit.design.coding.levels
-    within = [f for f in ("direction", "session") if f in fit.spec.fixed_variables and f in factors]
-    between = "group" if "group" in fit.spec.fixed_variables and "group" in factors else None
-    if not within:
-        return pl.DataFrame()
-    if between and len(within) > 1:
-        within = within[:1]
-    try:
-        return crosscheck_pingouin(
-            fit.design.data,
-            fit.spec.response,
-            within,
-            subject,
-            between,
-            fit=fit,
-            levels={k: list(v) for k, v in factors.items()},
-        )
-    except (FormulaError, ValueError, KeyError, ZeroDivisionError) as err:
-        return pl.DataFrame({"check": ["skipped"], "note": [f"crosscheck failed: {err}"]})
+from analysis.models.reported import (
+    DESCRIPTORS,
+    PRIMARY_FACTORS,
+    _crosscheck,
+    _primary,
+    _variance_table,
+    model_contrasts,
+    model_emmeans,
+)
+from analysis.models.workers import _map_outcomes
 
 
 def _check_families(outcomes: pl.DataFrame, model_keys: list[str], family_cols: list[str]) -> None:
@@ -290,15 +64,6 @@ TABLES = (
     "models",
 )
 """The tables of :func:`analyse_outcomes`, in the order they are returned."""
-
-WORKER_ENV = {
-    "POLARS_MAX_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
-"""Environment of the worker processes of ``analyse_outcomes(..., workers=n)``: one polars and
-one BLAS thread each (polars reads its thread count once, when it is imported)."""
 
 
 def _fit_outcome(
@@ -385,83 +150,6 @@ def _fit_outcome(
     out["residuals"] = short.join(fit.design.data.select(ids).hstack(residuals(fit)), how="cross")
     out["random_effects"] = short.join(ranef(fit), how="cross")
     return out
-
-
-def _init_worker() -> None:
-    """Initializer of the worker processes: one thread per BLAS/OpenMP library loaded."""
-    global _WORKER_LIMITS
-    _WORKER_LIMITS = threadpool_limits(1)
-
-
-_WORKER_LIMITS = None
-
-
-def outcome_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes for ``analyse_outcomes(..., workers=pool)``.
-
-    Spawned (not forked: polars is multithreaded) with one polars and one BLAS thread per
-    worker, so that their numbers do not depend on the machine's cores. Each worker imports the
-    package once (2-3 s of CPU: statsmodels, scipy, pingouin), so a pool shared by several calls
-    (one per outcome family, as the workflow's models rule) pays that once. Use it as a context
-    manager.
-
-    Examples
-    --------
-    >>> with outcome_pool(2) as pool:  # doctest: +SKIP
-    ...     res = analyse_outcomes(outcomes, formula, workers=pool)
-    """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, not {workers!r}")
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-    )
-
-
-@contextlib.contextmanager
-def _worker_env() -> Iterator[None]:
-    """:data:`WORKER_ENV` in this process's environment, inherited by the processes started
-    meanwhile (polars reads its thread count when it is imported); restored afterwards."""
-    saved = {k: os.environ.get(k) for k in WORKER_ENV}
-    os.environ.update(WORKER_ENV)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _map_outcomes(
-    fit_one: Callable[[tuple[tuple, pl.DataFrame]], dict[str, pl.DataFrame]],
-    parts: Iterable[tuple[tuple, pl.DataFrame]],
-    workers: int | Executor,
-) -> Iterator[dict[str, pl.DataFrame]]:
-    """``map(fit_one, parts)``: here when ``workers`` is 1 (or there is one part), else in the
-    pool ``workers`` or in a new :func:`outcome_pool` of ``workers`` processes (at most one per
-    part). Results come in the order of ``parts`` whatever the number of workers."""
-    items = list(parts)
-    if isinstance(workers, Executor):
-        yield from _map_in_pool(workers, getattr(workers, "_max_workers", 1), fit_one, items)
-        return
-    n = min(workers, len(items))
-    if n <= 1:
-        yield from map(fit_one, items)
-        return
-    with outcome_pool(n) as pool:
-        yield from _map_in_pool(pool, n, fit_one, items)
-
-
-def _map_in_pool(pool: Executor, n: int, fit_one: Callable, items: list) -> Iterator:
-    # a few chunks per worker: less pickling than one part at a time, yet balanced loads
-    chunksize = max(1, math.ceil(len(items) / (4 * n)))
-    # map submits every chunk, and so starts every worker it needs, before it returns
-    with _worker_env():
-        results = pool.map(fit_one, items, chunksize=chunksize)
-    yield from results
 
 
 def analyse_outcomes(

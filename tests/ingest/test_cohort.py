@@ -5,7 +5,8 @@ import pytest
 
 from analysis.core.errors import ValidationError
 from analysis.core.settings import resolve_settings
-from analysis.ingest.cohort import discover_cohorts, load_cohort, safe_reference
+from analysis.ingest.cohort import discover_cohorts, load_cohort
+from analysis.ingest.references import safe_reference
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from polars.testing import assert_frame_equal
 from synthetic import FORMULA, LEVELS, outcome_table
 from threadpoolctl import threadpool_limits
 
-import analysis.models.analyse as analyse_module
+import analysis.models.workers as workers_module
 from analysis.models import analyse_outcomes
-from analysis.models.analyse import TABLES, WORKER_ENV, outcome_pool
+from analysis.models.analyse import TABLES
+from analysis.models.workers import WORKER_ENV, outcome_pool
 
 
 def _outcomes() -> pl.DataFrame:
@@ -66,7 +67,7 @@ def test_workers_give_identical_tables(outcomes, serial, monkeypatch):
         pools.append(n)
         return outcome_pool(n)
 
-    monkeypatch.setattr(analyse_module, "outcome_pool", counted_pool)
+    monkeypatch.setattr(workers_module, "outcome_pool", counted_pool)
     saved = {k: os.environ.get(k) for k in WORKER_ENV}
     parallel = analyse_outcomes(outcomes, FORMULA, levels=LEVELS, workers=2)
     assert pools == [2]  # fitted in worker processes, not here

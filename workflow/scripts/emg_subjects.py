@@ -7,7 +7,7 @@ import polars as pl
 
 from analysis.core.errors import raise_if
 from analysis.emg import Recording, process_subject
-from analysis.ingest.cohort import read_settings
+from analysis.ingest.cohort_yaml import read_settings
 from analysis.ingest.contract import Dialect
 from analysis.ingest.events.source import events_config, sources_of, trial_events
 from analysis.ingest.readers import read_emg, read_mvc_recordings

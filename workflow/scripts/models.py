@@ -13,9 +13,9 @@ import sys  # noqa: E402
 import polars as pl  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from analysis.models.analyse import outcome_pool  # noqa: E402
 from analysis.models.pooling import POOLED  # noqa: E402
 from analysis.models.study import fit_study  # noqa: E402
+from analysis.models.workers import outcome_pool  # noqa: E402
 
 
 def main(sm) -> None:

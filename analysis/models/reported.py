@@ -1,0 +1,175 @@
+"""What is reported of one fitted model: its primary contrasts, marginal means, variances."""
+
+from __future__ import annotations
+
+import itertools
+
+import polars as pl
+
+from analysis.models.adapt import CONDITIONING
+from analysis.models.crosscheck import crosscheck_pingouin
+from analysis.models.design import DIRECTION_LEVELS
+from analysis.models.effectsize import icc, r2_nakagawa, variance_components
+from analysis.models.emmeans import emmeans, level_contrast, level_interaction
+from analysis.models.fit import LmmFit
+from analysis.models.formula import (
+    FormulaError,
+)
+
+PRIMARY_FACTORS = ("direction", "session", "group")
+
+
+DESCRIPTORS = ("muscle", "feature", "phase")
+"""Descriptive outcome columns carried into every result table when present."""
+
+
+def _factor_pair(fit: LmmFit, factor: str) -> tuple[str, str, str] | None:
+    """The reported ``a - b`` of one factor: backward - forward, last - first session, first -
+    second group; None when the factor is not a model factor with two or more levels."""
+    levels = fit.design.coding.levels.get(factor, ())
+    if factor not in fit.spec.fixed_variables or len(levels) < 2:
+        return None
+    if factor == "direction":
+        ok = set(levels) == set(DIRECTION_LEVELS)
+        return ("direction", "backward", "forward") if ok else None
+    if factor == "session":
+        return "session", levels[-1], levels[0]
+    return factor, levels[0], levels[1]
+
+
+def _primary(fit: LmmFit, prefer: str | None = None) -> tuple[str, str, str] | None:
+    """The factor whose contrast is reported: ``prefer`` if it is in the model, else direction,
+    else group, else session."""
+    order = ([prefer] if prefer else []) + ["direction", "group", "session"]
+    for factor in order:
+        pair = _factor_pair(fit, factor)
+        if pair is not None:
+            return pair
+    return None
+
+
+def _interacting(fit: LmmFit, factor: str) -> list[str]:
+    terms = {frozenset(t) for t in fit.spec.fixed}
+    return [
+        f
+        for f in CONDITIONING
+        if f != factor and frozenset((factor, f)) in terms and f in fit.design.coding.levels
+    ]
+
+
+def model_contrasts(
+    fit: LmmFit,
+    ddf: str = "satterthwaite",
+    level: float = 0.95,
+    primary: str | None = None,
+) -> pl.DataFrame:
+    """The standard contrasts of one outcome's model.
+
+    The primary factor is ``primary`` when it is in the model, else direction, else group, else
+    session. Its contrast (backward - forward; last minus first session; first minus second
+    group) is reported overall (``main``, averaged over the other factors), within each level of
+    session and group when they interact with it (``simple``), and as the change of that
+    contrast between levels of session or group relative to their first level
+    (``interaction``).
+    """
+    if primary is not None and primary not in PRIMARY_FACTORS:
+        raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
+    pair = _primary(fit, primary)
+    if pair is None:
+        return pl.DataFrame()
+    factor, a, b = pair
+    parts = [
+        level_contrast(fit, factor, a, b, level=level, ddf=ddf).with_columns(
+            contrast_type=pl.lit("main")
+        )
+    ]
+    for f in _interacting(fit, factor):
+        parts.append(
+            level_contrast(fit, factor, a, b, [f], level, ddf=ddf).with_columns(
+                contrast_type=pl.lit("simple")
+            )
+        )
+        parts.append(
+            level_interaction(fit, factor, a, b, f, level, ddf=ddf).with_columns(
+                contrast_type=pl.lit("interaction")
+            )
+        )
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def model_emmeans(
+    fit: LmmFit, ddf: str = "satterthwaite", level: float = 0.95, primary: str | None = None
+) -> pl.DataFrame:
+    """EMMs of the primary factor (see :func:`model_contrasts`) for every contrast reported.
+
+    One set per subset of the conditioning factors (session, group when they interact with the
+    primary factor): the cells (e.g. direction within each session), each factor alone and the
+    overall means averaged over all other factors with equal weights (as emmeans). A
+    conditioning column left null means "averaged over"; ``averaged_over`` names the factors
+    averaged over (null when none), so the rows of ``backward - forward`` overall are those
+    with session and group null.
+    """
+    pair = _primary(fit, primary)
+    if pair is None:
+        return pl.DataFrame()
+    factor = pair[0]
+    by = _interacting(fit, factor)
+    factors = [v for v in fit.spec.fixed_variables if fit.design.coding.is_factor(v)]
+    parts = []
+    for k in range(len(by), -1, -1):
+        for subset in itertools.combinations(by, k):
+            over = [f for f in factors if f != factor and f not in subset]
+            parts.append(
+                emmeans(fit, [factor], list(subset) or None, level=level, ddf=ddf).with_columns(
+                    averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
+                )
+            )
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _variance_table(fit: LmmFit) -> pl.DataFrame:
+    vc = variance_components(fit).with_columns(
+        quantity=pl.when(pl.col("term2").is_null())
+        .then(pl.lit("variance"))
+        .otherwise(pl.lit("covariance")),
+        value=pl.col("vcov"),
+    )
+    sd = variance_components(fit).with_columns(
+        quantity=pl.when(pl.col("term2").is_null())
+        .then(pl.lit("sd"))
+        .otherwise(pl.lit("correlation")),
+        value=pl.col("sdcor"),
+    )
+    ic = icc(fit).select(group=pl.col("component"), quantity=pl.lit("icc"), value=pl.col("icc"))
+    r2 = r2_nakagawa(fit)
+    r2t = pl.DataFrame(
+        {
+            "group": ["model", "model"],
+            "quantity": ["r2_marginal", "r2_conditional"],
+            "value": [r2["r2_marginal"], r2["r2_conditional"]],
+        }
+    )
+    keep = ["group", "term1", "term2", "quantity", "value"]
+    return pl.concat([vc.select(keep), sd.select(keep), ic, r2t], how="diagonal_relaxed")
+
+
+def _crosscheck(fit: LmmFit, data: pl.DataFrame, subject: str) -> pl.DataFrame:
+    factors = fit.design.coding.levels
+    within = [f for f in ("direction", "session") if f in fit.spec.fixed_variables and f in factors]
+    between = "group" if "group" in fit.spec.fixed_variables and "group" in factors else None
+    if not within:
+        return pl.DataFrame()
+    if between and len(within) > 1:
+        within = within[:1]
+    try:
+        return crosscheck_pingouin(
+            fit.design.data,
+            fit.spec.response,
+            within,
+            subject,
+            between,
+            fit=fit,
+            levels={k: list(v) for k, v in factors.items()},
+        )
+    except (FormulaError, ValueError, KeyError, ZeroDivisionError) as err:
+        return pl.DataFrame({"check": ["skipped"], "note": [f"crosscheck failed: {err}"]})
