@@ -306,7 +306,9 @@ def measure_type(measure: Mapping[str, Any], pain_scale: Mapping[str, Any] | Non
         return str(measure["type"])
     lo, hi = measure.get("min"), measure.get("max")
     scale = (pain_scale or {}).get("name")
-    is_pain = measure.get("family") == "pain" or (scale is not None and measure.get("unit") == scale)
+    is_pain = measure.get("family") == "pain" or (
+        scale is not None and measure.get("unit") == scale
+    )
     bounded = isinstance(lo, int | float) and isinstance(hi, int | float)
     if is_pain and bounded and float(lo).is_integer() and float(hi).is_integer():
         if 3 <= hi - lo + 1 <= MAX_ORDINAL_LEVELS:
