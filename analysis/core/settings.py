@@ -140,11 +140,26 @@ DEFAULT_FORMULAS = {
 }
 
 
+MODEL_FAMILIES = ("gaussian", "ordinal", "binomial", "poisson")
+"""Model families of ``models.family``: linear mixed model, cumulative-link mixed model,
+binomial and Poisson generalised linear mixed models."""
+
+MAX_ORDINAL_LEVELS = 11
+"""A bounded integer scale with at most this many levels (a 0-10 NRS) is ordinal by default."""
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """How every outcome family is modelled and how its contrasts are reported."""
 
     formula: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FORMULAS))
+    # model family per outcome family; a family not listed takes the one its measures' declared
+    # type implies (cohort.yaml measures, see model_family_defaults), else gaussian
+    family: Mapping[str, str] = field(default_factory=dict)
+    # ordinal/binomial/poisson families: also fit the linear mixed model, reported as sensitivity
+    gaussian_sensitivity: bool = True
+    # quadrature nodes for a single scalar random effect (1: Laplace, as clmm/glmer's nAGQ)
+    nagq: int = 1
     primary: Mapping[str, str] = field(default_factory=lambda: {"balance": "session"})
     reml: bool = True
     ddf: str = "satterthwaite"  # satterthwaite, kenward-roger or z
@@ -163,6 +178,10 @@ class ModelSettings:
 
     def primary_for(self, family: str) -> str | None:
         return self.primary.get(family)
+
+    def family_for(self, family: str) -> str:
+        """The model family of an outcome family (``gaussian`` when none is declared)."""
+        return self.family.get(family, "gaussian")
 
 
 @dataclass(frozen=True)
@@ -253,6 +272,11 @@ def resolve_settings(
             for part in dest[:-1]:
                 node = node.setdefault(part, {})
             node[dest[-1]] = copy.deepcopy(emg[key])
+    # the cohort's measure types give each family's default model; the configuration wins
+    declared = tree["models"].get("family") or {}
+    defaults = model_family_defaults(cohort)
+    if defaults and isinstance(declared, Mapping):
+        tree["models"]["family"] = {**defaults, **declared}
     problems: list[str] = []
     settings = _build(Settings, tree, "", problems)
     if not problems:
@@ -260,6 +284,65 @@ def resolve_settings(
     if problems:
         raise SettingsError("; ".join(problems))
     return settings
+
+
+def measure_type(measure: Mapping[str, Any], pain_scale: Mapping[str, Any] | None = None) -> str:
+    """The declared or implied type of one cohort.yaml measure.
+
+    ``type`` when the measure declares it; else ``ordinal`` for a bounded integer scale with at
+    most :data:`MAX_ORDINAL_LEVELS` levels that is a pain rating (family ``pain``, or its unit is
+    the cohort's ``pain_scale`` name); else ``continuous``.
+
+    Examples
+    --------
+    >>> measure_type({"family": "pain", "unit": "NRS", "min": 0, "max": 10})
+    'ordinal'
+    >>> measure_type({"family": "pain", "unit": "mm", "min": 0, "max": 100})
+    'continuous'
+    >>> measure_type({"family": "falls", "unit": "fell", "type": "binary"})
+    'binary'
+    """
+    if measure.get("type"):
+        return str(measure["type"])
+    lo, hi = measure.get("min"), measure.get("max")
+    scale = (pain_scale or {}).get("name")
+    is_pain = measure.get("family") == "pain" or (
+        scale is not None and measure.get("unit") == scale
+    )
+    bounded = isinstance(lo, int | float) and isinstance(hi, int | float)
+    if is_pain and bounded and float(lo).is_integer() and float(hi).is_integer():
+        if 3 <= hi - lo + 1 <= MAX_ORDINAL_LEVELS:
+            return "ordinal"
+    return "continuous"
+
+
+_TYPE_FAMILY = {"ordinal": "ordinal", "binary": "binomial", "count": "poisson"}
+
+
+def model_family_defaults(cohort: Mapping[str, Any] | None) -> dict[str, str]:
+    """Model family per outcome family implied by the cohort's measures (cohort.yaml).
+
+    An outcome family is ordinal, binomial or Poisson when all its measures are ordinal, binary
+    or counts (:func:`measure_type`); families not returned are Gaussian.
+
+    Examples
+    --------
+    >>> model_family_defaults({"measures": {
+    ...     "knee_pain": {"family": "pain", "unit": "NRS", "min": 0, "max": 10},
+    ...     "BBS": {"family": "balance", "unit": "points", "min": 0, "max": 56}}})
+    {'pain': 'ordinal'}
+    """
+    measures = (cohort or {}).get("measures") or {}
+    types: dict[str, set[str]] = {}
+    for m in measures.values():
+        if isinstance(m, Mapping) and m.get("family"):
+            t = measure_type(m, (cohort or {}).get("pain_scale"))
+            types.setdefault(str(m["family"]), set()).add(t)
+    return {
+        fam: _TYPE_FAMILY[next(iter(ts))]
+        for fam, ts in types.items()
+        if len(ts) == 1 and next(iter(ts)) in _TYPE_FAMILY
+    }
 
 
 def emg_settings(params: Mapping[str, Any] | EmgSettings | None = None) -> EmgSettings:
@@ -412,6 +495,11 @@ def _consistency(s: Settings) -> list[str]:
             "models: Kenward-Roger degrees of freedom are defined for REML fits; "
             "set reml: true or ddf: satterthwaite"
         )
+    for family, model in m.family.items():
+        if model not in MODEL_FAMILIES:
+            out.append(f"models.family.{family}: must be one of {', '.join(MODEL_FAMILIES)}")
+    if not 1 <= m.nagq <= 25:
+        out.append(f"models.nagq: must be 1 (Laplace) to 25 quadrature nodes, got {m.nagq}")
     for family, factor in m.primary.items():
         if factor not in ("direction", "session", "group"):
             out.append(f"models.primary.{family}: must be direction, session or group")

@@ -178,6 +178,8 @@ def heterogeneity(
     """
     contrast = contrast_label(level, reference)
     rows = []
+    if "analysis" in contrasts.columns:  # the primary analysis of each outcome
+        contrasts = contrasts.filter(pl.col("analysis").fill_null("primary") == "primary")
     main = contrasts.filter(
         pl.col("contrast_type") == "main",
         pl.col("contrast_factor") == factor,

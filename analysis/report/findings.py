@@ -90,6 +90,8 @@ def results_sentences(
     cols = set(contrasts.columns)
     out = []
     for row in contrasts.iter_rows(named=True):
+        if row.get("analysis") == "sensitivity":  # reported in the tables, beside the primary
+            continue
         c = read_contrast(row)
         name = outcome_label(str(row["outcome"]), labels)
         name = name[0].upper() + name[1:]
@@ -122,6 +124,12 @@ def results_sentences(
             what = "difference"
         ci = (format_estimate(row[k], decimals) for k in ("ci_low", "ci_high"))
         stats = f"{what} {format_estimate(est, decimals)}{unit}, 95% CI " + " to ".join(ci)
+        if row.get("ratio") is not None:  # ordinal/binomial models: odds (or rate) ratio
+            ci = (format_estimate(row[k], decimals) for k in ("ratio_ci_low", "ratio_ci_high"))
+            kind = row.get("ratio_type") or "odds ratio"
+            stats = f"{kind} {format_estimate(row['ratio'], decimals)}, 95% CI " + " to ".join(ci)
+        if row.get("z") is not None and row.get("t") is None:
+            stats += f"; z = {format_estimate(row['z'], 2)}"
         test = []
         if row.get("t") is not None and row.get("df") is not None:
             test.append(f"t({float(row['df']):.1f}) = {format_estimate(row['t'], 2)}")

@@ -106,6 +106,70 @@ def _model_sentences(models: ModelSettings, contrasts: pl.DataFrame | None, fit:
     return out
 
 
+def _gaussian_rows(contrasts: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The rows of linear mixed models (what the LMM sentences describe)."""
+    if contrasts is None or "model_family" not in contrasts.columns:
+        return contrasts
+    return contrasts.filter(pl.col("model_family").fill_null("gaussian") == "gaussian")
+
+
+def model_family_sentences(models: ModelSettings, contrasts: pl.DataFrame | None) -> list[str]:
+    """Which outcome families were fitted with which model and estimation method; the LMM as
+    sensitivity analysis; Gaussian models of binary or few-level data flagged (``warning``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from analysis.core.settings import ModelSettings
+    >>> c = pl.DataFrame({"family": ["pain", "pain"], "model_family": ["ordinal", "gaussian"],
+    ...     "analysis": ["primary", "sensitivity"], "estimation": ["Laplace", "REML"],
+    ...     "outcome": "knee_pain"})
+    >>> print(model_family_sentences(ModelSettings(), c)[0])
+    Pain was analysed with a cumulative link mixed model (logit link), Laplace approximation, reporting odds ratios of a higher rating and model-implied category probabilities and mean ratings, with the linear mixed model as a sensitivity analysis.
+    """  # noqa: E501
+    if contrasts is None or "model_family" not in contrasts.columns or not contrasts.height:
+        return []
+    out = []
+    prim = contrasts.filter(pl.col("analysis").fill_null("primary") == "primary")
+    for (family, kind), part in prim.group_by(["family", "model_family"], maintain_order=True):
+        if kind == "gaussian":
+            continue
+        est = _unique(part, "estimation")
+        method = ", ".join("Laplace approximation" if e == "Laplace" else str(e) for e in est) or (
+            "Laplace approximation" if models.nagq == 1 else "adaptive Gauss-Hermite quadrature"
+        )
+        if kind == "ordinal":
+            what = (
+                "a cumulative link mixed model (logit link), "
+                f"{method}, reporting odds ratios of a higher rating and model-implied category "
+                "probabilities and mean ratings"
+            )
+        else:
+            ratio = "odds ratios" if kind == "binomial" else "rate ratios"
+            what = f"a {kind} generalised linear mixed model, {method}, reporting {ratio}"
+        sens = contrasts.filter(
+            (pl.col("family") == family) & (pl.col("analysis") == "sensitivity")
+        ).height
+        tail = ", with the linear mixed model as a sensitivity analysis" if sens else ""
+        name = FAMILY_NAMES.get(str(family), str(family).capitalize())
+        out.append(f"{name} was analysed with {what}{tail}.")
+    if out:
+        out.append(
+            "Their contrasts are log odds (or log rate) ratios with Wald z tests and intervals, "
+            "their terms were tested by likelihood-ratio tests, and marginal probabilities are "
+            "those of a subject with random effects at zero."
+        )
+    if "warning" in contrasts.columns:
+        warned = contrasts.filter(pl.col("warning").is_not_null())
+        for (family,), part in warned.group_by(["family"], maintain_order=True):
+            outs = ", ".join(sorted(map(str, part["outcome"].unique().to_list())))
+            out.append(
+                f"Warning: {family} outcomes ({outs}) were analysed with a linear mixed model "
+                f"although {part['warning'][0].split(': ', 1)[-1]}."
+            )
+    return out
+
+
 def _mode(s: pl.Series) -> str:
     counts = s.drop_nulls().value_counts(sort=True)
     return str(counts[s.name][0]) if counts.height else ""
@@ -248,7 +312,10 @@ def methods_text(
     alpha = models.alpha
     paragraphs = [
         emg_paragraph.strip() if emg_paragraph else emg_methods_text(settings.emg),
-        " ".join(_stats_sentences(models, contrasts, df_method)),
+        " ".join(
+            _stats_sentences(models, _gaussian_rows(contrasts), df_method)
+            + model_family_sentences(models, contrasts)
+        ),
     ]
     if spm is not None:
         paragraphs.append(" ".join(_spm_sentences_methods(spm, alpha)))

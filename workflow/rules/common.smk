@@ -249,6 +249,12 @@ def paired_families(name):
     return fams + sorted(set(m["family"].to_list()))
 
 
+def ordinal_families(name):
+    """Families of the cohort modelled as ordinal (models.family; pain NRS by default)."""
+    fams = set(cohort(name).measures["family"].to_list())
+    return sorted(f for f in fams if settings(name).models.family_for(f) == "ordinal")
+
+
 def session_families(name):
     """Families measured once per session (no walking direction) in two or more sessions."""
     c = cohort(name)
@@ -274,6 +280,7 @@ def cohort_targets(name):
     fmts = STUDY.figures.formats
     figs = ["forest", "diagnostics"] + [f"paired_{f}" for f in paired_families(name)]
     figs += [f"sessions_{f}" for f in session_families(name)]
+    figs += [f"ordinal_{f}" for f in ordinal_families(name)]
     tabs = ["participants", "results", "variance"]
     if c.has_emg:
         figs += ["emg_ensemble", "emg_effect_size", "qc"]

@@ -108,6 +108,32 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in session_families
             "../scripts/figure_sessions.py"
 
 
+# Ordinal outcome families (pain NRS): the model's category probabilities per condition.
+for _family in sorted({f for c in COHORTS if cohort(c) for f in ordinal_families(c)}):
+
+    rule:
+        name:
+            f"figure_ordinal_{_family}"
+        input:
+            emmeans=f"{RESULTS}/{{cohort}}/models/emmeans.parquet",
+            code=code("figure_ordinal"),
+        output:
+            **figure_outputs(
+                f"ordinal_{_family}",
+                "fig_ordinal",
+                family_category(_family),
+                {"figure": f"category probabilities {_family}"},
+            ),
+        log:
+            f"logs/{{cohort}}/figure_ordinal_{_family}.log",
+        params:
+            settings=cohort_settings,
+            family=_family,
+            labels=cohort_labels,
+        script:
+            "../scripts/figure_ordinal.py"
+
+
 rule figure_forest:
     """Forest plot of every backward-minus-forward contrast, grouped by outcome family."""
     input:

@@ -8,6 +8,7 @@ figure.
 from analysis.report.figures.diagnostics import plot_diagnostics
 from analysis.report.figures.ensemble import mean_toe_off, plot_effect_size, plot_ensemble
 from analysis.report.figures.forest import plot_forest
+from analysis.report.figures.ordinal import plot_category_probabilities
 from analysis.report.figures.paired import plot_paired, plot_paired_sessions, session_means
 from analysis.report.figures.qc import plot_qc, qc_reasons, qc_summary
 from analysis.report.figures.style import save_figure
@@ -18,6 +19,7 @@ __all__ = [
     "plot_diagnostics",
     "plot_effect_size",
     "plot_ensemble",
+    "plot_category_probabilities",
     "plot_forest",
     "plot_paired",
     "plot_paired_sessions",

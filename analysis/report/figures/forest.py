@@ -26,6 +26,8 @@ def _selected(
 ) -> list[tuple[dict, Contrast]]:
     out = []
     for r in c.iter_rows(named=True):
+        if r.get("analysis") == "sensitivity":  # the primary analysis of each outcome only
+            continue
         info = read_contrast(r)
         if contrast_types is not None and info.kind not in contrast_types:
             continue
@@ -41,7 +43,23 @@ def _condition(info: Contrast) -> str:
     return ", ".join(f"{k} {v}" for k, v in info.condition)
 
 
+def _is_ratio(r: Mapping) -> bool:
+    """Whether a contrast is drawn as a ratio (odds or rate ratio, log axis)."""
+    return r.get("ratio") is not None
+
+
+def _linear_rows(contrasts: pl.DataFrame) -> pl.DataFrame:
+    """The rows drawn on a linear axis: not ratios, not sensitivity analyses."""
+    c = contrasts
+    if "ratio" in c.columns:
+        c = c.filter(pl.col("ratio").is_null())
+    if "analysis" in c.columns:
+        c = c.filter(pl.col("analysis").is_null() | (pl.col("analysis") != "sensitivity"))
+    return c
+
+
 def _measure(contrasts: pl.DataFrame, measure: str) -> tuple[str, str, str]:
+    contrasts = _linear_rows(contrasts)
     if measure == "auto":
         has_es = "effect_size" in contrasts.columns and contrasts["effect_size"].null_count() == 0
         measure = "effect_size" if has_es and contrasts.height else "estimate"
@@ -66,11 +84,16 @@ def forest_rows(
 
     Parameters are those of :func:`plot_forest`.
 
+    Rows of the sensitivity analyses (``analysis``) are left out. Contrasts with an odds or
+    rate ratio (``ratio``: ordinal and binomial models) give the ratio and its CI, with
+    ``scale`` ``"ratio"`` (drawn on a log axis), the others ``"linear"``; ratio families come
+    last.
+
     Returns
     -------
     polars.DataFrame
         kind (``"family"``/``"contrast"``), family, label, value, low, high, p_adj
-        (``p`` when there is no adjusted p), y (0 at the bottom).
+        (``p`` when there is no adjusted p), scale, y (0 at the bottom).
 
     Examples
     --------
@@ -87,6 +110,8 @@ def forest_rows(
     picked = _selected(c, contrast_types, direction_only)
     present = list(dict.fromkeys(r["family"] for r, _ in picked))
     fam_order = [f for f in families if f in present] if families else present
+    ratio_fams = {r["family"] for r, _ in picked if _is_ratio(r)}
+    fam_order = sorted(fam_order, key=lambda f: f in ratio_fams)
     rows: list[dict] = []
     for fam in fam_order:
         records = sorted(
@@ -108,15 +133,17 @@ def forest_rows(
             extra = [e for e in extra if e]
             if extra:
                 label += f" ({'; '.join(extra)})"
+            ratio = _is_ratio(r)
             rows.append(
                 {
                     "kind": "contrast",
                     "family": fam,
                     "label": label,
-                    "value": r[value],
-                    "low": r.get(low),
-                    "high": r.get(high),
+                    "value": r["ratio"] if ratio else r[value],
+                    "low": r.get("ratio_ci_low") if ratio else r.get(low),
+                    "high": r.get("ratio_ci_high") if ratio else r.get(high),
                     "p_adj": r.get(pcol),
+                    "scale": "ratio" if ratio else "linear",
                 }
             )
     schema = {
@@ -127,8 +154,11 @@ def forest_rows(
         "low": pl.Float64,
         "high": pl.Float64,
         "p_adj": pl.Float64,
+        "scale": pl.String,
     }
     out = pl.DataFrame(rows, schema=schema)
+    # a family header takes the scale of its contrasts
+    out = out.with_columns(pl.col("scale").backward_fill().over("family").fill_null("linear"))
     return out.with_columns(y=(pl.len() - 1 - pl.int_range(pl.len())).cast(pl.Int64))
 
 
@@ -203,66 +233,86 @@ def plot_forest(
         direction_only=direction_only,
     )
     value_col = _measure(_one_cohort(contrasts, cohort, "contrasts"), measure)[0]
-    pts = rows.filter(pl.col("kind") == "contrast")
-    if pts.height == 0:
+    if rows.filter(pl.col("kind") == "contrast").height == 0:
         raise ValueError("no contrasts to plot")
+    # one panel per scale: differences or effect sizes (linear axis), odds or rate ratios (log)
+    panels = [rows.filter(pl.col("scale") == sc) for sc in ("linear", "ratio")]
+    panels = [
+        pr.with_columns(y=pl.len() - 1 - pl.int_range(pl.len())) for pr in panels if pr.height
+    ]
+    with style():
+        fig = new_figure(width, ROW_IN * rows.height + 0.75 + 0.45 * (len(panels) - 1))
+        grid = fig.add_gridspec(len(panels), 1, height_ratios=[pr.height for pr in panels])
+        for i, pr in enumerate(panels):
+            ratio = pr["scale"][0] == "ratio"
+            if ratio:
+                head, xlabel = "Ratio", "Odds ratio (95% CI), log scale"
+            elif value_col == "effect_size":
+                head, xlabel = "Effect size", "Standardised effect size (95% CI)"
+            else:
+                head, xlabel = "Estimate", "Contrast estimate (95% CI), outcome units"
+            ax = fig.add_subplot(grid[i])
+            _panel(ax, pr, alpha, ratio, head, xlabel)
+            if i == 0:
+                ax.legend(
+                    handles=[
+                        Line2D(
+                            [],
+                            [],
+                            ls="",
+                            marker="o",
+                            color="black",
+                            label=f"adjusted p < {alpha:g}",
+                        ),
+                        Line2D(
+                            [],
+                            [],
+                            ls="",
+                            marker="o",
+                            markerfacecolor="white",
+                            markeredgecolor="black",
+                            label=f"adjusted p ≥ {alpha:g}",
+                        ),
+                    ],
+                    loc="lower center",
+                    bbox_to_anchor=(0.5, 1.0),
+                    ncols=2,
+                )
+    return fig
+
+
+def _panel(ax, rows: pl.DataFrame, alpha: float, ratio: bool, head: str, xlabel: str) -> None:
+    """One panel of the forest plot: the rows of one scale, a log axis for ratios."""
+    pts = rows.filter(pl.col("kind") == "contrast")
     y = pts["y"].to_numpy()
     v = pts["value"].to_numpy().astype(float)
     lo = pts["low"].to_numpy().astype(float)
     hi = pts["high"].to_numpy().astype(float)
     p = pts["p_adj"].to_numpy().astype(float)
     sig = np.nan_to_num(p, nan=1.0) < alpha
-    with style():
-        fig = new_figure(width, ROW_IN * rows.height + 0.75)
-        ax = fig.add_subplot()
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        ax.hlines(y[ok], lo[ok], hi[ok], color="black", lw=0.9)
-        ax.scatter(v[sig], y[sig], marker="o", s=16, color="black", zorder=3)
-        ax.scatter(
-            v[~sig], y[~sig], marker="o", s=16, facecolor="white", edgecolor="black", zorder=3
-        )
-        ax.axvline(0.0, color="#888888", lw=0.6, ls=":")
-        ax.set_yticks(rows["y"].to_list(), rows["label"].to_list())
-        for tick, kind in zip(ax.get_yticklabels(), rows["kind"].to_list(), strict=True):
-            if kind == "family":
-                tick.set_fontweight("bold")
-        ax.tick_params(axis="y", length=0)
-        ax.set_ylim(-0.7, rows.height - 0.3)
-        ax.spines["left"].set_visible(False)
-        right = ax.twinx()
-        right.set_ylim(ax.get_ylim())
-        head = "Effect size" if value_col == "effect_size" else "Estimate"
-        right_labels = [
-            f"{a:.2f} [{b:.2f}, {c:.2f}]\u2002\u2002{format_p(q)}".replace("-", "−")
-            for a, b, c, q in zip(v, lo, hi, p, strict=True)
-        ]
-        right.set_yticks(
-            [*y, rows["y"].max()], [*right_labels, f"{head} [95% CI]\u2002\u2002adj. p"]
-        )
-        right.get_yticklabels()[-1].set_fontweight("bold")
-        right.tick_params(axis="y", length=0, labelsize=6.5)
-        for side in ("left", "right", "top"):
-            right.spines[side].set_visible(False)
-        ax.set_xlabel(
-            "Standardised effect size (95% CI)"
-            if value_col == "effect_size"
-            else "Contrast estimate (95% CI), outcome units"
-        )
-        ax.legend(
-            handles=[
-                Line2D([], [], ls="", marker="o", color="black", label=f"adjusted p < {alpha:g}"),
-                Line2D(
-                    [],
-                    [],
-                    ls="",
-                    marker="o",
-                    markerfacecolor="white",
-                    markeredgecolor="black",
-                    label=f"adjusted p ≥ {alpha:g}",
-                ),
-            ],
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncols=2,
-        )
-    return fig
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    ax.hlines(y[ok], lo[ok], hi[ok], color="black", lw=0.9)
+    ax.scatter(v[sig], y[sig], marker="o", s=16, color="black", zorder=3)
+    ax.scatter(v[~sig], y[~sig], marker="o", s=16, facecolor="white", edgecolor="black", zorder=3)
+    if ratio:
+        ax.set_xscale("log")
+    ax.axvline(1.0 if ratio else 0.0, color="#888888", lw=0.6, ls=":")
+    ax.set_yticks(rows["y"].to_list(), rows["label"].to_list())
+    for tick, kind in zip(ax.get_yticklabels(), rows["kind"].to_list(), strict=True):
+        if kind == "family":
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.7, rows.height - 0.3)
+    ax.spines["left"].set_visible(False)
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right_labels = [
+        f"{a:.2f} [{b:.2f}, {c:.2f}]\u2002\u2002{format_p(q)}".replace("-", "−")
+        for a, b, c, q in zip(v, lo, hi, p, strict=True)
+    ]
+    right.set_yticks([*y, rows["y"].max()], [*right_labels, f"{head} [95% CI]\u2002\u2002adj. p"])
+    right.get_yticklabels()[-1].set_fontweight("bold")
+    right.tick_params(axis="y", length=0, labelsize=6.5)
+    for side in ("left", "right", "top"):
+        right.spines[side].set_visible(False)
+    ax.set_xlabel(xlabel)

@@ -46,6 +46,16 @@ _CONTRAST_COLS = (
     "n_subjects",
     "n_obs",
     "formula_used",
+    "z",
+    "scale",
+    "estimate_type",
+    "ratio",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "ratio_type",
+    "analysis",
+    "model",
+    "warning",
 )
 
 
@@ -53,6 +63,11 @@ def _emm(emmeans: pl.DataFrame, row: Mapping, info: Contrast, level: str) -> dic
     """The EMM row of ``level`` of the contrast's factor under its condition, or None if not
     unique."""
     e = emmeans.filter(pl.col("outcome") == row["outcome"])
+    # the EMMs of the same analysis (primary or sensitivity), on the response scale (means)
+    if "analysis" in e.columns and row.get("analysis") is not None:
+        e = e.filter(pl.col("analysis") == row["analysis"])
+    if "quantity" in e.columns:
+        e = e.filter(pl.col("quantity").is_null() | (pl.col("quantity") == "mean"))
     if "cohort" in e.columns and row.get("cohort") is not None:
         e = e.filter(pl.col("cohort") == row["cohort"])
     cond = dict(info.condition)
@@ -161,6 +176,7 @@ def _sort(table: pl.DataFrame) -> pl.DataFrame:
             _KIND_RANK.get(r.get("contrast_type"), 3),
             tuple(str(r.get(k) or "") for k in cond),
             str(r.get("contrast") or ""),
+            r.get("analysis") == "sensitivity",  # the sensitivity analysis beside the primary
         )
 
     order = sorted(range(table.height), key=key)
@@ -235,13 +251,26 @@ def format_results(
                 )
                 vals.append(cell if same or not cell else f"{r[f'{role}_level']}: {cell}")
             out[f"{name}, EMM [95% CI]"] = vals
+    if "analysis" in cols and "sensitivity" in table["analysis"].to_list():
+        out["Model"] = [_model_cell(r) for r in rows]
     out["Difference [95% CI]"] = [
         _with_ci(r.get("estimate"), r.get("ci_low"), r.get("ci_high"), decimals) for r in rows
     ]
+    if "scale" in cols and table["scale"].drop_nulls().n_unique() > 1:
+        out["Scale"] = [r["scale"] or "" for r in rows]
+    if "ratio" in cols and table["ratio"].drop_nulls().len():
+        kinds = table["ratio_type"].drop_nulls().unique().to_list() if "ratio_type" in cols else []
+        name = kinds[0].capitalize() if len(kinds) == 1 else "Odds or rate ratio"
+        out[f"{name} [95% CI]"] = [
+            _with_ci(r.get("ratio"), r.get("ratio_ci_low"), r.get("ratio_ci_high"), decimals)
+            for r in rows
+        ]
     if "df" in cols:
         out["df"] = [_num(r["df"], 1) for r in rows]
     if "t" in cols:
         out["t"] = [_num(r["t"], 2) for r in rows]
+    if "z" in cols and table["z"].drop_nulls().len():
+        out["z"] = [_num(r["z"], 2) for r in rows]
     if "p" in cols:
         out["p"] = [format_p(r["p"]) for r in rows]
     if "p_adj" in cols:
@@ -255,7 +284,22 @@ def format_results(
         ]
     if "n_subjects" in cols:
         out["n"] = ["" if r["n_subjects"] is None else str(r["n_subjects"]) for r in rows]
+    if "warning" in cols and table["warning"].drop_nulls().len():
+        out["Warning"] = [r["warning"] or "" for r in rows]
     return pl.DataFrame(out, schema={k: pl.String for k in out})
+
+
+_MODEL_ABBREVIATIONS = {
+    "linear mixed model": "LMM",
+    "cumulative link mixed model": "CLMM",
+}
+
+
+def _model_cell(r: Mapping) -> str:
+    """``CLMM (primary)``, ``LMM (sensitivity)``: which model and analysis a row reports."""
+    model = str(r.get("model") or "")
+    short = _MODEL_ABBREVIATIONS.get(model, "GLMM" if "generalised" in model else model)
+    return f"{short} ({r.get('analysis') or 'primary'})"
 
 
 def _component_name(group: str, term: str | None) -> str:
