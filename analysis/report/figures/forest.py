@@ -21,6 +21,10 @@ ROW_IN = 0.17
 _KIND_RANK = {"main": 0, "simple": 1, "interaction": 2}
 
 
+# markers are filled by the adjusted p, while the CIs drawn are unadjusted: both say so
+_ADJ = "multiplicity-adjusted"
+
+
 def _selected(
     c: pl.DataFrame, contrast_types: Sequence[str] | None, direction_only: bool
 ) -> list[tuple[dict, Contrast]]:
@@ -244,13 +248,13 @@ def plot_forest(
         for side in ("left", "right", "top"):
             right.spines[side].set_visible(False)
         ax.set_xlabel(
-            "Standardised effect size (95% CI)"
+            "Standardised effect size (unadjusted 95% CI)"
             if value_col == "effect_size"
-            else "Contrast estimate (95% CI), outcome units"
+            else "Contrast estimate (unadjusted 95% CI), outcome units"
         )
         ax.legend(
             handles=[
-                Line2D([], [], ls="", marker="o", color="black", label=f"adjusted p < {alpha:g}"),
+                Line2D([], [], ls="", marker="o", color="black", label=f"{_ADJ} p < {alpha:g}"),
                 Line2D(
                     [],
                     [],
@@ -258,7 +262,7 @@ def plot_forest(
                     marker="o",
                     markerfacecolor="white",
                     markeredgecolor="black",
-                    label=f"adjusted p ≥ {alpha:g}",
+                    label=f"{_ADJ} p ≥ {alpha:g} (a CI may exclude 0)",
                 ),
             ],
             loc="lower center",
