@@ -7,20 +7,82 @@ Each sentence is written from the numbers and the level columns of the contrast 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from analysis.models.formula import parse_formula
 from analysis.report.contrasts import Contrast, read_contrast
 from analysis.report.labels import (
     FAMILY_NAMES,
     format_estimate,
+    format_p,
     outcome_label,
     outcome_sort_key,
     p_phrase,
 )
 
-__all__ = ["results_sentences", "results_text", "spm_sentences"]
+__all__ = [
+    "adaptive_decimals",
+    "normalisation_sentence",
+    "results_sentences",
+    "results_text",
+    "spm_sentences",
+]
+
+# the order a paper answers the study's questions in: what walking backward changes (EMG, gait,
+# pain), then what training changes (balance)
+FAMILY_ORDER = ("emg", "spatiotemporal", "pain", "balance")
+# a family with more outcomes than this summarises its non-significant training interactions
+_SUMMARISE_ABOVE = 4
+
+
+def adaptive_decimals(
+    se: float | None, minimum: int = 0, maximum: int = 6, default: int = 2
+) -> int:
+    """Decimals that give the standard error two significant digits.
+
+    So that a CI never prints as "−0.04 to −0.04": an estimate of −0.0417 s with SE 0.0012 s is
+    written with 4 decimals, one of 17.7 % with SE 1.3 % with 1.
+
+    Examples
+    --------
+    >>> adaptive_decimals(0.0012), adaptive_decimals(1.3), adaptive_decimals(0.25)
+    (4, 1, 2)
+    >>> adaptive_decimals(None)
+    2
+    """
+    if se is None or not math.isfinite(se) or se <= 0:
+        return default
+    return int(min(maximum, max(minimum, 1 - math.floor(math.log10(se)))))
+
+
+def _se(row: Mapping) -> float | None:
+    se = row.get("se")
+    if se is not None and math.isfinite(float(se)) and se > 0:
+        return float(se)
+    lo, hi = row.get("ci_low"), row.get("ci_high")
+    if lo is None or hi is None:
+        return None
+    return (float(hi) - float(lo)) / 3.92
+
+
+def _trial_level_df(row: Mapping, factor: str) -> bool:
+    """Whether the test's df count trials: the data repeat trials within the subjects' cells of
+    the within-subject factors, the df exceed the subjects, and the fitted model has no random
+    term of ``factor`` (its random slope was not estimable)."""
+    n, df, formula, n_obs = (row.get(k) for k in ("n_subjects", "df", "formula_used", "n_obs"))
+    if n is None or df is None or not formula or n_obs is None or df <= n:
+        return False
+    try:
+        spec = parse_formula(str(formula))
+    except ValueError:
+        return False
+    within = [v for v in ("direction", "session") if v in spec.fixed_variables]
+    if n_obs <= n * 2 ** len(within):
+        return False
+    return not any(factor in t.slopes or factor in t.group for t in spec.random)
 
 
 def _at(factor: str | None, level: str) -> str:
@@ -51,7 +113,7 @@ def results_sentences(
     contrasts: pl.DataFrame,
     *,
     alpha: float = 0.05,
-    decimals: int = 2,
+    decimals: int | None = 2,
     labels: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One results-section sentence per contrast row, in the order given.
@@ -73,10 +135,17 @@ def results_sentences(
         Without level columns every row is backward − forward.
     alpha : float
         Threshold of the adjusted p.
-    decimals : int
-        Decimals of estimates and CIs.
+    decimals : int or None
+        Decimals of estimates and CIs; None adapts them to each row's standard error (two
+        significant digits of the SE, :func:`adaptive_decimals`).
     labels : mapping, optional
         Outcome code -> readable name (see :func:`analysis.report.labels.outcome_label`).
+
+    Notes
+    -----
+    When a test's df exceed the number of subjects and the fitted model has no random term of
+    the contrast's factor (e.g. ``(1 | subject)`` after a singular random slope), the sentence
+    says that the df count trials.
 
     Examples
     --------
@@ -122,25 +191,30 @@ def results_sentences(
             for k, v in c.condition:
                 claim += f" {_at(k, v)}"
             what = "difference"
-        ci = (format_estimate(row[k], decimals) for k in ("ci_low", "ci_high"))
-        stats = f"{what} {format_estimate(est, decimals)}{unit}, 95% CI " + " to ".join(ci)
+        d = adaptive_decimals(_se(row)) if decimals is None else decimals
+        ci = (format_estimate(row[k], d) for k in ("ci_low", "ci_high"))
+        level = row.get("ci_level")
+        pct = f"{100 * float(level):g}%" if level is not None else "95%"
+        stats = f"{what} {format_estimate(est, d)}{unit}, {pct} CI " + " to ".join(ci)
         if row.get("ratio") is not None:  # ordinal/binomial models: odds (or rate) ratio
-            ci = (format_estimate(row[k], decimals) for k in ("ratio_ci_low", "ratio_ci_high"))
+            ci = (format_estimate(row[k], 2) for k in ("ratio_ci_low", "ratio_ci_high"))
             kind = row.get("ratio_type") or "odds ratio"
-            stats = f"{kind} {format_estimate(row['ratio'], decimals)}, 95% CI " + " to ".join(ci)
+            stats = f"{kind} {format_estimate(row['ratio'], 2)}, {pct} CI " + " to ".join(ci)
         if row.get("z") is not None and row.get("t") is None:
             stats += f"; z = {format_estimate(row['z'], 2)}"
         test = []
         if row.get("t") is not None and row.get("df") is not None:
             test.append(f"t({float(row['df']):.1f}) = {format_estimate(row['t'], 2)}")
+            if _trial_level_df(row, c.factor):
+                test[-1] += f" [trial-level df: no random slope of {c.factor} in the model fitted]"
         test.append(p_phrase(row.get("p")))
         if "p_adj" in cols and row.get("p_adj") is not None:
             test.append(p_phrase(row["p_adj"], "adjusted p"))
         es = ""
         if row.get("effect_size") is not None:
-            es = f"; effect size {format_estimate(row['effect_size'], decimals)}"
+            es = f"; effect size {format_estimate(row['effect_size'], 2)}"
             if row.get("es_ci_low") is not None and row.get("es_ci_high") is not None:
-                es_ci = (format_estimate(row[k], decimals) for k in ("es_ci_low", "es_ci_high"))
+                es_ci = (format_estimate(row[k], 2) for k in ("es_ci_low", "es_ci_high"))
                 es += ", 95% CI " + " to ".join(es_ci)
         out.append(f"{name}{claim} ({stats}; {', '.join(test)}{es}).")
     return out
@@ -183,19 +257,115 @@ def spm_sentences(clusters: pl.DataFrame, *, decimals: int = 0) -> list[str]:
     return out
 
 
+def normalisation_sentence(normalisation: pl.DataFrame) -> str:
+    """The amplitude normalisation actually applied, per method, naming its muscles.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> n = pl.DataFrame({"subject": ["S1", "S1", "S2"], "muscle": ["VL", "TA", "VL"],
+    ...     "method": ["mvc", "reference: peak of mean forward envelope", "mvc"],
+    ...     "norm_unit": ["% MVC", "% reference", "% MVC"]})
+    >>> print(normalisation_sentence(n))
+    Amplitudes were normalised by mvc (% MVC) for VL (2 of 2 subjects), and by reference: peak of mean forward envelope (% reference) for TA (1 of 2 subjects).
+    """  # noqa: E501
+    if normalisation.is_empty():
+        return ""
+    n_subj = normalisation["subject"].n_unique() if "subject" in normalisation.columns else None
+    unit_col = "norm_unit" if "norm_unit" in normalisation.columns else None
+    keys = ["method", *([unit_col] if unit_col else [])]
+    parts = []
+    for key in normalisation.select(keys).unique(maintain_order=True).rows():
+        sub = normalisation.filter(*[pl.col(k) == v for k, v in zip(keys, key, strict=True)])
+        counts = (
+            sub.group_by("muscle").agg(pl.col("subject").n_unique().alias("n")) if n_subj else None
+        )
+        muscles = sorted(set(sub["muscle"]), key=_muscle_key)
+        listed = []
+        for m in muscles:
+            if counts is not None:
+                k = counts.filter(pl.col("muscle") == m)["n"][0]
+                listed.append((m, k))
+        if counts is not None and len({k for _, k in listed}) == 1:
+            names = ", ".join(m for m, _ in listed) + f" ({listed[0][1]} of {n_subj} subjects)"
+        elif counts is not None:
+            names = ", ".join(f"{m} ({k} of {n_subj})" for m, k in listed)
+        else:
+            names = ", ".join(muscles)
+        unit = f" ({key[1]})" if unit_col else ""
+        parts.append(f"by {key[0]}{unit} for {names}")
+    return "Amplitudes were normalised " + ", and ".join(parts) + "."
+
+
+def _muscle_key(m: str) -> tuple:
+    from analysis.report.labels import muscle_sort_key
+
+    return muscle_sort_key(m)
+
+
+def _sorted(sub: pl.DataFrame) -> pl.DataFrame:
+    order = sorted(range(sub.height), key=lambda i: outcome_sort_key(sub["outcome"][i]))
+    return sub[order]
+
+
+def _training_rows(sub: pl.DataFrame) -> pl.DataFrame:
+    """Interaction rows: the direction effect's change with session or group, or (families
+    whose primary factor is session) the session effect's change between groups."""
+    if "contrast_type" not in sub.columns:
+        return sub.clear()
+    return sub.filter(pl.col("contrast_type") == "interaction")
+
+
+def _p_dec(row: Mapping) -> float | None:
+    p = row.get("p_adj")
+    return row.get("p") if p is None else p
+
+
+def _training_paragraph(sub: pl.DataFrame, kw: dict) -> str:
+    rows = _sorted(_training_rows(sub))
+    if rows.is_empty():
+        return ""
+    alpha = kw["alpha"]
+    if rows["outcome"].n_unique() <= _SUMMARISE_ABOVE:
+        return " ".join(results_sentences(rows, **kw))
+    sig = rows.filter(pl.Series([(_p_dec(r) or 1.0) < alpha for r in rows.iter_rows(named=True)]))
+    text = " ".join(results_sentences(sig, **kw)) if sig.height else ""
+    rest = rows.height - sig.height
+    if rest:
+        c = read_contrast(rows.row(0, named=True))
+        ps = [_p_dec(r) for r in rows.iter_rows(named=True) if (_p_dec(r) or 1.0) >= alpha]
+        what = f"the {c.pair} difference" if c.kind == "interaction" else "the difference"
+        between = f"{c.by_level} and {c.by_reference}" if c.by_factor else "conditions"
+        who = f"all {rest}" if rest == rows.height else f"the other {rest} of {rows.height}"
+        text += (
+            f" For {who} outcomes {what} did not change significantly between {between} "
+            f"(adjusted p {format_p(min(ps))} to {format_p(max(ps))}; each estimate, CI, t and df "
+            "is in the contrast table)."
+        )
+    return text.strip()
+
+
 def results_text(
     contrasts: pl.DataFrame,
     *,
     spm: pl.DataFrame | None = None,
     alpha: float = 0.05,
-    decimals: int = 2,
+    decimals: int | None = None,
     labels: Mapping[str, str] | None = None,
     contrast_types: Sequence[str] | None = ("main",),
+    training: bool = True,
+    normalisation: pl.DataFrame | None = None,
 ) -> str:
-    """Results summary (Markdown): contrast sentences grouped by family, then SPM sentences.
+    """Results summary (Markdown) in a paper's order, one paragraph per family.
 
-    Families keep their order of appearance; outcomes within a family are sorted (EMG muscles
-    hip to ankle).
+    Families come in :data:`FAMILY_ORDER` (the direction effect on EMG, gait and pain, then
+    balance), others after them in order of appearance. Each paragraph gives the main contrasts
+    (outcomes sorted, EMG muscles hip to ankle), then, with ``training``, how they changed with
+    training: the interaction contrasts (direction × session, direction × group, and group ×
+    session for families whose primary factor is the session). In families of more than four
+    outcomes the non-significant interactions are summarised in one sentence. The EMG
+    paragraph ends with the normalisation actually applied (``normalisation``); SPM sentences
+    follow.
 
     Parameters
     ----------
@@ -203,11 +373,17 @@ def results_text(
         The contrast table.
     spm : polars.DataFrame, optional
         SPM clusters (:func:`analysis.models.waveform.spm_paired`); one sentence per muscle.
-    alpha, decimals, labels
+    alpha, labels
         As in :func:`results_sentences`.
+    decimals : int, optional
+        As in :func:`results_sentences`; default None adapts them to each row's SE.
     contrast_types : sequence of str, optional
         Rows of these ``contrast_type`` values only (default the main contrasts); ``None`` for
         every row. Ignored when the table has no ``contrast_type`` column.
+    training : bool
+        Add the interaction contrasts after the main ones.
+    normalisation : polars.DataFrame, optional
+        ``emg/normalisation.parquet`` (subject, muscle, method, norm_unit).
 
     Examples
     --------
@@ -218,15 +394,26 @@ def results_text(
     **Balance.** TUG did not differ significantly between backward and forward walking (difference 0.10 s, 95% CI −0.20 to 0.40; p = .500, adjusted p = .500).
     <BLANKLINE>
     """  # noqa: E501
+    full = contrasts
     if contrast_types is not None and "contrast_type" in contrasts.columns:
         contrasts = contrasts.filter(pl.col("contrast_type").is_in(list(contrast_types)))
     kw = {"alpha": alpha, "decimals": decimals, "labels": labels}
     paragraphs = []
     if "family" in contrasts.columns:
-        for fam in contrasts["family"].unique(maintain_order=True).to_list():
+        seen = full["family"].unique(maintain_order=True).to_list()
+        families = [f for f in FAMILY_ORDER if f in seen] + [
+            f for f in seen if f not in FAMILY_ORDER
+        ]
+        for fam in families:
             sub = contrasts.filter(pl.col("family") == fam)
-            order = sorted(range(sub.height), key=lambda i: outcome_sort_key(sub["outcome"][i]))
-            text = " ".join(results_sentences(sub[order], **kw))
+            text = " ".join(results_sentences(_sorted(sub), **kw))
+            if training and (contrast_types is None or "interaction" not in contrast_types):
+                extra = _training_paragraph(full.filter(pl.col("family") == fam), kw)
+                text = f"{text} {extra}".strip()
+            if fam == "emg" and normalisation is not None:
+                text = f"{text} {normalisation_sentence(normalisation)}".strip()
+            if not text:
+                continue
             name = FAMILY_NAMES.get(str(fam), str(fam).capitalize())
             paragraphs.append(f"**{name}.** {text}")
     else:

@@ -257,3 +257,39 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_results_text_reports_training_interactions_and_adapts_decimals():
+    """Group x session of a session-primary family is in the text; a CI of a small effect is not
+    printed as "-0.04 to -0.04"; trial-level df are named."""
+    c = pl.DataFrame(
+        {
+            "family": ["balance", "balance", "spatiotemporal"],
+            "outcome": ["BBS", "BBS", "step_time"],
+            "unit": ["points", "points", "s"],
+            "contrast_type": ["main", "interaction", "main"],
+            "contrast_factor": ["session", "session", "direction"],
+            "contrast_level": ["post", "post", "backward"],
+            "contrast_reference": ["baseline", "baseline", "forward"],
+            "factor": [None, "group", None],
+            "level": [None, "control", None],
+            "reference": [None, "retro", None],
+            "estimate": [2.75, -2.5, -0.04173],
+            "se": [0.31, 0.62, 0.00124],
+            "ci_low": [2.06, -3.88, -0.04419],
+            "ci_high": [3.44, -1.12, -0.03928],
+            "df": [10.0, 10.0, 129.0],
+            "t": [8.9, -4.0, -33.6],
+            "p": [1e-5, 0.002, 1e-60],
+            "p_adj": [1e-5, 0.005, 1e-60],
+            "n_subjects": [12, 12, 12],
+            "n_obs": [24, 24, 144],
+            "formula_used": ["value ~ session*group + (1 | subject)"] * 2
+            + ["value ~ direction*session + (1 | subject)"],
+        }
+    )
+    text = results_text(c)
+    assert text.index("**Spatiotemporal.**") < text.index("**Balance.**")
+    assert "the post − baseline difference was smaller in the control group" in text
+    assert "95% CI −0.0442 to −0.0393" in text
+    assert "trial-level df" in text and "t(10.0) = 8.90, p" in text

@@ -45,3 +45,14 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
 def workflow_tools():
     """The helpers above, for test modules (they cannot import conftest)."""
     return copy_workflow, run_snakemake
+
+
+@pytest.fixture(scope="session")
+def demo_study(tmp_path_factory, workflow_tools):
+    """A copy of the workflow with the demo cohort, run to the end and with its report."""
+    copy_workflow, run_snakemake = workflow_tools
+    root = copy_workflow(tmp_path_factory.mktemp("demo") / "study")
+    shutil.copytree(REPO / "data" / "raw" / "demo", root / "data" / "raw" / "demo")
+    run_snakemake(root)
+    run_snakemake(root, "--report", "results/report.html")
+    return root

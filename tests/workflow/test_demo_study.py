@@ -1,9 +1,8 @@
-"""The demo study run as a user runs it: built-in effects recovered, report, notebook."""
+"""The demo study run as a user runs it: built-in effects recovered, report (notebooks:
+``test_notebooks.py``; the run itself: the ``demo_study`` fixture of ``conftest.py``)."""
 
 import math
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,16 +17,6 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "figures"))
-
-
-@pytest.fixture(scope="module")
-def demo_study(tmp_path_factory, workflow_tools):
-    copy_workflow, run_snakemake = workflow_tools
-    root = copy_workflow(tmp_path_factory.mktemp("demo") / "study")
-    shutil.copytree(REPO / "data" / "raw" / "demo", root / "data" / "raw" / "demo")
-    run_snakemake(root)
-    run_snakemake(root, "--report", "results/report.html")
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -147,26 +136,3 @@ def _click_eye(text):
         f"Array.from(document.querySelectorAll('tr')).find(r => r.innerText.includes("
         f"'{text}')).querySelector('a[iconname=eye]').click()"
     )
-
-
-def test_notebook_reproduces_a_figure(demo_study):
-    env = {**os.environ, "RETROWALK_RESULTS": str(demo_study / "results")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbmake",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(REPO / "notebooks" / "explore_demo.ipynb"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1 passed" in proc.stdout

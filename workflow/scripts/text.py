@@ -32,6 +32,7 @@ results = results_text(
     spm=spm,
     alpha=settings.models.alpha,
     labels=sm.params.labels,
+    normalisation=norm,
 )
 with open(sm.output.methods, "w") as fh:
     fh.write(f"# Methods ({sm.wildcards.cohort})\n\n{methods}\n")

@@ -21,6 +21,10 @@ ROW_IN = 0.17
 _KIND_RANK = {"main": 0, "simple": 1, "interaction": 2}
 
 
+# markers are filled by the adjusted p, while the CIs drawn are unadjusted: both say so
+_ADJ = "multiplicity-adjusted"
+
+
 def _selected(
     c: pl.DataFrame, contrast_types: Sequence[str] | None, direction_only: bool
 ) -> list[tuple[dict, Contrast]]:
@@ -246,11 +250,11 @@ def plot_forest(
         for i, pr in enumerate(panels):
             ratio = pr["scale"][0] == "ratio"
             if ratio:
-                head, xlabel = "Ratio", "Odds ratio (95% CI), log scale"
+                head, xlabel = "Odds ratio", "Odds ratio (unadjusted 95% CI), log scale"
             elif value_col == "effect_size":
-                head, xlabel = "Effect size", "Standardised effect size (95% CI)"
+                head, xlabel = "Effect size", "Standardised effect size (unadjusted 95% CI)"
             else:
-                head, xlabel = "Estimate", "Contrast estimate (95% CI), outcome units"
+                head, xlabel = "Estimate", "Contrast estimate (unadjusted 95% CI), outcome units"
             ax = fig.add_subplot(grid[i])
             _panel(ax, pr, alpha, ratio, head, xlabel)
             if i == 0:
@@ -262,7 +266,7 @@ def plot_forest(
                             ls="",
                             marker="o",
                             color="black",
-                            label=f"adjusted p < {alpha:g}",
+                            label=f"{_ADJ} p < {alpha:g}",
                         ),
                         Line2D(
                             [],
@@ -271,7 +275,7 @@ def plot_forest(
                             marker="o",
                             markerfacecolor="white",
                             markeredgecolor="black",
-                            label=f"adjusted p ≥ {alpha:g}",
+                            label=f"{_ADJ} p ≥ {alpha:g} (a CI may exclude 0)",
                         ),
                     ],
                     loc="lower center",
