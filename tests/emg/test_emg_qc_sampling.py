@@ -236,7 +236,7 @@ def test_verdicts_unchanged_on_demo_recordings(demo_dir):
     trials = pl.read_csv(demo_dir / "trials.csv")
     cases = {f: read_emg(demo_dir / f, rate=1000.0, cohort="demo", file=f)
              for f in trials["emg_file"]}  # fmt: skip
-    params = merge_params({"mains_hz": 50.0})
+    params = merge_params({"notch": {"mains_hz": 50.0}})
     diffs = verdict_differences(cases, params)
     flagged = set().union(*(new_verdicts(e, params) for e in cases.values()))
     assert ("ST", "flat", "soft") in flagged and ("RF", "mains", "soft") in flagged
