@@ -12,14 +12,16 @@ p-values taken as 1: for Holm and Benjamini-Hochberg alike the outcome is then t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
-from analysis.models.analyse import adapt_spec, model_contrasts
-from analysis.models.anova import anova_type3
+import analysis.models.fit as fit_module
+from analysis.models.analyse import adapt_spec
 from analysis.models.fit import fit_lmm
 from analysis.models.formula import FormulaError, parse_formula
 from analysis.models.multiplicity import adjust_pvalues
@@ -30,6 +32,7 @@ from analysis.models.power.simulate import (
     session_labels,
     simulation_rng,
 )
+from analysis.models.power.tests import TestPlan, check_tests, plan_tests, run_tests
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,30 @@ class Analysis:
         return round(float(adjust_pvalues(ps, self.adjust)[0]), 15)
 
 
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """One BLAS thread, with the thread limits the model fits set taken from a controller that
+    scans the loaded libraries once.
+
+    ``fit_lmm`` limits the BLAS threads around every fit (and its Hessian and Jacobian) with
+    ``threadpoolctl.threadpool_limits``, which scans the process's libraries each time: about a
+    third of a small model's fitting time. Inside this context ``analysis.models.fit`` uses one
+    controller's ``limit`` instead (same limits, so the same numbers); restored on exit.
+    """
+    controller = ThreadpoolController()
+    original = fit_module.threadpool_limits
+
+    def cached(limits=None, user_api=None):
+        return controller.limit(limits=limits, user_api=user_api)
+
+    fit_module.threadpool_limits = cached
+    try:
+        with controller.limit(limits=1):
+            yield
+    finally:
+        fit_module.threadpool_limits = original
+
+
 SIM_COLUMNS = {
     "n_per_group": pl.Int64,
     "n_trials": pl.Int64,
@@ -70,17 +97,6 @@ SIM_COLUMNS = {
     "singular": pl.Boolean,
     "error": pl.String,
 }
-
-
-def _tests(fit, analysis: Analysis, primary: str | None) -> list[tuple[str, float, float]]:
-    level = 1.0 - analysis.alpha
-    out = []
-    con = model_contrasts(fit, analysis.ddf, level, primary)
-    for row in con.select("contrast_type", "contrast", "estimate", "p").iter_rows():
-        out.append((f"contrast[{row[0]}]: {row[1]}", float(row[2]), float(row[3])))
-    for term, p in anova_type3(fit, analysis.ddf).select("term", "p").iter_rows():
-        out.append((f"anova: {term}", float("nan"), float(p)))
-    return out
 
 
 def simulate_chunk(
@@ -106,18 +122,24 @@ def simulate_chunk(
         "group": list(scenario.groups),
     }
     rows: list[tuple] = []
-    with threadpool_limits(1):
+    plan: TestPlan | None = None
+    with one_blas_thread():
         for sim in sims:
             y = gen.draw(simulation_rng(seed, point, sim))
             try:
                 fit = fit_lmm(data.with_columns(value=pl.Series(y)), spec, levels=levels,
                               reml=analysis.reml)  # fmt: skip
-                tests = _tests(fit, analysis, scenario.primary)
+                if plan is None:
+                    plan = plan_tests(fit, scenario.primary)
+                    check_tests(fit, plan, analysis.ddf, scenario.primary)
+                est, p = run_tests(fit, plan, analysis.ddf)
             except (FormulaError, ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
                 rows.append((*point.key, sim, None, None, None, None, False, None, str(err)))
                 continue
-            for test, est, p in tests:
-                p_adj = analysis.adjusted(p)
+            for test, e, pv in zip(plan.names, est, p, strict=True):
+                p_adj = analysis.adjusted(float(pv))
                 rej = bool(p_adj < analysis.alpha)
-                rows.append((*point.key, sim, test, est, p, p_adj, rej, fit.singular, None))
+                rows.append(
+                    (*point.key, sim, test, float(e), float(pv), p_adj, rej, fit.singular, None)
+                )
     return pl.DataFrame(rows, schema=SIM_COLUMNS, orient="row")

@@ -240,9 +240,7 @@ def scenario_from_fit(
         combos, ell = emm_matrix(fit, in_model)
         pred = ell @ fit.beta
         for row, value in zip(combos.iter_rows(named=True), pred, strict=True):
-            idx = [
-                labels[a].index(row[a]) if a in in_model else slice(None) for a in AXES
-            ]
+            idx = [labels[a].index(row[a]) if a in in_model else slice(None) for a in AXES]
             means[tuple(idx)] = value
     else:
         means[...] = float(fit.beta[0])

@@ -39,9 +39,7 @@ class DesignPoint:
 
     @property
     def label(self) -> str:
-        return (
-            f"n={self.n_per_group}/group, trials={self.n_trials}, sessions={self.n_sessions}"
-        )
+        return f"n={self.n_per_group}/group, trials={self.n_trials}, sessions={self.n_sessions}"
 
     @property
     def key(self) -> tuple[int, int, int]:
