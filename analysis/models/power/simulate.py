@@ -69,7 +69,8 @@ def session_labels(scenario: Scenario, n_sessions: int) -> tuple[str, ...]:
     if n_sessions == 1:
         return own[:1]
     middle = tuple(f"session{k}" for k in range(2, n_sessions))
-    return (own[0], *middle, own[-1])
+    last = own[-1] if len(own) > 1 else f"session{n_sessions}"
+    return (own[0], *middle, last)
 
 
 def session_means(scenario: Scenario, n_sessions: int) -> np.ndarray:

@@ -1,0 +1,232 @@
+"""Plan a study: a pilot's (or given) model, the smallest effect of interest, a grid of designs.
+
+:func:`pilot_scenario` fits one outcome of a pilot cohort's outcome table exactly as the
+workflow does and turns the fit into a :class:`~analysis.models.power.scenario.Scenario`;
+:func:`plan_study` sets the effect of interest to the smallest effect size of interest,
+simulates every design point and returns a :class:`PowerPlan` with the per-simulation results,
+the power table and the smallest sample size reaching the target power.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import TextIO
+
+import polars as pl
+
+from analysis.core.settings import ModelSettings
+from analysis.models.analyse import adapt_spec
+from analysis.models.fit import fit_lmm
+from analysis.models.formula import parse_formula
+from analysis.models.power.engine import Analysis
+from analysis.models.power.run import simulate_power, smallest_n, summarise
+from analysis.models.power.scenario import EFFECTS, Scenario, scenario_from_fit, with_effect
+from analysis.models.power.simulate import DesignPoint
+
+
+def analysis_from_settings(models: ModelSettings, family_size: int = 1) -> Analysis:
+    """The :class:`Analysis` of the workflow's model settings.
+
+    Examples
+    --------
+    >>> analysis_from_settings(ModelSettings(), 9)
+    Analysis(ddf='satterthwaite', reml=True, alpha=0.05, adjust='holm', family_size=9)
+    """
+    return Analysis(models.ddf, models.reml, models.alpha, models.adjust, int(family_size))
+
+
+def pilot_scenario(
+    outcomes: pl.DataFrame,
+    outcome: str,
+    models: ModelSettings | None = None,
+    *,
+    levels: Mapping[str, Sequence[str]] | None = None,
+) -> Scenario:
+    """The generating model of one outcome of a pilot cohort, fitted as the workflow fits it.
+
+    Parameters
+    ----------
+    outcomes : polars.DataFrame
+        The pilot's long outcome table (``results/<cohort>/outcomes.parquet``), one cohort.
+    outcome : str
+        The outcome, e.g. ``"VL_mean_cycle"`` or ``"BBS"``.
+    models : ModelSettings, optional
+        Formula per family and primary factor (default: the defaults of the settings).
+    levels : mapping, optional
+        Session order and group order (``cohort.yaml``: ``sessions``, ``groups``).
+    """
+    models = models or ModelSettings()
+    part = outcomes.filter(pl.col("outcome") == outcome)
+    if not part.height:
+        raise ValueError(f"no outcome {outcome!r} in the pilot table")
+    if "cohort" in part.columns and part["cohort"].n_unique() > 1:
+        raise ValueError("the pilot table holds several cohorts: filter one")
+    family = str(part["family"][0]) if "family" in part.columns else "default"
+    formula = models.formula_for(family)
+    spec, notes = adapt_spec(parse_formula(formula), part)
+    lv = {k: list(v) for k, v in (levels or {}).items()}
+    fit = fit_lmm(part, spec, levels=lv or None, reml=models.reml)
+    unit = str(part["unit"].drop_nulls()[0]) if "unit" in part.columns else ""
+    sc = scenario_from_fit(
+        fit,
+        formula=formula,
+        primary=models.primary_for(family),
+        outcome=outcome,
+        unit=unit,
+        family=family,
+        source=f"pilot ({part['subject'].n_unique()} subjects, {part.height} observations)",
+    )
+    if "group" in lv and len(sc.groups) == len(lv["group"]) and set(sc.groups) == set(lv["group"]):
+        if sc.groups != tuple(lv["group"]):
+            raise ValueError("group order of the pilot fit differs from the levels given")
+    return sc
+
+
+def target_test(scenario: Scenario, effect: str, names: Sequence[str]) -> str:
+    """The test of ``effect`` among the workflow's tests ``names``: its main or interaction
+    contrast when the primary factor's contrasts include it, else its Type III term.
+
+    Examples
+    --------
+    >>> from analysis.models.power.scenario import scenario_from_mapping
+    >>> sc = scenario_from_mapping({"formula": "value ~ direction + (1 | subject)",
+    ...                             "icc": 0.5})
+    >>> target_test(sc, "direction", ["contrast[main]: backward - forward", "anova: direction"])
+    'contrast[main]: backward - forward'
+    """
+    if effect not in EFFECTS:
+        raise ValueError(f"effect must be one of {', '.join(EFFECTS)}, not {effect!r}")
+    sessions = scenario.sessions
+    pairs = {
+        "direction": "backward - forward",
+        "session": f"{sessions[-1]} - {sessions[0]}",
+        "group": f"{scenario.groups[0]} - {scenario.groups[-1]}",
+    }
+    factors = effect.split(":")
+    for name in names:
+        kind, _, label = name.partition(": ")
+        if len(factors) == 1 and kind == "contrast[main]" and label == pairs[effect]:
+            return name
+        if len(factors) == 2 and kind == "contrast[interaction]":
+            a, b = factors
+            for first, other in ((a, b), (b, a)):
+                if label.startswith(f"({pairs[first]}) | {other} = "):
+                    return name
+    for name in names:
+        kind, _, term = name.partition(": ")
+        if kind == "anova" and set(term.split(":")) == set(factors):
+            return name
+    raise ValueError(f"the workflow reports no test of {effect!r} for this model: {list(names)}")
+
+
+@dataclass(frozen=True)
+class PowerPlan:
+    """Everything a power analysis produced (see :func:`plan_study`)."""
+
+    scenario: Scenario
+    effect: str
+    sesoi: float
+    analysis: Analysis
+    points: tuple[DesignPoint, ...]
+    n_sims: int
+    seed: int
+    target_power: float
+    test: str
+    sims: pl.DataFrame
+    summary: pl.DataFrame
+    smallest: pl.DataFrame
+
+    @property
+    def curve(self) -> pl.DataFrame:
+        """The power table of the target test."""
+        return self.summary.filter(pl.col("test") == self.test)
+
+
+def plan_study(
+    scenario: Scenario,
+    effect: str,
+    sesoi: float | None,
+    points: Sequence[DesignPoint],
+    *,
+    n_sims: int = 1000,
+    seed: int = 20261130,
+    analysis: Analysis | None = None,
+    target_power: float = 0.8,
+    test: str | None = None,
+    workers: int | Executor = 1,
+    chunk_size: int = 50,
+    log: TextIO | None = sys.stderr,
+) -> PowerPlan:
+    """Power of every design point for the smallest effect size of interest.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`pilot_scenario` or
+        :func:`~analysis.models.power.scenario.scenario_from_mapping`.
+    effect : str
+        One of :data:`~analysis.models.power.scenario.EFFECTS`.
+    sesoi : float or None
+        The smallest effect size of interest in the outcome's units (None: keep the scenario's).
+    points : sequence of DesignPoint
+    test : str, optional
+        The test whose power is the target (default: :func:`target_test`).
+
+    Examples
+    --------
+    >>> from analysis.models.power.scenario import scenario_from_mapping
+    >>> from analysis.models.power.run import design_grid
+    >>> sc = scenario_from_mapping({"formula": "value ~ direction + (1 | subject)",
+    ...                             "icc": 0.5, "groups": ["all"]})
+    >>> res = plan_study(sc, "direction", 1.0, design_grid([8]), n_sims=5, log=None)
+    >>> res.test, res.curve["n_sims"].to_list()
+    ('contrast[main]: backward - forward', [5])
+    """
+    analysis = analysis or Analysis()
+    value = scenario.effect(effect) if sesoi is None else float(sesoi)
+    scenario = with_effect(scenario, effect, value)
+    points = tuple(points)
+    if test is None:
+        # the tests of the first design point (the same model for all but one-session designs)
+        from analysis.models.power.engine import simulate_chunk
+
+        probe = simulate_chunk(scenario, points[-1], range(1), seed, analysis)
+        test = target_test(scenario, effect, probe["test"].drop_nulls().to_list())
+    sims = simulate_power(
+        scenario,
+        points,
+        n_sims=n_sims,
+        seed=seed,
+        analysis=analysis,
+        workers=workers,
+        chunk_size=chunk_size,
+        log=log,
+        progress_test=test,
+    )
+    summary = summarise(sims, n_groups=len(scenario.groups))
+    return PowerPlan(
+        scenario=scenario,
+        effect=effect,
+        sesoi=value,
+        analysis=analysis,
+        points=points,
+        n_sims=n_sims,
+        seed=seed,
+        target_power=target_power,
+        test=test,
+        sims=sims,
+        summary=summary,
+        smallest=smallest_n(summary, test, target_power),
+    )
+
+
+__all__ = [
+    "PowerPlan",
+    "analysis_from_settings",
+    "pilot_scenario",
+    "plan_study",
+    "target_test",
+]
