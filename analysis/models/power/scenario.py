@@ -386,3 +386,16 @@ def scenario_from_mapping(values: Mapping[str, Any], *, source: str = "values") 
         family=str(values.get("family", "default")),
         source=source,
     )
+
+
+def load_scenario(path) -> Scenario:
+    """A scenario from a YAML file (format: :func:`scenario_from_mapping`, docs/power.md)."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(path)
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{path}: a scenario file holds a mapping of keys")
+    return scenario_from_mapping(values, source=f"values in {path.name}")
