@@ -111,8 +111,9 @@ def simulate_chunk(
     Returns
     -------
     polars.DataFrame
-        One row per simulation and test (:data:`SIM_COLUMNS`); a simulation whose fit failed has
-        one row with test null, reject false and its ``error``.
+        One row per simulation and test (:data:`SIM_COLUMNS`); ``singular`` flags a singular fit
+        of the requested model (then simplified as in the workflow). A simulation whose fit
+        failed has one row with test null, reject false and its ``error``.
     """
     gen = generator(scenario, point)
     data = gen.data
@@ -136,10 +137,12 @@ def simulate_chunk(
             except (FormulaError, ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
                 rows.append((*point.key, sim, None, None, None, None, False, None, str(err)))
                 continue
+            # the requested model was singular (and simplified as the workflow does)
+            singular = bool(fit.history[0]["singular"]) if fit.history else fit.singular
             for test, e, pv in zip(plan.names, est, p, strict=True):
                 p_adj = analysis.adjusted(float(pv))
                 rej = bool(p_adj < analysis.alpha)
                 rows.append(
-                    (*point.key, sim, test, float(e), float(pv), p_adj, rej, fit.singular, None)
+                    (*point.key, sim, test, float(e), float(pv), p_adj, rej, singular, None)
                 )
     return pl.DataFrame(rows, schema=SIM_COLUMNS, orient="row")

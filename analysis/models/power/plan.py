@@ -17,13 +17,19 @@ from typing import TextIO
 
 import polars as pl
 
-from analysis.core.settings import ModelSettings
+from analysis.core.settings import ModelSettings, PowerSettings
 from analysis.models.analyse import adapt_spec
 from analysis.models.fit import fit_lmm
 from analysis.models.formula import parse_formula
 from analysis.models.power.engine import Analysis
-from analysis.models.power.run import simulate_power, smallest_n, summarise
-from analysis.models.power.scenario import EFFECTS, Scenario, scenario_from_fit, with_effect
+from analysis.models.power.run import design_grid, simulate_power, smallest_n, summarise
+from analysis.models.power.scenario import (
+    EFFECTS,
+    Scenario,
+    scenario_from_fit,
+    scenario_from_mapping,
+    with_effect,
+)
 from analysis.models.power.simulate import DesignPoint
 
 
@@ -206,13 +212,38 @@ def plan_study(
         log=log,
         progress_test=test,
     )
+    return plan_from_sims(
+        scenario, effect, value, points, sims, seed=seed, analysis=analysis,
+        target_power=target_power, test=test,
+    )  # fmt: skip
+
+
+def plan_from_sims(
+    scenario: Scenario,
+    effect: str,
+    sesoi: float,
+    points: Sequence[DesignPoint],
+    sims: pl.DataFrame,
+    *,
+    seed: int,
+    analysis: Analysis,
+    target_power: float = 0.8,
+    test: str | None = None,
+) -> PowerPlan:
+    """The :class:`PowerPlan` of simulations run elsewhere (e.g. one workflow job per design
+    point); ``scenario`` already carries the effect of interest at ``sesoi``."""
+    sims = sims.sort(["n_per_group", "n_trials", "n_sessions", "sim"], maintain_order=True)
+    if test is None:
+        test = target_test(scenario, effect, sims["test"].drop_nulls().unique(maintain_order=True))
     summary = summarise(sims, n_groups=len(scenario.groups))
+    n_sims = int(sims.group_by(["n_per_group", "n_trials", "n_sessions"]).agg(
+        pl.col("sim").n_unique())["sim"].min())  # fmt: skip
     return PowerPlan(
         scenario=scenario,
         effect=effect,
-        sesoi=value,
+        sesoi=float(sesoi),
         analysis=analysis,
-        points=points,
+        points=tuple(points),
         n_sims=n_sims,
         seed=seed,
         target_power=target_power,
@@ -223,10 +254,51 @@ def plan_study(
     )
 
 
+def settings_scenario(
+    power: PowerSettings,
+    models: ModelSettings,
+    *,
+    outcomes: pl.DataFrame | None = None,
+    levels: Mapping[str, Sequence[str]] | None = None,
+) -> Scenario:
+    """The scenario of the ``power:`` settings, the effect of interest at the SESOI: a pilot
+    outcome of ``outcomes`` fitted with ``models``, or the values of ``power.scenario``.
+
+    The analysis formula and primary factor are the configured ones of the outcome's family
+    (a scenario file may name its own ``formula``; its ``family`` picks the configured one
+    when it has none).
+    """
+    if power.scenario is not None:
+        from pathlib import Path
+
+        import yaml
+
+        values = yaml.safe_load(Path(power.scenario).read_text(encoding="utf-8")) or {}
+        values = dict(values)
+        family = str(values.get("family", "default"))
+        values.setdefault("formula", models.formula_for(family))
+        values.setdefault("primary", models.primary_for(family))
+        sc = scenario_from_mapping(values, source=f"values in {Path(power.scenario).name}")
+    else:
+        if outcomes is None or power.outcome is None:
+            raise ValueError("power: a pilot needs its outcome table and power.outcome")
+        sc = pilot_scenario(outcomes, power.outcome, models, levels=levels)
+    value = sc.effect(power.effect) if power.sesoi is None else power.sesoi
+    return with_effect(sc, power.effect, value)
+
+
+def settings_points(power: PowerSettings) -> list[DesignPoint]:
+    """The design grid of the ``power:`` settings."""
+    return design_grid(power.subjects_per_group, power.trials, power.sessions)
+
+
 __all__ = [
     "PowerPlan",
     "analysis_from_settings",
     "pilot_scenario",
+    "plan_from_sims",
     "plan_study",
+    "settings_points",
+    "settings_scenario",
     "target_test",
 ]

@@ -19,19 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from analysis.core.settings import POWER_EFFECTS
 from analysis.models.design import DIRECTION_LEVELS
 from analysis.models.emmeans import emm_matrix
 from analysis.models.fit import LmmFit
 
 AXES = ("direction", "session", "group")
-EFFECTS = (
-    "direction",
-    "session",
-    "group",
-    "direction:session",
-    "session:group",
-    "direction:group",
-)
+EFFECTS = POWER_EFFECTS
 """Effects a scenario can be given or changed by (each a contrast of the cell means):
 ``direction`` backward - forward; ``session`` last - first session; ``group`` first - second
 group; ``direction:session`` change of backward - forward from the first to the last session;
