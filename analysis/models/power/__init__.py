@@ -13,7 +13,10 @@ from analysis.models.power.plan import (
     PowerPlan,
     analysis_from_settings,
     pilot_scenario,
+    plan_from_sims,
     plan_study,
+    settings_points,
+    settings_scenario,
     target_test,
 )
 from analysis.models.power.run import (
@@ -48,6 +51,7 @@ __all__ = [
     "layout",
     "load_scenario",
     "pilot_scenario",
+    "plan_from_sims",
     "plan_study",
     "power_paragraph",
     "scenario_from_fit",
@@ -55,6 +59,8 @@ __all__ = [
     "simulate_chunk",
     "simulate_power",
     "simulation_rng",
+    "settings_points",
+    "settings_scenario",
     "smallest_n",
     "summarise",
     "target_test",

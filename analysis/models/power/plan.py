@@ -192,8 +192,9 @@ def plan_study(
     ('contrast[main]: backward - forward', [5])
     """
     analysis = analysis or Analysis()
-    value = scenario.effect(effect) if sesoi is None else float(sesoi)
-    scenario = with_effect(scenario, effect, value)
+    if sesoi is not None:
+        scenario = with_effect(scenario, effect, float(sesoi))
+    value = scenario.effect(effect)
     points = tuple(points)
     if test is None:
         # the tests of the first design point (the same model for all but one-session designs)
