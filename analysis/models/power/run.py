@@ -214,20 +214,26 @@ def summarise(sims: pl.DataFrame, n_groups: int = 2, level: float = 0.95) -> pl.
         n_per_group, n_trials, n_sessions, n_subjects, test, n_sims, n_rejected, power,
         ci_low, ci_high, ci_level, mc_se, n_failed, n_singular, mean_estimate.
     """
-    per_point = sims.group_by(POINT_KEYS).agg(
+    per_point = sims.group_by(POINT_KEYS, maintain_order=True).agg(
         n_sims=pl.col("sim").n_unique(),
         n_failed=pl.col("sim").filter(pl.col("error").is_not_null()).n_unique(),
     )
     ok = sims.filter(pl.col("test").is_not_null())
+    tests = ok.select("test").unique(maintain_order=True)
+    # every point x every test, so that a point whose fits all failed has power 0
     table = (
-        ok.group_by([*POINT_KEYS, "test"], maintain_order=True)
-        .agg(
-            n_rejected=pl.col("reject").sum().cast(pl.Int64),
-            n_singular=pl.col("singular").sum().cast(pl.Int64),
-            mean_estimate=pl.col("estimate").mean(),
+        per_point.join(tests, how="cross")
+        .join(
+            ok.group_by([*POINT_KEYS, "test"]).agg(
+                n_rejected=pl.col("reject").sum().cast(pl.Int64),
+                n_singular=pl.col("singular").sum().cast(pl.Int64),
+                mean_estimate=pl.col("estimate").mean(),
+            ),
+            on=[*POINT_KEYS, "test"],
+            how="left",
         )
-        .join(per_point, on=POINT_KEYS)
-        .sort([*POINT_KEYS], maintain_order=True)
+        .with_columns(pl.col("n_rejected", "n_singular").fill_null(0))
+        .sort(POINT_KEYS, maintain_order=True)
     )
     k, n = table["n_rejected"].to_numpy(), table["n_sims"].to_numpy()
     lo, hi = wilson_interval(k, n, level)

@@ -107,9 +107,10 @@ class Scenario:
         Examples
         --------
         >>> s = scenario_from_mapping({"effects": {"direction": 4.0, "intercept": 10},
-        ...                            "residual_sd": 1, "formula": "value ~ direction"
-        ...                            " + (1 | subject)", "random": [{"term": "(1 | subject)",
-        ...                            "sd": {"(Intercept)": 2}}]})
+        ...                            "residual_sd": 1, "sessions": ["pre", "post"],
+        ...                            "formula": "value ~ direction * session + (1 | subject)",
+        ...                            "random": [{"term": "(1 | subject)",
+        ...                                        "sd": {"(Intercept)": 2}}]})
         >>> s.effect("direction"), s.effect("session")
         (4.0, 0.0)
         """
@@ -214,7 +215,7 @@ def scenario_from_fit(
     ...                    + rng.normal(size=10)[s]})
     >>> sc = scenario_from_fit(fit_lmm(df, "value ~ direction + (1 | subject)"))
     >>> sc.means.shape, round(sc.effect("direction"), 2), sc.random[0].term
-    ((2, 1, 1), 3.76, '(1 | subject)')
+    ((2, 1, 1), 3.33, '(1 | subject)')
     """
     levels = fit.design.coding.levels
     in_model = [a for a in AXES if a in fit.spec.fixed_variables and a in levels]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analysis.models.design import build_design
-from analysis.models.formula import parse_formula
+from analysis.models.design import Coding, make_coding, term_columns
+from analysis.models.formula import RandomTerm, parse_formula
 from analysis.models.power.scenario import Scenario
 
 
@@ -143,6 +143,30 @@ class Generator:
         return y
 
 
+def random_columns(
+    frame: pl.DataFrame, term: RandomTerm, coding: Coding
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The columns of one random term (lme4's: sum-to-zero coded slopes after an intercept, or
+    one indicator per level for a factor slope without an intercept) and their names."""
+    data = {v: frame[v].cast(pl.String).to_numpy() if coding.is_factor(v)
+            else frame[v].cast(pl.Float64).to_numpy() for v in term.slopes}  # fmt: skip
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    if term.intercept:
+        cols.append(np.ones(frame.height))
+        names.append("(Intercept)")
+    for i, v in enumerate(term.slopes):
+        if not term.intercept and i == 0 and coding.is_factor(v):
+            for lev in coding.levels[v]:
+                cols.append((data[v] == lev).astype(float))
+                names.append(f"{v}{lev}")
+            continue
+        c, nm = term_columns(data, (v,), coding)
+        cols.extend(c)
+        names.extend(nm)
+    return np.column_stack(cols), tuple(names)
+
+
 def generator(scenario: Scenario, point: DesignPoint) -> Generator:
     """The :class:`Generator` of ``scenario`` at ``point``.
 
@@ -168,21 +192,22 @@ def generator(scenario: Scenario, point: DesignPoint) -> Generator:
     mean = means[d_idx, s_idx, g_idx]
     terms = []
     if scenario.random:
-        formula = "value ~ 1 + " + " + ".join(r.term for r in scenario.random)
-        design = build_design(
-            data.with_columns(value=pl.lit(0.0)),
-            parse_formula(formula),
-            levels={"session": list(sessions), "group": list(scenario.groups)},
+        frame = data.with_columns(value=pl.lit(0.0))
+        spec = parse_formula("value ~ 1 + " + " + ".join(r.term for r in scenario.random))
+        coding = make_coding(
+            frame, spec, levels={"session": list(sessions), "group": list(scenario.groups)}
         )
-        for part, block in zip(scenario.random, design.blocks, strict=True):
-            if tuple(block.columns) != tuple(part.columns):
+        for part, term in zip(scenario.random, spec.random, strict=True):
+            x, columns = random_columns(frame, term, coding)
+            if columns != tuple(part.columns):
                 raise ValueError(
                     f"random term {part.term}: coefficients {list(part.columns)} given, but "
-                    f"the planned design has {list(block.columns)}"
+                    f"the planned design has {list(columns)}"
                 )
-            raw = block.slot if block.crossed else design.group_codes * block.n_slots + block.slot
-            _, key = np.unique(raw, return_inverse=True)
+            keys = frame.select(pl.concat_str([pl.col(g).cast(pl.String) for g in term.group],
+                                              separator="\x1f")).to_series().to_numpy()  # fmt: skip
+            _, key = np.unique(keys, return_inverse=True)
             vals, vecs = np.linalg.eigh(part.cov)
             chol = vecs * np.sqrt(np.clip(vals, 0.0, None))  # chol @ chol.T == cov
-            terms.append((block.x, key, int(key.max()) + 1, chol))
+            terms.append((x, key, int(key.max()) + 1, chol))
     return Generator(data=data, mean=mean, terms=tuple(terms), sigma=scenario.sigma)
