@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
@@ -84,7 +85,7 @@ def plot_power_curve(
             # small horizontal offsets keep the intervals of several designs apart
             dx = (i - (n_designs - 1) / 2) * 0.12 if n_designs > 1 else 0.0
             p = rows["power"].to_numpy()
-            err = [p - rows["ci_low"].to_numpy(), rows["ci_high"].to_numpy() - p]
+            err = np.clip([p - rows["ci_low"].to_numpy(), rows["ci_high"].to_numpy() - p], 0, 1)
             label = (
                 f"{trials} trial{'s' if trials != 1 else ''}, "
                 f"{sessions} session{'s' if sessions != 1 else ''}"
