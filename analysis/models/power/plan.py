@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 import polars as pl
@@ -85,9 +85,11 @@ def pilot_scenario(
         family=family,
         source=f"pilot ({part['subject'].n_unique()} subjects, {part.height} observations)",
     )
-    if "group" in lv and len(sc.groups) == len(lv["group"]) and set(sc.groups) == set(lv["group"]):
-        if sc.groups != tuple(lv["group"]):
-            raise ValueError("group order of the pilot fit differs from the levels given")
+    groups = tuple(lv.get("group", ()))
+    if set(groups) == set(sc.groups) and groups != sc.groups:
+        # group not in the pilot's model: its cells are equal, only the labels' order changes
+        order = [sc.groups.index(g) for g in groups]
+        sc = replace(sc, groups=groups, means=sc.means[:, :, order])
     return sc
 
 

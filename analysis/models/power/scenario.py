@@ -263,7 +263,7 @@ def scenario_from_fit(
 # -- from values (YAML) ----------------------------------------------------------------------------
 
 
-def _random_from_mapping(item: Mapping[str, Any], sigma_total: float | None) -> RandomPart:
+def _random_from_mapping(item: Mapping[str, Any]) -> RandomPart:
     from analysis.models.formula import parse_formula
 
     term = str(item["term"])
@@ -363,7 +363,7 @@ def scenario_from_mapping(values: Mapping[str, Any], *, source: str = "values") 
     else:
         if "residual_sd" not in values:
             raise ValueError("a scenario needs residual_sd (or icc with total_sd)")
-        random = tuple(_random_from_mapping(item, None) for item in values.get("random") or [])
+        random = tuple(_random_from_mapping(item) for item in values.get("random") or [])
         sigma = float(values["residual_sd"])
     if sigma <= 0:
         raise ValueError("the residual SD must be positive")
