@@ -291,7 +291,13 @@ def settings_scenario(
 
 
 def settings_points(power: PowerSettings) -> list[DesignPoint]:
-    """The design grid of the ``power:`` settings."""
+    """The design grid of the ``power:`` settings.
+
+    Examples
+    --------
+    >>> [p.key for p in settings_points(PowerSettings(subjects_per_group=(8, 4)))]
+    [(4, 3, 2), (8, 3, 2)]
+    """
     return design_grid(power.subjects_per_group, power.trials, power.sessions)
 
 

@@ -215,6 +215,15 @@ def summarise(sims: pl.DataFrame, n_groups: int = 2, level: float = 0.95) -> pl.
     polars.DataFrame
         n_per_group, n_trials, n_sessions, n_subjects, test, n_sims, n_rejected, power,
         ci_low, ci_high, ci_level, mc_se, n_failed, n_singular, mean_estimate.
+
+    Examples
+    --------
+    >>> sims = pl.DataFrame({"n_per_group": 5, "n_trials": 1, "n_sessions": 1,
+    ...                      "sim": [0, 1, 2, 3], "test": ["t", "t", "t", None],
+    ...                      "estimate": 1.0, "reject": [True, True, False, False],
+    ...                      "singular": False, "error": [None, None, None, "failed"]})
+    >>> summarise(sims).select("test", "n_sims", "n_rejected", "power", "n_failed").row(0)
+    ('t', 4, 2, 0.5, 1)
     """
     per_point = sims.group_by(POINT_KEYS, maintain_order=True).agg(
         n_sims=pl.col("sim").n_unique(),

@@ -62,7 +62,16 @@ def simulation_rng(seed: int, point: DesignPoint, sim: int) -> np.random.Generat
 
 def session_labels(scenario: Scenario, n_sessions: int) -> tuple[str, ...]:
     """The scenario's session labels when the counts agree, else the first, ``session2``...,
-    the last."""
+    the last.
+
+    Examples
+    --------
+    >>> from analysis.models.power.scenario import scenario_from_mapping
+    >>> sc = scenario_from_mapping({"formula": "value ~ session + (1 | subject)", "icc": 0.5,
+    ...                             "sessions": ["baseline", "post"]})
+    >>> session_labels(sc, 2), session_labels(sc, 4)
+    (('baseline', 'post'), ('baseline', 'session2', 'session3', 'post'))
+    """
     own = scenario.sessions
     if n_sessions == len(own):
         return own
@@ -75,7 +84,17 @@ def session_labels(scenario: Scenario, n_sessions: int) -> tuple[str, ...]:
 
 def session_means(scenario: Scenario, n_sessions: int) -> np.ndarray:
     """Cell means for ``n_sessions`` equally spaced sessions between the scenario's first and
-    last, linearly interpolated between its own sessions (shape directions x n x groups)."""
+    last, linearly interpolated between its own sessions (shape directions x n x groups).
+
+    Examples
+    --------
+    >>> from analysis.models.power.scenario import scenario_from_mapping
+    >>> sc = scenario_from_mapping({"formula": "value ~ session + (1 | subject)", "icc": 0.5,
+    ...                             "sessions": ["baseline", "post"], "groups": ["all"],
+    ...                             "effects": {"intercept": 10, "session": 3}})
+    >>> session_means(sc, 3)[0, :, 0].tolist()
+    [8.5, 10.0, 11.5]
+    """
     m = scenario.means
     own = m.shape[1]
     if own == 1:
