@@ -149,6 +149,24 @@ def test_failed_fit_counts_as_not_rejected_and_is_reported(monkeypatch):
     assert plan.sims["error"].drop_nulls().to_list() == ["no convergence"] * 3
 
 
+@pytest.mark.parametrize("ddf", ["kenward-roger", "z"])
+def test_sessions_beyond_the_pilot_and_other_df_methods(ddf):
+    # a 2-session pilot planned with 3 sessions: means interpolated, the interaction contrast
+    # of the last session against the first is the target; KR and z df run the same checks
+    sc = pilot_scenario(outcome_table(), "VL_mean_cycle", levels=LEVELS)
+    plan = plan_study(sc, "direction:session", 1.0, [DesignPoint(4, 1, 3)], n_sims=2, log=None,
+                      analysis=Analysis(ddf=ddf))  # fmt: skip
+    assert plan.test == (
+        "contrast[interaction]: (backward - forward) | session = post - "
+        "(backward - forward) | session = baseline"
+    )
+    assert (
+        "contrast[interaction]: (backward - forward) | session = session2 - "
+        "(backward - forward) | session = baseline" in plan.summary["test"].to_list()
+    )
+    assert plan.curve["n_failed"][0] == 0
+
+
 def test_power_settings_are_checked():
     s = resolve_settings({"power": {"pilot_cohort": "demo", "outcome": "BBS",
                                     "subjects_per_group": [4, 8]}})  # fmt: skip

@@ -107,22 +107,28 @@ def target_test(scenario: Scenario, effect: str, names: Sequence[str]) -> str:
     """
     if effect not in EFFECTS:
         raise ValueError(f"effect must be one of {', '.join(EFFECTS)}, not {effect!r}")
-    sessions = scenario.sessions
+    sessions, groups = scenario.sessions, scenario.groups
+    # (the workflow's) a - b of each factor, and the (level, reference) of its interactions
     pairs = {
-        "direction": "backward - forward",
-        "session": f"{sessions[-1]} - {sessions[0]}",
-        "group": f"{scenario.groups[0]} - {scenario.groups[-1]}",
+        "direction": ("backward", "forward"),
+        "session": (sessions[-1], sessions[0]),
+        "group": (groups[0], groups[-1]),
     }
+    across = {**pairs, "group": (groups[-1], groups[0])}
     factors = effect.split(":")
-    for name in names:
-        kind, _, label = name.partition(": ")
-        if len(factors) == 1 and kind == "contrast[main]" and label == pairs[effect]:
+    wanted = []
+    if len(factors) == 1:
+        wanted.append("contrast[main]: {} - {}".format(*pairs[effect]))
+    else:
+        for first, other in (factors, factors[::-1]):
+            diff = "({} - {})".format(*pairs[first])
+            level, ref = across[other]
+            wanted.append(
+                f"contrast[interaction]: {diff} | {other} = {level} - {diff} | {other} = {ref}"
+            )
+    for name in wanted:
+        if name in names:
             return name
-        if len(factors) == 2 and kind == "contrast[interaction]":
-            a, b = factors
-            for first, other in ((a, b), (b, a)):
-                if label.startswith(f"({pairs[first]}) | {other} = "):
-                    return name
     for name in names:
         kind, _, term = name.partition(": ")
         if kind == "anova" and set(term.split(":")) == set(factors):
@@ -237,7 +243,8 @@ def plan_from_sims(
     point); ``scenario`` already carries the effect of interest at ``sesoi``."""
     sims = sims.sort(["n_per_group", "n_trials", "n_sessions", "sim"], maintain_order=True)
     if test is None:
-        test = target_test(scenario, effect, sims["test"].drop_nulls().unique(maintain_order=True))
+        names = sims["test"].drop_nulls().unique(maintain_order=True).to_list()
+        test = target_test(scenario, effect, names)
     summary = summarise(sims, n_groups=len(scenario.groups))
     n_sims = int(sims.group_by(["n_per_group", "n_trials", "n_sessions"]).agg(
         pl.col("sim").n_unique())["sim"].min())  # fmt: skip
