@@ -35,6 +35,27 @@ def _random_words(plan: PowerPlan) -> str:
     return "; ".join(parts) if parts else "none"
 
 
+def _cells(plan: PowerPlan) -> str:
+    sc = plan.scenario
+    names = [
+        name
+        for name, present in (
+            ("walking direction", sc.has_direction),
+            ("session", len(sc.sessions) > 1),
+            ("group", len(sc.groups) > 1),
+        )
+        if present
+    ]
+    return " x ".join(names) if names else "the single condition"
+
+
+def _interpolated(plan: PowerPlan) -> str:
+    own = len(plan.scenario.sessions)
+    if all(p.n_sessions == own for p in plan.points):
+        return ""
+    return "; session means for other numbers of sessions were interpolated linearly"
+
+
 def _test_words(test: str) -> str:
     kind, _, label = test.partition(": ")
     if kind == "anova":
@@ -85,7 +106,7 @@ def power_paragraph(plan: PowerPlan) -> str:
             )
         result += "."
     else:
-        top = curve.sort("power").row(-1, named=True)
+        top = curve.sort(["n_per_group", "power"]).row(-1, named=True)
         result = (
             f"No design of the grid reaches {plan.target_power:.0%} power: the largest, "
             f"{top['n_per_group']} participants {per}, gives {top['power']:.2f} "
@@ -103,12 +124,12 @@ def power_paragraph(plan: PowerPlan) -> str:
     return (
         f"Sample size was determined by simulation ({plan.n_sims} simulated studies per design)"
         f". Data were generated from a linear mixed model whose parameters come from the "
-        f"{sc.source}: cell means of walking direction x session x group "
+        f"{sc.source}: cell means of {_cells(plan)} "
         f"{'as estimated' if sc.source.startswith('pilot') else 'as given'}, random "
         f"effects ({_random_words(plan)}) and a residual SD of {_num(sc.sigma)}{unit}, with "
         f"normally distributed random effects and residuals, equal variances in every cell and "
-        f"group, no dropout and no missing trials; sessions beyond those observed were "
-        f"interpolated linearly. The {_EFFECT_WORDS[plan.effect]} in {sc.outcome} was set to "
+        f"group, no dropout and no missing trials{_interpolated(plan)}. The "
+        f"{_EFFECT_WORDS[plan.effect]} in {sc.outcome} was set to "
         f"the smallest effect size of interest, {_num(plan.sesoi)}{unit}. Each simulated study "
         f"was analysed as the planned analysis will be: the model {sc.formula} fitted by "
         f"{'REML' if a.reml else 'ML'} (singular fits simplified as in the analysis), the "
