@@ -210,7 +210,9 @@ class PowerSettings:
     n_sims: int = 1000
     seed: int = 20261130
     target: float = 0.8
-    family_size: int = 1  # outcomes in the multiplicity family of the outcome's contrast
+    # outcomes in the multiplicity family of the outcome's contrast (None: the pilot's family,
+    # as models.multiplicity_family defines it; 1 for a scenario file)
+    family_size: int | None = None
     test: str | None = None  # default: the workflow's contrast (or Type III term) of the effect
     sims_per_job: int = 1000  # workflow: simulations per job (one job per design point or chunk)
 
@@ -384,7 +386,9 @@ def _coerce(value: Any, hint: Any, key: str, problems: list[str]) -> Any:
         if not isinstance(value, bool):
             problems.append(f"{key}: must be true or false, got {value!r}")
         return bool(value)
-    if hint is int or text == "int":
+    if text == "int | None" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is int or text in ("int", "int | None"):
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append(f"{key}: must be a whole number, got {value!r}")
             return 0
@@ -473,7 +477,7 @@ def _power_consistency(p: PowerSettings) -> list[str]:
         if any(v < 1 for v in getattr(p, key)):
             out.append(f"power.{key}: every value must be at least 1")
     for key in ("n_sims", "family_size", "sims_per_job"):
-        if getattr(p, key) < 1:
+        if getattr(p, key) is not None and getattr(p, key) < 1:
             out.append(f"power.{key}: must be at least 1")
     if not 0 < p.target < 1:
         out.append(f"power.target: must lie between 0 and 1, got {p.target}")

@@ -47,7 +47,8 @@ def add_power_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--target", type=float, default=d.target, help="target power")
     p.add_argument("--family-size", type=int, default=d.family_size,
-                   help="outcomes in the multiplicity family")  # fmt: skip
+                   help="outcomes in the multiplicity family (default: the pilot's, per the "
+                   "config's models.multiplicity_family; 1 with --scenario)")  # fmt: skip
     p.add_argument("--test", help="the test whose power is the target (default: the effect's)")
     p.add_argument("--workers", type=int, default=1, help="processes")
     p.add_argument("--config", default="config/config.yaml",
@@ -66,8 +67,8 @@ def run_power(args: argparse.Namespace) -> int:
     import yaml
 
     from analysis.core.settings import SettingsError, resolve_settings
-    from analysis.models.power import analysis_from_settings, design_grid, plan_study
-    from analysis.models.power.plan import settings_scenario
+    from analysis.models.power import design_grid, plan_study
+    from analysis.models.power.plan import settings_analysis, settings_scenario
     from analysis.report.power import write_plan
 
     config = {}
@@ -120,7 +121,7 @@ def run_power(args: argparse.Namespace) -> int:
         design_grid(pw.subjects_per_group, pw.trials, pw.sessions),
         n_sims=pw.n_sims,
         seed=pw.seed,
-        analysis=analysis_from_settings(settings.models, pw.family_size),
+        analysis=settings_analysis(pw, settings.models, outcomes),
         target_power=pw.target,
         test=pw.test,
         workers=args.workers,

@@ -18,8 +18,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from analysis.models.power import (  # noqa: E402
     DesignPoint,
-    analysis_from_settings,
     plan_from_sims,
+    settings_analysis,
     settings_points,
     settings_scenario,
     simulate_chunk,
@@ -38,7 +38,7 @@ def main(sm) -> None:
         if "cohort" in outcomes.columns:
             outcomes = outcomes.filter(pl.col("cohort") == power.pilot_cohort)
     scenario = settings_scenario(power, settings.models, outcomes=outcomes, levels=sm.params.levels)
-    analysis = analysis_from_settings(settings.models, power.family_size)
+    analysis = settings_analysis(power, settings.models, outcomes)
     if sm.rule == "power_sims":
         n, trials, sessions, first, stop = sm.params.job
         point = DesignPoint(n, trials, sessions)

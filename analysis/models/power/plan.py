@@ -93,6 +93,40 @@ def pilot_scenario(
     return sc
 
 
+def pilot_family_size(outcomes: pl.DataFrame, outcome: str, models: ModelSettings) -> int:
+    """Outcomes of the pilot in ``outcome``'s multiplicity family: those that agree with it on
+    every column of ``models.multiplicity_family`` present (null equals null), as the workflow
+    adjusts them.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"family": ["emg", "emg", "emg", "balance"],
+    ...                   "feature": ["mean", "mean", "peak", None],
+    ...                   "outcome": ["VL_mean", "TA_mean", "VL_peak", "BBS"]})
+    >>> pilot_family_size(t, "VL_mean", ModelSettings()), pilot_family_size(t, "BBS",
+    ...                                                                     ModelSettings())
+    (2, 1)
+    """
+    cols = [c for c in models.multiplicity_family if c in outcomes.columns]
+    row = outcomes.filter(pl.col("outcome") == outcome).select(cols).unique()
+    if row.height != 1:
+        raise ValueError(f"outcome {outcome!r}: not in the pilot table or in several families")
+    same = outcomes.join(row, on=cols, nulls_equal=True)
+    return int(same["outcome"].n_unique())
+
+
+def settings_analysis(
+    power: PowerSettings, models: ModelSettings, outcomes: pl.DataFrame | None = None
+) -> Analysis:
+    """The :class:`Analysis` of the settings; ``power.family_size`` None means the pilot's
+    multiplicity family (:func:`pilot_family_size`), or 1 without a pilot."""
+    size = power.family_size
+    if size is None:
+        use_pilot = outcomes is not None and power.outcome is not None and power.scenario is None
+        size = pilot_family_size(outcomes, power.outcome, models) if use_pilot else 1
+    return analysis_from_settings(models, size)
+
+
 def target_test(scenario: Scenario, effect: str, names: Sequence[str]) -> str:
     """The test of ``effect`` among the workflow's tests ``names``: its main or interaction
     contrast when the primary factor's contrasts include it, else its Type III term.
@@ -314,6 +348,8 @@ __all__ = [
     "pilot_scenario",
     "plan_from_sims",
     "plan_study",
+    "pilot_family_size",
+    "settings_analysis",
     "settings_points",
     "settings_scenario",
     "target_test",
