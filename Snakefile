@@ -12,6 +12,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/pooled.smk"
 include: "workflow/rules/manifest.smk"
+include: "workflow/rules/power.smk"
 
 
 report: "workflow/report/workflow.rst"

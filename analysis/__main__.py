@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {validate,simulate} ...``.
+"""Command line: ``python -m analysis {validate,simulate,power} ...``.
 
 ``validate`` exits with 0 when every cohort is valid, 1 when any problem is found (each problem
 on standard error, naming cohort, file, row and column, with a suggested fix) and 2 on a usage
@@ -50,6 +50,12 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _power(args: argparse.Namespace) -> int:
+    from analysis.report.power_cli import run_power
+
+    return run_power(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -80,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--strides", type=int, default=5)
     s.add_argument("--seed", type=int, default=20261125)
     s.set_defaults(func=_simulate)
+
+    from analysis.report.power_cli import add_power_parser
+
+    add_power_parser(sub).set_defaults(func=_power)
 
     args = parser.parse_args(argv)
     return args.func(args)

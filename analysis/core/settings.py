@@ -202,6 +202,40 @@ class PoolingSettings:
     cohort_effect: str = "fixed"  # fixed or random
 
 
+POWER_EFFECTS = (
+    "direction",
+    "session",
+    "group",
+    "direction:session",
+    "session:group",
+    "direction:group",
+)
+
+
+@dataclass(frozen=True)
+class PowerSettings:
+    """Planning the next study: power by simulation (``python -m analysis power``, the
+    workflow's ``power`` target; docs/power.md). Used only when asked for."""
+
+    name: str = "plan"  # results/power/<name>/
+    pilot_cohort: str | None = None  # a cohort of the study whose fitted model is the pilot ...
+    outcome: str | None = None  # ... and its outcome, e.g. VL_mean_cycle or BBS
+    scenario: str | None = None  # or a YAML file of values (effects, SDs or ICC)
+    effect: str = "direction"
+    sesoi: float | None = None  # smallest effect size of interest, outcome units (None: pilot's)
+    subjects_per_group: tuple[int, ...] = (6, 8, 10, 12, 16, 20)
+    trials: tuple[int, ...] = (3,)
+    sessions: tuple[int, ...] = (2,)
+    n_sims: int = 1000
+    seed: int = 20261130
+    target: float = 0.8
+    # outcomes in the multiplicity family of the outcome's contrast (None: the pilot's family,
+    # as models.multiplicity_family defines it; 1 for a scenario file)
+    family_size: int | None = None
+    test: str | None = None  # default: the workflow's contrast (or Type III term) of the effect
+    sims_per_job: int = 1000  # workflow: simulations per job (one job per design point or chunk)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a cohort's analysis is run with (see :func:`resolve_settings`)."""
@@ -212,10 +246,11 @@ class Settings:
     figures: FigureSettings = field(default_factory=FigureSettings)
     spm: SpmSettings = field(default_factory=SpmSettings)
     pooling: PoolingSettings = field(default_factory=PoolingSettings)
+    power: PowerSettings = field(default_factory=PowerSettings)
 
 
 # blocks of config/config.yaml that are settings (the rest says where data and results are)
-_BLOCKS = ("emg", "outcomes", "models", "figures", "spm", "pooling")
+_BLOCKS = ("emg", "outcomes", "models", "figures", "spm", "pooling", "power")
 # what cohort.yaml's emg: block declares about the recordings, and where it goes
 _COHORT_EMG_FACTS = {
     "sampling_rate_hz": ("sampling_rate_hz",),
@@ -238,7 +273,8 @@ def resolve_settings(
     ----------
     config : mapping, optional
         The study configuration (``config/config.yaml``). Blocks other than ``emg``,
-        ``outcomes``, ``models``, ``figures``, ``spm`` and ``pooling`` are ignored here.
+        ``outcomes``, ``models``, ``figures``, ``spm``, ``pooling`` and ``power`` are ignored
+        here.
     cohort : mapping, optional
         The cohort's ``cohort.yaml``: its ``emg.processing`` overrides keys of the ``emg``
         block, and ``emg.sampling_rate_hz``, ``units``, ``muscles``, ``channel_map``,
@@ -411,6 +447,14 @@ def _coerce(value: Any, hint: Any, key: str, problems: list[str]) -> Any:
             problems.append(f"{key}: must be a list of [muscle, muscle] pairs")
             return ()
         return tuple((str(a), str(b)) for a, b in value)
+    if text.startswith("tuple[int"):
+        if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+            problems.append(f"{key}: must be a non-empty list of whole numbers, got {value!r}")
+            return ()
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            problems.append(f"{key}: must be a list of whole numbers, got {value!r}")
+            return ()
+        return tuple(value)
     if text.startswith("tuple[str"):
         if isinstance(value, str) or not isinstance(value, list | tuple):
             problems.append(f"{key}: must be a list, got {value!r}")
@@ -425,7 +469,9 @@ def _coerce(value: Any, hint: Any, key: str, problems: list[str]) -> Any:
         if not isinstance(value, bool):
             problems.append(f"{key}: must be true or false, got {value!r}")
         return bool(value)
-    if hint is int or text == "int":
+    if text == "int | None" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is int or text in ("int", "int | None"):
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append(f"{key}: must be a whole number, got {value!r}")
             return 0
@@ -450,6 +496,7 @@ _CHOICES = {
     "models.adjust": ("holm", "fdr_bh", "none"),
     "spm.effect_ci": ("noncentral_t", "normal"),
     "pooling.cohort_effect": ("fixed", "random"),
+    "power.effect": POWER_EFFECTS,
 }
 
 
@@ -503,11 +550,31 @@ def _consistency(s: Settings) -> list[str]:
     for family, factor in m.primary.items():
         if factor not in ("direction", "session", "group"):
             out.append(f"models.primary.{family}: must be direction, session or group")
+    out += _power_consistency(s.power)
     if s.figures.dpi < 72:
         out.append("figures.dpi: at least 72")
     for fmt in s.figures.formats:
         if fmt not in ("png", "svg", "pdf"):
             out.append(f"figures.formats: '{fmt}' is not one of png, svg, pdf")
+    return out
+
+
+def _power_consistency(p: PowerSettings) -> list[str]:
+    out = []
+    for key in ("subjects_per_group", "trials", "sessions"):
+        if any(v < 1 for v in getattr(p, key)):
+            out.append(f"power.{key}: every value must be at least 1")
+    for key in ("n_sims", "family_size", "sims_per_job"):
+        if getattr(p, key) is not None and getattr(p, key) < 1:
+            out.append(f"power.{key}: must be at least 1")
+    if not 0 < p.target < 1:
+        out.append(f"power.target: must lie between 0 and 1, got {p.target}")
+    if p.pilot_cohort is not None and p.scenario is not None:
+        out.append("power: give either pilot_cohort (with outcome) or scenario, not both")
+    if p.pilot_cohort is not None and p.outcome is None:
+        out.append("power.outcome: needed with pilot_cohort (e.g. VL_mean_cycle)")
+    if not p.name or "/" in p.name:
+        out.append(f"power.name: must be a plain folder name, got {p.name!r}")
     return out
 
 
