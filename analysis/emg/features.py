@@ -200,6 +200,27 @@ def onset_threshold(
     return mean + k_sd * sd, mean, sd
 
 
+def cocontraction_samples(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-sample terms of the co-contraction indices of two envelopes (any shape).
+
+    Returns ``lower``, ``lower + higher`` and Rudolph's ``lower / higher * (lower + higher)``
+    (0 where both are 0); negative envelope values (filter ringing) count as zero. Summed over a
+    phase they give :func:`cocontraction_falconer_winter` and :func:`cocontraction_rudolph`.
+
+    Examples
+    --------
+    >>> lo, both, rud = cocontraction_samples(np.array([2.0, 1.0]), np.array([1.0, 1.0]))
+    >>> lo.tolist(), both.tolist(), rud.tolist()
+    ([1.0, 1.0], [3.0, 2.0], [1.5, 2.0])
+    """
+    a, b = np.maximum(a, 0.0), np.maximum(b, 0.0)
+    lo = np.minimum(a, b)
+    both = a + b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rud = np.where(both > lo, lo / (both - lo) * both, 0.0)
+    return lo, both, rud
+
+
 def cocontraction_falconer_winter(a: np.ndarray, b: np.ndarray) -> float:
     """Falconer & Winter (1985) co-contraction index in %: ``2 * sum(min) / sum(a + b) * 100``.
 
@@ -210,9 +231,9 @@ def cocontraction_falconer_winter(a: np.ndarray, b: np.ndarray) -> float:
     >>> round(cocontraction_falconer_winter(np.array([1.0, 1.0]), np.array([1.0, 0.0])), 2)
     66.67
     """
-    a, b = np.maximum(a, 0.0), np.maximum(b, 0.0)
-    total = np.sum(a + b)
-    return float(200.0 * np.sum(np.minimum(a, b)) / total) if total > 0 else float("nan")
+    lo, both, _ = cocontraction_samples(a, b)
+    total = np.sum(both)
+    return float(200.0 * np.sum(lo) / total) if total > 0 else float("nan")
 
 
 def cocontraction_rudolph(a: np.ndarray, b: np.ndarray) -> float:
@@ -225,8 +246,4 @@ def cocontraction_rudolph(a: np.ndarray, b: np.ndarray) -> float:
     >>> cocontraction_rudolph(np.array([2.0, 1.0]), np.array([1.0, 1.0]))
     1.75
     """
-    lo = np.minimum(np.maximum(a, 0.0), np.maximum(b, 0.0))
-    hi = np.maximum(np.maximum(a, 0.0), np.maximum(b, 0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(hi > 0, lo / hi * (lo + hi), 0.0)
-    return float(np.mean(r))
+    return float(np.mean(cocontraction_samples(a, b)[2]))

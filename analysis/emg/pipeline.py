@@ -10,7 +10,13 @@ import polars as pl
 
 from analysis.core.settings import EmgSettings, merge_params
 from analysis.core.signal import EMG
-from analysis.emg.features import CycleGrid, onset_offset, onset_threshold, segment_stats
+from analysis.emg.features import (
+    CycleGrid,
+    cocontraction_samples,
+    onset_offset,
+    onset_threshold,
+    segment_stats,
+)
 from analysis.emg.filters import (
     bandpass,
     bandpass_params,
@@ -527,13 +533,9 @@ def _pair_features(
         if a_m not in t.kept_env or b_m not in t.kept_env:
             continue
         ka, kb = t.muscles.index(a_m), t.muscles.index(b_m)
-        a = np.maximum(t.kept_env[a_m] * scale[ka], 0.0)
-        b = np.maximum(t.kept_env[b_m] * scale[kb], 0.0)
-        lo = np.minimum(a, b)
-        both = a + b
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rud = np.where(both > lo, lo / (both - lo) * both, 0.0)
-        del a, b
+        lo, both, rud = cocontraction_samples(
+            t.kept_env[a_m] * scale[ka], t.kept_env[b_m] * scale[kb]
+        )
         s_lo = _combine(segment_stats(lo, ph.fine_a, ph.fine_b), ph)["sum"]
         s_both = _combine(segment_stats(both, ph.fine_a, ph.fine_b), ph)["sum"]
         s_rud = _combine(segment_stats(rud, ph.fine_a, ph.fine_b), ph)
