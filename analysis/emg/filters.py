@@ -1,6 +1,7 @@
 """Signal functions: zero-lag Butterworth filters, mains notch, rectification, envelopes.
 
-Every function takes an :class:`~analysis.core.signal.EMG` and returns a new one (same rate, channels
+Every function takes an :class:`~analysis.core.signal.EMG` and returns a new one (same rate,
+channels
 and start time), so the sampling rate can never be wrong. NaN samples (gaps) are never filtered
 across: each finite stretch of a channel is filtered on its own and the gaps stay NaN, without
 spreading. Finite stretches shorter than ``min_segment_s`` (too short to filter) become NaN too.

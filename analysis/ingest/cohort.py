@@ -104,7 +104,8 @@ def load_cohort(cohort_dir: str | Path) -> Cohort:
 def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]:
     """Every problem of a cohort's tables, and what of the cohort could be read.
 
-    The tables include the optional ``mvc.csv``; :func:`analysis.ingest.validate.check_mvc_recordings`
+    The tables include the optional ``mvc.csv``;
+    :func:`analysis.ingest.validate.check_mvc_recordings`
     reads the recordings it names.
 
     Returns

@@ -25,7 +25,8 @@ MVC_FIX = "see 'MVC recordings' in docs/emg.md (columns subject, muscle, emg_fil
 def _mvc_checks(
     cohort_dir: Path, subjects: set[str] | None, muscles: list | None, dialect: Dialect = PLAIN
 ) -> list[Problem]:
-    """Problems of the optional ``mvc.csv``: those :func:`analysis.ingest.readers.read_mvc_table` reports,
+    """Problems of the optional ``mvc.csv``: those :func:`analysis.ingest.readers.read_mvc_table`
+    reports,
     subjects not in participants.csv, muscles not in emg.muscles, file references as in
     trials.csv, repeated rows. A cell with a problem is not checked further."""
     from analysis.ingest.readers.events import MVC_COLUMNS, survey_mvc_table

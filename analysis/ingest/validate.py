@@ -118,7 +118,8 @@ def check_mvc_recordings(cohort: Cohort, problems: list[Problem]) -> list[Proble
     cohort : Cohort
         From :func:`analysis.ingest.cohort.survey_cohort`.
     problems : list of Problem
-        What :func:`~analysis.ingest.cohort.survey_cohort` found: rows of ``mvc.csv`` whose muscle or
+        What :func:`~analysis.ingest.cohort.survey_cohort` found: rows of ``mvc.csv`` whose muscle
+        or
         file reference has a problem are not read, nor is anything when the table itself or
         the cohort's ``emg:`` settings have problems (or there are no ``emg:`` settings).
     """

@@ -1,4 +1,7 @@
-"""analysis.models against golden fixtures of lme4 + lmerTest + emmeans (tests/r/make_fixtures.R)."""
+"""analysis.models against golden fixtures of lme4 + lmerTest + emmeans.
+
+The fixtures are written by tests/r/make_fixtures.R.
+"""
 
 from __future__ import annotations
 

@@ -59,7 +59,8 @@ def events_from_threshold(
     Returns
     -------
     polars.DataFrame
-        side, event, time_s, contact (as :func:`analysis.ingest.readers.read_events`). A loading period cut
+        side, event, time_s, contact (as :func:`analysis.ingest.readers.read_events`). A loading
+        period cut
         by the start or end of the recording gives no event there.
 
     Examples

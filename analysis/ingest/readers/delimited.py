@@ -131,7 +131,8 @@ def read_delimited(
     """Read a CSV/TSV signal file (header row, then one row per sample).
 
     The file is first checked as every text file of the contract (size, encoding, byte-order
-    mark, NUL bytes; :func:`analysis.ingest.contract.read_checked_text`), reading one chunk at a time,
+    mark, NUL bytes; :func:`analysis.ingest.contract.read_checked_text`), reading one chunk at a
+    time,
     then read in the cohort's ``dialect`` (a ``.tsv`` file is tab-separated).
     """
     source, problems = _checked_source(path, cohort=cohort, file=file, dialect=dialect, limit=limit)

@@ -247,7 +247,8 @@ def read_mvc_table(
     """Read ``mvc.csv``: which recording holds each subject's MVC trial(s) for each muscle.
 
     Columns: ``subject``, ``muscle`` (canonical code), ``emg_file`` (path relative to the cohort
-    folder, read with :func:`analysis.ingest.readers.read_emg`). Several rows for the same subject and muscle
+    folder, read with :func:`analysis.ingest.readers.read_emg`). Several rows for the same subject
+    and muscle
     are repeated MVC trials: the highest peak is the reference. A file holding several muscles
     may be named on several rows.
 

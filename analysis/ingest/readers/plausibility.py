@@ -17,7 +17,8 @@ def amplitude_problems(
 ) -> list[Problem]:
     """One problem per muscle channel whose RMS over the whole recording is implausible.
 
-    ``emg`` is in microvolts (as :func:`analysis.ingest.readers.read_emg` returns it); the RMS is taken
+    ``emg`` is in microvolts (as :func:`analysis.ingest.readers.read_emg` returns it); the RMS is
+    taken
     about the channel's mean, ignoring gaps. Above 50 mV or below 0.1 uV the declared units
     (``emg.units``, or the file's own for C3D/EDF), or an amplifier gain left in the values,
     are wrong: the problem names the file, the channel and ``emg.units`` with the likely fix.
