@@ -17,6 +17,8 @@ __all__ = [
     "format_number",
     "format_p",
     "muscle_sort_key",
+    "muscle_title",
+    "norm_label",
     "outcome_label",
     "outcome_sort_key",
     "p_phrase",
@@ -85,6 +87,47 @@ def muscle_sort_key(code: str) -> tuple[int, str]:
     ['GMAX', 'VL', 'TA', 'XYZ']
     """
     return (MUSCLE_ORDER.index(code), code) if code in MUSCLE_ORDER else (len(MUSCLE_ORDER), code)
+
+
+def muscle_title(code: str) -> str:
+    """Full muscle name with its code, for panel titles (unknown codes as they are).
+
+    Examples
+    --------
+    >>> muscle_title("VL"), muscle_title("XYZ")
+    ('Vastus lateralis (VL)', 'XYZ')
+    """
+    name = MUSCLE_NAMES.get(code)
+    return f"{name[0].upper()}{name[1:]} ({code})" if name else code
+
+
+NORM_LABELS: dict[str, str] = {
+    "%MVC": "% MVC (maximal voluntary contraction)",
+    "% reference": "% of reference (peak of the subject's mean forward envelope)",
+}
+
+
+def norm_label(units: list[str] | None, methods: list[str] | None = None) -> str:
+    """EMG amplitude axis label naming the normalisation actually used.
+
+    ``methods`` are the per-subject x muscle methods of the normalisation table; a reference
+    taken from all directions (no forward cycles) is named when any subject needed it.
+
+    Examples
+    --------
+    >>> norm_label(["% reference"])
+    "EMG amplitude, % of reference (peak of the subject's mean forward envelope)"
+    >>> norm_label(["%MVC"])
+    'EMG amplitude, % MVC (maximal voluntary contraction)'
+    >>> norm_label(None)
+    'EMG amplitude (normalised)'
+    """
+    if not units:
+        return "EMG amplitude (normalised)"
+    text = "; ".join(NORM_LABELS.get(u, u) for u in sorted(units))
+    if methods and any("all directions" in m for m in methods):
+        text += "; some subjects: all directions"
+    return f"EMG amplitude, {text}"
 
 
 def outcome_sort_key(outcome: str) -> tuple:

@@ -59,9 +59,15 @@ def test_ensemble_panels_lines_bands_and_clusters(curves, toe_off):
     assert len(fig.axes) == len(muscles)
     ens = ensemble_mean(curves)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["VL", "BF", "TA", "GM"]  # hip to ankle
+    assert [ax.get_gid() for ax in fig.axes] == ["VL", "BF", "TA", "GM"]  # hip to ankle
+    assert titles[0] == "Vastus lateralis (VL)" and "Tibialis anterior" in titles[2]
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["A", "B", "C", "D"]
+    assert "% of reference" in fig.get_supylabel() or "normalised" in fig.get_supylabel()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "subjects" in labels[0] and "n = " in labels[0]
+    assert all(p.get_alpha() is None or p.get_alpha() >= 0.3 for ax in fig.axes for p in _polys(ax))
     for ax in fig.axes:
-        muscle = ax.get_title()
+        muscle = ax.get_gid()
         lines = ax.get_lines()
         # two means + one toe-off line per direction
         assert len(lines) == 2 + toe_off.height
@@ -112,7 +118,7 @@ def test_effect_size_figure(curves):
     fig = plot_effect_size(es, clusters, ncols=2)
     assert len(fig.axes) == 4
     for ax in fig.axes:
-        muscle = ax.get_title()
+        muscle = ax.get_gid()
         lines = ax.get_lines()
         assert len(lines) == 2  # d_z and the zero line
         expect = es.filter(pl.col("muscle") == muscle).sort("pct")["dz"].to_numpy()
@@ -306,3 +312,20 @@ def test_every_axis_is_labelled(curves, outcomes, contrasts, diagnostics, qc):
                 continue
             assert ax.get_ylabel() or ax.get_yticklabels(), ax
             assert ax.get_xlabel() or fig.get_supxlabel() or ax.get_xticklabels(), ax
+
+
+def test_effect_size_panels_named_lettered_with_n(curves):
+    fig = plot_effect_size(effect_size_curve(curves), None, ncols=2)
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["A", "B", "C", "D"]
+    assert fig.axes[0].get_title() == "Vastus lateralis (VL)"
+    n = curves["subject"].n_unique()
+    assert f"n = {n} subjects" in fig.get_suptitle()
+    assert "paired backward − forward differences" in fig.get_supylabel()
+
+
+def test_ensemble_y_label_names_the_normalisation(curves):
+    mvc = plot_ensemble(curves.with_columns(norm_unit=pl.lit("%MVC")))
+    assert "% MVC" in mvc.get_supylabel()
+    ref = plot_ensemble(curves.with_columns(norm_unit=pl.lit("% reference")))
+    assert "peak of the subject's mean forward envelope" in ref.get_supylabel()
+    assert "Session" in ref.get_suptitle() or "session" not in curves.columns

@@ -4,6 +4,7 @@ rule figure_emg_ensemble:
         curves=f"{RESULTS}/{{cohort}}/emg/curves.parquet",
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
         spatiotemporal=f"{RESULTS}/{{cohort}}/emg/spatiotemporal.parquet",
+        normalisation=f"{RESULTS}/{{cohort}}/emg/normalisation.parquet",
         code=code("figure_emg_ensemble"),
     output:
         **figure_outputs(

@@ -39,6 +39,8 @@ __all__ = [
     "new_figure",
     "group_colors",
     "wrap_title",
+    "panel_letter",
+    "n_text",
     "save_figure",
     "FORMATS",
 ]
@@ -168,6 +170,41 @@ def wrap_title(text: str, width: int = 28) -> str:
     if sep and len(head) <= width and len(tail) + 1 <= width:
         return f"{head}\n({tail}"
     return "\n".join(textwrap.wrap(text, width))
+
+
+def panel_letter(ax, index: int) -> str:
+    """Bold panel letter (A, B, ... Z, AA, ...) as the axes' left title; returns the letter.
+
+    Examples
+    --------
+    >>> with style():
+    ...     ax = new_figure().add_subplot()
+    >>> panel_letter(ax, 0), panel_letter(ax, 27), ax.get_title(loc="left")
+    ('A', 'AB', 'AB')
+    """
+    letter = ""
+    i = index
+    while True:
+        letter = chr(ord("A") + i % 26) + letter
+        i = i // 26 - 1
+        if i < 0:
+            break
+    ax.set_title(letter, loc="left", fontweight="bold", fontsize=9)
+    return letter
+
+
+def n_text(counts: Sequence[int]) -> str:
+    """``n = 12`` or ``n = 10-12`` (en dash) for a set of subject counts.
+
+    Examples
+    --------
+    >>> n_text([12, 12]), n_text([10, 12]), n_text([])
+    ('n = 12', 'n = 10–12', 'n = 0')
+    """
+    vals = sorted({int(c) for c in counts})
+    if not vals:
+        return "n = 0"
+    return f"n = {vals[0]}" if len(vals) == 1 else f"n = {vals[0]}–{vals[-1]}"
 
 
 def group_colors(groups: Sequence[str]) -> dict[str, str]:
