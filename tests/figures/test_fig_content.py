@@ -329,3 +329,29 @@ def test_ensemble_y_label_names_the_normalisation(curves):
     ref = plot_ensemble(curves.with_columns(norm_unit=pl.lit("% reference")))
     assert "peak of the subject's mean forward envelope" in ref.get_supylabel()
     assert "Session" in ref.get_suptitle() or "session" not in curves.columns
+
+
+def test_diagnostics_one_figure_per_family(diagnostics):
+    residuals, ranef = diagnostics
+    fam = {"VL_mean_cycle": "emg", "BBS": "balance"}
+    residuals = residuals.with_columns(family=pl.col("outcome").replace_strict(fam))
+    ranef = ranef.with_columns(family=pl.col("outcome").replace_strict(fam))
+    emg = plot_diagnostics(residuals, ranef, family="emg")
+    assert len(emg.axes) == 3  # one model, one row
+    assert "EMG" in emg.get_suptitle() and "(1 model)" in emg.get_suptitle()
+    assert emg.axes[0].get_title(loc="left") == "A"
+    balance = plot_diagnostics(residuals, ranef, family="balance")
+    assert len(balance.axes) == 3 and "Balance" in balance.get_suptitle()
+    assert len(_paths(balance.axes[0])[0].get_offsets()) == 16
+    empty = plot_diagnostics(residuals, ranef, family="pain")
+    assert "No fitted models" in empty.axes[0].texts[0].get_text()
+
+
+def test_workflow_has_a_diagnostics_rule_per_family():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    rules = (root / "workflow/rules/figures.smk").read_text()
+    assert 'f"figure_diagnostics_{_family}"' in rules and "rule figure_diagnostics:" not in rules
+    common = (root / "workflow/rules/common.smk").read_text()
+    assert 'f"diagnostics_{f}" for f in families(name)' in common

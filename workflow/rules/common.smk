@@ -278,7 +278,8 @@ def cohort_targets(name):
     c = cohort(name)
     base = f"{RESULTS}/{name}"
     fmts = STUDY.figures.formats
-    figs = ["forest", "diagnostics"] + [f"paired_{f}" for f in paired_families(name)]
+    figs = ["forest"] + [f"diagnostics_{f}" for f in families(name)]
+    figs += [f"paired_{f}" for f in paired_families(name)]
     figs += [f"sessions_{f}" for f in session_families(name)]
     figs += [f"ordinal_{f}" for f in ordinal_families(name)]
     tabs = ["participants", "results", "variance"]
