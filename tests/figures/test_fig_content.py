@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection, QuadMesh
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
@@ -19,11 +20,13 @@ from analysis.report.figures import (
     plot_paired,
     plot_qc,
     plot_trajectories,
+    qc_categories,
     qc_summary,
 )
 from analysis.report.figures.diagnostics import qq_points
 from analysis.report.figures.forest import forest_rows
 from analysis.report.figures.paired import paired_means
+from analysis.report.figures.qc import CATEGORY_ORDER, QC_CATEGORIES
 from analysis.report.figures.style import BACKWARD, DIRECTION_COLORS, FORWARD, group_colors
 from analysis.report.figures.trajectories import trajectory_means
 
@@ -355,3 +358,63 @@ def test_workflow_has_a_diagnostics_rule_per_family():
     assert 'f"figure_diagnostics_{_family}"' in rules and "rule figure_diagnostics:" not in rules
     common = (root / "workflow/rules/common.smk").read_text()
     assert 'f"diagnostics_{f}" for f in families(name)' in common
+
+
+def test_qc_reasons_grouped_into_categories(qc):
+    cats = qc_categories(qc)
+    assert cats["category"].to_list() == [
+        "Flat or empty signal",
+        "Mains interference",
+        "Cycle duration",
+        "Other",
+    ]
+    fig = plot_qc(qc)
+    bars = fig.axes[1]
+    labels = [t.get_text().replace("\n", " ") for t in bars.get_yticklabels()]
+    assert labels == cats["category"].to_list()
+    assert [b.get_width() for b in bars.containers[0]] == cats["n_flagged"].to_list()
+    assert fig.legends and not bars.get_legend()  # legend outside the axes
+
+
+def _overlaps(texts, renderer) -> bool:
+    boxes = [t.get_window_extent(renderer) for t in texts if t.get_text()]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_qc_with_300_flagged_trials_stays_readable():
+    rng = np.random.default_rng(3)
+    flags = list(QC_CATEGORIES) + ["something_new"]
+    n = 300
+    many = pl.DataFrame(
+        {
+            "cohort": "A",
+            "subject": [f"S{i:03d}" for i in rng.integers(0, 150, n)],
+            "session": "baseline",
+            "direction": "forward",
+            "trial": np.arange(n),
+            "muscle": rng.choice(["VL", "BF", "TA", "GM"], n),
+            "cycle": None,
+            "flag": rng.choice(flags, n),
+            "reason": [f"free text {i}" for i in range(n)],
+            "excluded": rng.random(n) < 0.5,
+        },
+        schema_overrides={"cycle": pl.Int64},
+    )
+    fig = plot_qc(many)
+    canvas = FigureCanvasAgg(fig)  # a detached Figure has no drawing canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    heat, bars = fig.axes[:2]
+    assert len(bars.get_yticklabels()) <= len(CATEGORY_ORDER)
+    assert len(heat.get_yticklabels()) <= 40
+    assert not _overlaps(heat.get_yticklabels(), renderer)
+    assert not _overlaps(bars.get_yticklabels(), renderer)
+    legend = fig.legends[0].get_window_extent(renderer)
+    for ax in (heat, bars):
+        assert not legend.overlaps(ax.get_window_extent(renderer))
+    # every axis label inside the figure (nothing clipped)
+    fig_box = fig.bbox
+    for ax in (heat, bars):
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            box = label.get_window_extent(renderer)
+            assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1 and box.y0 >= fig_box.y0
