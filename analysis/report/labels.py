@@ -144,7 +144,9 @@ def outcome_sort_key(outcome: str) -> tuple:
     return (1, len(MUSCLE_ORDER), outcome, "")
 
 
-def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
+def outcome_label(
+    outcome: str, labels: Mapping[str, str] | None = None, *, full: bool = False
+) -> str:
     """Readable name of an outcome code.
 
     EMG outcomes ``<muscle>_<feature>_<phase>`` (muscle codes of docs/architecture.md) read as
@@ -157,6 +159,8 @@ def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
     'VL mean amplitude (gait cycle)'
     >>> outcome_label("BBS", {"BBS": "Berg Balance Scale"})
     'Berg Balance Scale'
+    >>> outcome_label("VL_mean_cycle", full=True)  # figure panels: the full muscle name
+    'Vastus lateralis (VL) mean amplitude (gait cycle)'
     >>> outcome_label("knee_pain_walking"), outcome_label("stance_pct")
     ('knee pain walking', 'stance (% of cycle)')
     """
@@ -166,8 +170,9 @@ def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
     if len(parts) >= 3 and parts[0] in MUSCLE_NAMES:
         phase = parts[-1]
         feature = "_".join(parts[1:-1])
+        muscle = muscle_title(parts[0]) if full else parts[0]
         return (
-            f"{parts[0]} {_FEATURES.get(feature, feature.replace('_', ' '))} "
+            f"{muscle} {_FEATURES.get(feature, feature.replace('_', ' '))} "
             f"({_PHASES.get(phase, phase)})"
         )
     if outcome.endswith("_pct"):

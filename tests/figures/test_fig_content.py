@@ -418,3 +418,30 @@ def test_qc_with_300_flagged_trials_stays_readable():
         for label in (ax.xaxis.label, ax.yaxis.label):
             box = label.get_window_extent(renderer)
             assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1 and box.y0 >= fig_box.y0
+
+
+def test_paired_full_names_letters_and_n(outcomes):
+    fig = plot_paired(outcomes, family="emg")
+    assert [ax.get_title(loc="left") for ax in fig.axes][:3] == ["A", "B", "C"]
+    vl = [ax.get_title() for ax in fig.axes if "(VL)" in ax.get_title()]
+    assert vl and all(t.startswith("Vastus lateralis (VL)") for t in vl)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    n = outcomes["subject"].n_unique()
+    assert labels[-1] == f"Mean (n = {n} subjects)"
+
+
+def test_trajectories_letters_and_n_per_group(outcomes):
+    fig = plot_trajectories(outcomes)
+    assert fig.axes[0].get_title(loc="left") == "A"
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    groups = outcomes.group_by("group").agg(pl.col("subject").n_unique()).sort("group").rows()
+    if len(groups) > 1:
+        assert labels[: len(groups)] == [f"{g} (n = {k})" for g, k in groups]
+
+
+def test_palette_is_okabe_ito_everywhere():
+    from analysis.report.figures.style import GROUP_COLORS, OKABE_ITO, RC_PARAMS
+
+    okabe = set(OKABE_ITO.values())
+    assert set(GROUP_COLORS) <= okabe
+    assert set(RC_PARAMS["axes.prop_cycle"].by_key()["color"]) <= okabe

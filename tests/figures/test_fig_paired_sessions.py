@@ -49,7 +49,8 @@ def test_one_axes_per_outcome_and_one_line_per_paired_subject():
         assert sorted(_color(ln) for ln in group_lines) == sorted(gcol.values())
         assert all(ln.get_linewidth() > subject_lines[0].get_linewidth() for ln in group_lines)
     legend = fig.legends[0]
-    assert [t.get_text() for t in legend.get_texts()] == ["control", "retro"]
+    assert [t.get_text() for t in legend.get_texts()] == ["control (n = 2)", "retro (n = 3)"]
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["A", "B"]
 
 
 def test_group_mean_line_joins_the_means_of_paired_subjects():

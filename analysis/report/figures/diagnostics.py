@@ -123,7 +123,7 @@ def plot_diagnostics(
             unit = "outcome units"
             if "unit" in res.columns and res["unit"].drop_nulls().len():
                 unit = str(res["unit"].drop_nulls()[0])
-            title = wrap_title(outcome_label(str(outcome), labels), 40)
+            title = wrap_title(outcome_label(str(outcome), labels, full=True), 40)
             _qq(row[0], res["residual"].to_numpy(), NEUTRAL)
             row[0].set_title(f"{title}\nresidual QQ", fontsize=7)
             row[0].set_xlabel("Normal quantile")
