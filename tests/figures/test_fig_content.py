@@ -27,7 +27,13 @@ from analysis.report.figures.diagnostics import qq_points
 from analysis.report.figures.forest import forest_rows
 from analysis.report.figures.paired import paired_means
 from analysis.report.figures.qc import CATEGORY_ORDER, QC_CATEGORIES
-from analysis.report.figures.style import BACKWARD, DIRECTION_COLORS, FORWARD, group_colors
+from analysis.report.figures.style import (
+    BACKWARD,
+    DIRECTION_COLORS,
+    FORWARD,
+    group_colors,
+    panel_name,
+)
 from analysis.report.figures.trajectories import trajectory_means
 
 
@@ -65,7 +71,8 @@ def test_ensemble_panels_lines_bands_and_clusters(curves, toe_off):
     assert [ax.get_gid() for ax in fig.axes] == ["VL", "BF", "TA", "GM"]  # hip to ankle
     assert titles[0] == "Vastus lateralis (VL)" and "Tibialis anterior" in titles[2]
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["A", "B", "C", "D"]
-    assert "% of reference" in fig.get_supylabel() or "normalised" in fig.get_supylabel()
+    ylabel = fig.get_supylabel().replace("\n", " ")
+    assert "% of reference" in ylabel or "normalised" in ylabel
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "subjects" in labels[0] and "n = " in labels[0]
     assert all(p.get_alpha() is None or p.get_alpha() >= 0.3 for ax in fig.axes for p in _polys(ax))
@@ -144,7 +151,7 @@ def test_paired_plot_one_line_per_subject(outcomes):
         scatters = _paths(ax)
         assert [len(s.get_offsets()) for s in scatters] == [n_subjects, n_subjects]
         assert [to_hex(s.get_facecolor()[0]).upper() for s in scatters] == [FORWARD, BACKWARD]
-    pain_ax = next(ax for ax in fig.axes if "pain" in ax.get_title())
+    pain_ax = next(ax for ax in fig.axes if "pain" in panel_name(ax))
     pain = means.filter(pl.col("outcome") == "knee_pain_walking")
     wide = pain.pivot(on="direction", index="subject", values="value").sort("subject")
     got = sorted(tuple(ln.get_ydata()) for ln in pain_ax.get_lines()[:-1])
@@ -213,7 +220,7 @@ def test_trajectories_lines_per_group_and_direction(outcomes):
     assert len(fig.axes) == 3  # BBS, TUG, knee pain
     gc = group_colors(["control", "retro"])
     for ax in fig.axes:
-        title = ax.get_title()
+        title = panel_name(ax)
         outcome = {"BBS": "BBS", "TUG": "TUG"}.get(title, "knee_pain_walking")
         sub = means.filter(pl.col("outcome") == outcome)
         n_lines = sub.select("group", "direction").unique().height
@@ -221,7 +228,7 @@ def test_trajectories_lines_per_group_and_direction(outcomes):
         assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == n_lines
         assert {to_hex(ln.get_color()) for ln in ax.get_lines()} == {c.lower() for c in gc.values()}
         assert [t.get_text() for t in ax.get_xticklabels()] == sessions
-    bbs_ax = next(ax for ax in fig.axes if ax.get_title() == "BBS")
+    bbs_ax = next(ax for ax in fig.axes if panel_name(ax) == "BBS")
     retro = means.filter((pl.col("outcome") == "BBS") & (pl.col("group") == "retro")).sort(
         "session"
     )
@@ -322,16 +329,17 @@ def test_effect_size_panels_named_lettered_with_n(curves):
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["A", "B", "C", "D"]
     assert fig.axes[0].get_title() == "Vastus lateralis (VL)"
     n = curves["subject"].n_unique()
-    assert f"n = {n} subjects" in fig.get_suptitle()
-    assert "paired backward − forward differences" in fig.get_supylabel()
+    assert f"n = {n} subjects" in fig.legends[0].get_title().get_text()
+    assert "SD of paired differences" in fig.get_supylabel()
 
 
 def test_ensemble_y_label_names_the_normalisation(curves):
     mvc = plot_ensemble(curves.with_columns(norm_unit=pl.lit("%MVC")))
-    assert "% MVC" in mvc.get_supylabel()
+    assert "% MVC" in mvc.get_supylabel().replace("\n", " ")
     ref = plot_ensemble(curves.with_columns(norm_unit=pl.lit("% reference")))
-    assert "peak of the subject's mean forward envelope" in ref.get_supylabel()
-    assert "Session" in ref.get_suptitle() or "session" not in curves.columns
+    ylabel = ref.get_supylabel().replace("\n", " ")
+    assert "peak of the subject's mean forward envelope" in ylabel
+    assert "Session" in ref.legends[0].get_title().get_text()
 
 
 def test_diagnostics_one_figure_per_family(diagnostics):
@@ -422,8 +430,11 @@ def test_qc_with_300_flagged_trials_stays_readable():
 
 def test_paired_full_names_letters_and_n(outcomes):
     fig = plot_paired(outcomes, family="emg")
-    assert [ax.get_title(loc="left") for ax in fig.axes][:3] == ["A", "B", "C"]
-    vl = [ax.get_title() for ax in fig.axes if "(VL)" in ax.get_title()]
+    assert [ax.get_title(loc="left")[:13] for ax in fig.axes][:2] == [
+        "$\\mathbf{A}$ ",
+        "$\\mathbf{B}$ ",
+    ]
+    vl = [ax.get_title(loc="left")[14:] for ax in fig.axes if "(VL)" in ax.get_title(loc="left")]
     assert vl and all(t.startswith("Vastus lateralis (VL)") for t in vl)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     n = outcomes["subject"].n_unique()
@@ -432,7 +443,7 @@ def test_paired_full_names_letters_and_n(outcomes):
 
 def test_trajectories_letters_and_n_per_group(outcomes):
     fig = plot_trajectories(outcomes)
-    assert fig.axes[0].get_title(loc="left") == "A"
+    assert fig.axes[0].get_title(loc="left").startswith("$\\mathbf{A}$")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     groups = outcomes.group_by("group").agg(pl.col("subject").n_unique()).sort("group").rows()
     if len(groups) > 1:
@@ -445,3 +456,33 @@ def test_palette_is_okabe_ito_everywhere():
     okabe = set(OKABE_ITO.values())
     assert set(GROUP_COLORS) <= okabe
     assert set(RC_PARAMS["axes.prop_cycle"].by_key()["color"]) <= okabe
+
+
+@pytest.mark.parametrize("kind", ["ensemble", "effect_size"])
+def test_curve_figures_legend_clear_of_panels(curves, kind):
+    if kind == "ensemble":
+        fig = plot_ensemble(curves, spm_paired(curves), ncols=3)
+    else:
+        fig = plot_effect_size(effect_size_curve(curves), spm_paired(curves), ncols=3)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert fig.bbox.x0 <= legend.x0 and legend.x1 <= fig.bbox.x1  # not cut at the edges
+    for ax in fig.axes:
+        assert not legend.overlaps(ax.get_tightbbox(renderer))
+        left, centre = ax.title, ax._left_title  # name (centre) and panel letter (left)
+        assert not left.get_window_extent(renderer).overlaps(centre.get_window_extent(renderer))
+    ylabel = fig._supylabel.get_window_extent(renderer)
+    assert ylabel.y0 >= fig.bbox.y0 and ylabel.y1 <= fig.bbox.y1
+
+
+def test_paired_titles_inside_the_figure(outcomes):
+    fig = plot_paired(outcomes)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in fig.axes:
+        box = ax._left_title.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, ax.get_title(loc="left")
+        assert ax.get_title(loc="left").startswith("$\\mathbf{")

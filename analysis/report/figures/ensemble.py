@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import polars as pl
@@ -34,7 +35,7 @@ BAND_ALPHA = 0.35
 def _panel(ax, i: int, muscle: str) -> None:
     """Panel letter, full muscle name, and the code kept as the axes' gid."""
     panel_letter(ax, i)
-    ax.set_title(muscle_title(muscle))
+    ax.set_title(muscle_title(muscle), fontsize=7)
     ax.set_gid(muscle)
 
 
@@ -272,13 +273,12 @@ def plot_ensemble(
             if i + min(ncols, len(muscle_list)) >= len(muscle_list):
                 ax.tick_params(labelbottom=True)
         fig.supxlabel("Gait cycle (%)", fontsize=8)
-        fig.supylabel(ylabel, fontsize=8)
-        if context:
-            fig.suptitle(context, fontsize=8)
+        fig.supylabel(textwrap.fill(ylabel, 40), fontsize=8)
         fig.legend(
             handles=_legend_handles(toe_off is not None, clusters is not None, n_by_dir, ci),
             loc="outside upper center",
-            ncols=4,
+            ncols=2,
+            title=context or None,
         )
     return fig
 
@@ -290,7 +290,7 @@ def _legend_handles(toe_off: bool, clusters: bool, n_by_dir: dict[str, str], ci:
             facecolor=to_rgba(DIRECTION_COLORS[d], BAND_ALPHA),
             edgecolor=DIRECTION_COLORS[d],
             lw=1.2,
-            label=f"{d.capitalize()} (mean line, {level} CI band; {n_by_dir[d]} subjects)",
+            label=f"{d.capitalize()} (mean, {level} CI; {n_by_dir[d]} subjects)",
         )
         for d in DIRECTION_ORDER
     ]
@@ -378,10 +378,10 @@ def plot_effect_size(
             if i + ncol_eff >= len(muscle_list):
                 ax.tick_params(labelbottom=True)
         fig.supxlabel("Gait cycle (%)", fontsize=8)
-        fig.supylabel("d$_z$ = mean / SD of the paired backward − forward differences", fontsize=8)
+        fig.supylabel("d$_z$, backward − forward\n(mean / SD of paired differences)", fontsize=8)
         n = n_text(effect["n_subjects"].to_list()) if "n_subjects" in effect.columns else None
         context = "Backward − forward walking, sessions pooled"
-        fig.suptitle(f"{context}; {n} subjects" if n else context, fontsize=8)
+        context = f"{context}; {n} subjects" if n else context
         handles = [
             Patch(
                 facecolor=to_rgba(NEUTRAL, BAND_ALPHA),
@@ -391,5 +391,5 @@ def plot_effect_size(
             ),
             *([Patch(color="black", lw=0, label="SPM cluster")] if clusters is not None else []),
         ]
-        fig.legend(handles=handles, loc="outside upper center", ncols=2)
+        fig.legend(handles=handles, loc="outside upper center", ncols=2, title=context)
     return fig

@@ -24,9 +24,8 @@ from analysis.report.figures.style import (
     group_colors,
     n_text,
     new_figure,
-    panel_letter,
+    panel_title,
     style,
-    wrap_title,
 )
 from analysis.report.labels import outcome_label, outcome_sort_key
 
@@ -76,7 +75,7 @@ def plot_paired(
     family: str | Sequence[str] | None = None,
     outcome_names: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    ncols: int = 4,
+    ncols: int = 3,
     width: float = DOUBLE_COLUMN_IN,
 ) -> Figure:
     """One panel per outcome: each subject's forward and backward mean joined by a line.
@@ -139,7 +138,7 @@ def plot_paired(
         counts = []
         for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
             counts.append(_panel(ax, means.filter(pl.col("outcome") == outcome), outcome, labels))
-            panel_letter(ax, i)
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 32)
         handles = [
             Line2D([], [], color=DIRECTION_COLORS[d], marker=DIRECTION_MARKERS[d], ls="",
                    label=f"{d.capitalize()}: subject means")
@@ -187,7 +186,6 @@ def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) 
         tick.set_color(DIRECTION_COLORS[d])
     unit = m["unit"].drop_nulls().first() if m["unit"].drop_nulls().len() else None
     ax.set_ylabel(unit if unit else "value")
-    ax.set_title(wrap_title(outcome_label(outcome, labels, full=True), 30), fontsize=7)
     return both.height
 
 
@@ -250,7 +248,7 @@ def plot_paired_sessions(
     family: str | Sequence[str] = "balance",
     session_order: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    ncols: int = 4,
+    ncols: int = 3,
     width: float = DOUBLE_COLUMN_IN,
 ) -> Figure:
     """One panel per outcome: each subject's first and last session joined by a line.
@@ -343,7 +341,6 @@ def plot_paired_sessions(
         for ax in axes[n:]:
             fig.delaxes(ax)
         for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
-            panel_letter(ax, i)
             _session_panel(
                 ax,
                 wide.filter(pl.col("outcome") == outcome),
@@ -351,7 +348,7 @@ def plot_paired_sessions(
                 (first, last),
                 gcol,
             )
-            ax.set_title(wrap_title(outcome_label(outcome, labels, full=True), 30), fontsize=7)
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 32)
         n_group = _subjects_per_group(means)
         handles = [
             Line2D([], [], color=gcol[g], lw=2, marker="o", ms=3.5, label=f"{g} (n = {n_group[g]})")

@@ -39,7 +39,10 @@ __all__ = [
     "new_figure",
     "group_colors",
     "wrap_title",
+    "letter",
     "panel_letter",
+    "panel_title",
+    "panel_name",
     "n_text",
     "save_figure",
     "FORMATS",
@@ -172,8 +175,25 @@ def wrap_title(text: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def letter(index: int) -> str:
+    """Panel letter of the ``index``-th panel: A ... Z, AA, AB, ...
+
+    Examples
+    --------
+    >>> letter(0), letter(25), letter(27)
+    ('A', 'Z', 'AB')
+    """
+    out = ""
+    i = index
+    while True:
+        out = chr(ord("A") + i % 26) + out
+        i = i // 26 - 1
+        if i < 0:
+            return out
+
+
 def panel_letter(ax, index: int) -> str:
-    """Bold panel letter (A, B, ... Z, AA, ...) as the axes' left title; returns the letter.
+    """Bold panel letter as the axes' left title; returns the letter.
 
     Examples
     --------
@@ -182,15 +202,44 @@ def panel_letter(ax, index: int) -> str:
     >>> panel_letter(ax, 0), panel_letter(ax, 27), ax.get_title(loc="left")
     ('A', 'AB', 'AB')
     """
-    letter = ""
-    i = index
-    while True:
-        letter = chr(ord("A") + i % 26) + letter
-        i = i // 26 - 1
-        if i < 0:
-            break
-    ax.set_title(letter, loc="left", fontweight="bold", fontsize=9)
-    return letter
+    text = letter(index)
+    ax.set_title(text, loc="left", fontweight="bold", fontsize=9)
+    return text
+
+
+def panel_title(ax, index: int, title: str, width: int = 26) -> str:
+    r"""Bold panel letter and a wrapped title, left-aligned together so they cannot overlap.
+
+    For small panels whose titles take two lines; the letter is mathtext bold.
+
+    Examples
+    --------
+    >>> with style():
+    ...     ax = new_figure().add_subplot()
+    >>> print(panel_title(ax, 1, "Vastus lateralis (VL) mean amplitude (gait cycle)"))
+    $\mathbf{B}$  Vastus lateralis (VL) mean
+    amplitude (gait cycle)
+    """
+    text = "$\\mathbf{" + letter(index) + "}$  " + wrap_title(title, width)
+    ax.set_title(text, loc="left", fontsize=7)
+    return text
+
+
+def panel_name(ax) -> str:
+    """The title of a :func:`panel_title` panel without its letter, on one line.
+
+    Examples
+    --------
+    >>> with style():
+    ...     ax = new_figure().add_subplot()
+    >>> _ = panel_title(ax, 0, "Vastus lateralis (VL) mean amplitude (gait cycle)")
+    >>> panel_name(ax)
+    'Vastus lateralis (VL) mean amplitude (gait cycle)'
+    """
+    text = ax.get_title(loc="left") or ax.get_title()
+    if text.startswith("$\\mathbf{"):
+        text = text.split("}$", 1)[1].strip()
+    return text.replace("\n", " ")
 
 
 def n_text(counts: Sequence[int]) -> str:

@@ -20,9 +20,8 @@ from analysis.report.figures.style import (
     NEUTRAL,
     group_colors,
     new_figure,
-    panel_letter,
+    panel_title,
     style,
-    wrap_title,
 )
 from analysis.report.labels import outcome_label, outcome_sort_key
 
@@ -158,7 +157,6 @@ def plot_trajectories(
         for ax in axes[n:]:
             fig.delaxes(ax)
         for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
-            panel_letter(ax, i)
             sub = means.filter(pl.col("outcome") == outcome)
             combos = sub.select("group", "direction").unique().rows()
             order = {d: i for i, d in enumerate(DIRECTION_ORDER)}
@@ -183,7 +181,7 @@ def plot_trajectories(
             ax.set_xlim(-0.4, len(sessions) - 0.6)
             unit = sub["unit"].drop_nulls().first() if sub["unit"].drop_nulls().len() else None
             ax.set_ylabel(unit or "value")
-            ax.set_title(wrap_title(outcome_label(outcome, labels, full=True), 30), fontsize=7)
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 30)
         fig.supxlabel("Session", fontsize=8)
         handles = _legend(seen, gcol, by_group, _group_n(outcomes, families, cohort))
         fig.legend(
