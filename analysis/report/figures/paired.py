@@ -138,7 +138,7 @@ def plot_paired(
         counts = []
         for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
             counts.append(_panel(ax, means.filter(pl.col("outcome") == outcome), outcome, labels))
-            panel_title(ax, i, outcome_label(outcome, labels, full=True), 32)
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 30)
         handles = [
             Line2D([], [], color=DIRECTION_COLORS[d], marker=DIRECTION_MARKERS[d], ls="",
                    label=f"{d.capitalize()}: subject means")
@@ -348,7 +348,7 @@ def plot_paired_sessions(
                 (first, last),
                 gcol,
             )
-            panel_title(ax, i, outcome_label(outcome, labels, full=True), 32)
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 30)
         n_group = _subjects_per_group(means)
         handles = [
             Line2D([], [], color=gcol[g], lw=2, marker="o", ms=3.5, label=f"{g} (n = {n_group[g]})")
