@@ -22,6 +22,10 @@ _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
 _BODY_RULE = re.compile(r"(^|})\s*body\s*\{[^}]*\}")
 
 
+# the table scrolls inside its box, so that the page stays short and cells do not wrap
+TABLE_BOX_STYLE = "max-height:32em;overflow:auto;white-space:nowrap;border:1px solid #ccc"
+
+
 @dataclass(frozen=True)
 class LandingFigure:
     """A PNG to show on the landing page, with its id, heading and one-sentence caption."""
@@ -61,7 +65,7 @@ def landing_html(
     *,
     summary: str | None = None,
 ) -> str:
-    """HTML section with the cohort's main results table and key figures.
+    """HTML section with the cohort's key figures, then its main results table (scrolling).
 
     Parameters
     ----------
@@ -96,10 +100,6 @@ def landing_html(
     ]
     if summary:
         parts.append(f"<p>{html.escape(summary)}</p>")
-    parts += [
-        f'<h3 id="landing-{c}-results">Main results</h3>',
-        f'<div class="landing-table" style="overflow-x:auto">{table_fragment(results_table)}</div>',
-    ]
     for fig in figures:
         key = html.escape(fig.key)
         parts += [
@@ -110,5 +110,9 @@ def landing_html(
             f"<figcaption>{html.escape(fig.caption)}</figcaption>",
             "</figure>",
         ]
-    parts.append("</section>")
+    parts += [
+        f'<h3 id="landing-{c}-results">Main results</h3>',
+        f'<div class="landing-table" style="{TABLE_BOX_STYLE}">{table_fragment(results_table)}</div>',
+        "</section>",
+    ]
     return "\n".join(parts) + "\n"

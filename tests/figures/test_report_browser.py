@@ -113,3 +113,11 @@ def test_landing_page_shows_table_ensemble_and_forest(tmp_path, contrasts, emmea
         )
         assert len(widths) == 2 and min(widths) > 1000, widths  # decoded, full resolution
         page.close()
+
+
+def test_landing_figures_come_before_the_scrolling_table(tmp_path, contrasts, emmeans):
+    forest = save_figure(plot_forest(contrasts), tmp_path / "forest", ["png"])[0]
+    table = to_html(format_results(results_table(contrasts, emmeans)))
+    out = landing_html("demo", table, [LandingFigure("forest", forest, "Forest", "C.")])
+    assert out.index("<img") < out.index("<table")
+    assert "max-height" in out and "overflow:auto" in out
