@@ -112,7 +112,9 @@ def landing_html(
         ]
     parts += [
         f'<h3 id="landing-{c}-results">Main results</h3>',
-        f'<div class="landing-table" style="{TABLE_BOX_STYLE}">{table_fragment(results_table)}</div>',
+        f'<div class="landing-table" style="{TABLE_BOX_STYLE}">',
+        table_fragment(results_table),
+        "</div>",
         "</section>",
     ]
     return "\n".join(parts) + "\n"
