@@ -24,7 +24,7 @@ figures.append(
         "forest",
         Path(sm.input.forest),
         "Forest plot of the contrasts",
-        "Backward minus forward (and training) contrasts with unadjusted 95% CIs; filled "
+        "Backward minus forward contrasts per outcome with unadjusted 95% CIs; filled "
         "markers: multiplicity-adjusted p below alpha. Full caption in the Models category.",
     )
 )
