@@ -17,6 +17,8 @@ __all__ = [
     "format_number",
     "format_p",
     "muscle_sort_key",
+    "muscle_title",
+    "norm_label",
     "outcome_label",
     "outcome_sort_key",
     "p_phrase",
@@ -87,6 +89,47 @@ def muscle_sort_key(code: str) -> tuple[int, str]:
     return (MUSCLE_ORDER.index(code), code) if code in MUSCLE_ORDER else (len(MUSCLE_ORDER), code)
 
 
+def muscle_title(code: str) -> str:
+    """Full muscle name with its code, for panel titles (unknown codes as they are).
+
+    Examples
+    --------
+    >>> muscle_title("VL"), muscle_title("XYZ")
+    ('Vastus lateralis (VL)', 'XYZ')
+    """
+    name = MUSCLE_NAMES.get(code)
+    return f"{name[0].upper()}{name[1:]} ({code})" if name else code
+
+
+NORM_LABELS: dict[str, str] = {
+    "%MVC": "% MVC (maximal voluntary contraction)",
+    "% reference": "% of reference (peak of the subject's mean forward envelope)",
+}
+
+
+def norm_label(units: list[str] | None, methods: list[str] | None = None) -> str:
+    """EMG amplitude axis label naming the normalisation actually used.
+
+    ``methods`` are the per-subject x muscle methods of the normalisation table; a reference
+    taken from all directions (no forward cycles) is named when any subject needed it.
+
+    Examples
+    --------
+    >>> norm_label(["% reference"])
+    "EMG amplitude, % of reference (peak of the subject's mean forward envelope)"
+    >>> norm_label(["%MVC"])
+    'EMG amplitude, % MVC (maximal voluntary contraction)'
+    >>> norm_label(None)
+    'EMG amplitude (normalised)'
+    """
+    if not units:
+        return "EMG amplitude (normalised)"
+    text = "; ".join(NORM_LABELS.get(u, u) for u in sorted(units))
+    if methods and any("all directions" in m for m in methods):
+        text += "; some subjects: all directions"
+    return f"EMG amplitude, {text}"
+
+
 def outcome_sort_key(outcome: str) -> tuple:
     """Sort EMG outcomes by muscle (hip to ankle), then feature; other outcomes by name.
 
@@ -101,7 +144,9 @@ def outcome_sort_key(outcome: str) -> tuple:
     return (1, len(MUSCLE_ORDER), outcome, "")
 
 
-def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
+def outcome_label(
+    outcome: str, labels: Mapping[str, str] | None = None, *, full: bool = False
+) -> str:
     """Readable name of an outcome code.
 
     EMG outcomes ``<muscle>_<feature>_<phase>`` (muscle codes of docs/architecture.md) read as
@@ -114,6 +159,8 @@ def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
     'VL mean amplitude (gait cycle)'
     >>> outcome_label("BBS", {"BBS": "Berg Balance Scale"})
     'Berg Balance Scale'
+    >>> outcome_label("VL_mean_cycle", full=True)  # figure panels: the full muscle name
+    'Vastus lateralis (VL) mean amplitude (gait cycle)'
     >>> outcome_label("knee_pain_walking"), outcome_label("stance_pct")
     ('knee pain walking', 'stance (% of cycle)')
     """
@@ -123,8 +170,9 @@ def outcome_label(outcome: str, labels: Mapping[str, str] | None = None) -> str:
     if len(parts) >= 3 and parts[0] in MUSCLE_NAMES:
         phase = parts[-1]
         feature = "_".join(parts[1:-1])
+        muscle = muscle_title(parts[0]) if full else parts[0]
         return (
-            f"{parts[0]} {_FEATURES.get(feature, feature.replace('_', ' '))} "
+            f"{muscle} {_FEATURES.get(feature, feature.replace('_', ' '))} "
             f"({_PHASES.get(phase, phase)})"
         )
     if outcome.endswith("_pct"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection, QuadMesh
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
@@ -19,12 +20,20 @@ from analysis.report.figures import (
     plot_paired,
     plot_qc,
     plot_trajectories,
+    qc_categories,
     qc_summary,
 )
 from analysis.report.figures.diagnostics import qq_points
 from analysis.report.figures.forest import forest_rows
 from analysis.report.figures.paired import paired_means
-from analysis.report.figures.style import BACKWARD, DIRECTION_COLORS, FORWARD, group_colors
+from analysis.report.figures.qc import CATEGORY_ORDER, QC_CATEGORIES
+from analysis.report.figures.style import (
+    BACKWARD,
+    DIRECTION_COLORS,
+    FORWARD,
+    group_colors,
+    panel_name,
+)
 from analysis.report.figures.trajectories import trajectory_means
 
 
@@ -59,9 +68,16 @@ def test_ensemble_panels_lines_bands_and_clusters(curves, toe_off):
     assert len(fig.axes) == len(muscles)
     ens = ensemble_mean(curves)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["VL", "BF", "TA", "GM"]  # hip to ankle
+    assert [ax.get_gid() for ax in fig.axes] == ["VL", "BF", "TA", "GM"]  # hip to ankle
+    assert titles[0] == "Vastus lateralis (VL)" and "Tibialis anterior" in titles[2]
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["A", "B", "C", "D"]
+    ylabel = fig.get_supylabel().replace("\n", " ")
+    assert "% of reference" in ylabel or "normalised" in ylabel
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "subjects" in labels[0] and "n = " in labels[0]
+    assert all(p.get_alpha() is None or p.get_alpha() >= 0.3 for ax in fig.axes for p in _polys(ax))
     for ax in fig.axes:
-        muscle = ax.get_title()
+        muscle = ax.get_gid()
         lines = ax.get_lines()
         # two means + one toe-off line per direction
         assert len(lines) == 2 + toe_off.height
@@ -112,7 +128,7 @@ def test_effect_size_figure(curves):
     fig = plot_effect_size(es, clusters, ncols=2)
     assert len(fig.axes) == 4
     for ax in fig.axes:
-        muscle = ax.get_title()
+        muscle = ax.get_gid()
         lines = ax.get_lines()
         assert len(lines) == 2  # d_z and the zero line
         expect = es.filter(pl.col("muscle") == muscle).sort("pct")["dz"].to_numpy()
@@ -135,7 +151,7 @@ def test_paired_plot_one_line_per_subject(outcomes):
         scatters = _paths(ax)
         assert [len(s.get_offsets()) for s in scatters] == [n_subjects, n_subjects]
         assert [to_hex(s.get_facecolor()[0]).upper() for s in scatters] == [FORWARD, BACKWARD]
-    pain_ax = next(ax for ax in fig.axes if "pain" in ax.get_title())
+    pain_ax = next(ax for ax in fig.axes if "pain" in panel_name(ax))
     pain = means.filter(pl.col("outcome") == "knee_pain_walking")
     wide = pain.pivot(on="direction", index="subject", values="value").sort("subject")
     got = sorted(tuple(ln.get_ydata()) for ln in pain_ax.get_lines()[:-1])
@@ -204,7 +220,7 @@ def test_trajectories_lines_per_group_and_direction(outcomes):
     assert len(fig.axes) == 3  # BBS, TUG, knee pain
     gc = group_colors(["control", "retro"])
     for ax in fig.axes:
-        title = ax.get_title()
+        title = panel_name(ax)
         outcome = {"BBS": "BBS", "TUG": "TUG"}.get(title, "knee_pain_walking")
         sub = means.filter(pl.col("outcome") == outcome)
         n_lines = sub.select("group", "direction").unique().height
@@ -212,7 +228,7 @@ def test_trajectories_lines_per_group_and_direction(outcomes):
         assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == n_lines
         assert {to_hex(ln.get_color()) for ln in ax.get_lines()} == {c.lower() for c in gc.values()}
         assert [t.get_text() for t in ax.get_xticklabels()] == sessions
-    bbs_ax = next(ax for ax in fig.axes if ax.get_title() == "BBS")
+    bbs_ax = next(ax for ax in fig.axes if panel_name(ax) == "BBS")
     retro = means.filter((pl.col("outcome") == "BBS") & (pl.col("group") == "retro")).sort(
         "session"
     )
@@ -306,3 +322,167 @@ def test_every_axis_is_labelled(curves, outcomes, contrasts, diagnostics, qc):
                 continue
             assert ax.get_ylabel() or ax.get_yticklabels(), ax
             assert ax.get_xlabel() or fig.get_supxlabel() or ax.get_xticklabels(), ax
+
+
+def test_effect_size_panels_named_lettered_with_n(curves):
+    fig = plot_effect_size(effect_size_curve(curves), None, ncols=2)
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["A", "B", "C", "D"]
+    assert fig.axes[0].get_title() == "Vastus lateralis (VL)"
+    n = curves["subject"].n_unique()
+    assert f"n = {n} subjects" in fig.legends[0].get_title().get_text()
+    assert "SD of paired differences" in fig.get_supylabel()
+
+
+def test_ensemble_y_label_names_the_normalisation(curves):
+    mvc = plot_ensemble(curves.with_columns(norm_unit=pl.lit("%MVC")))
+    assert "% MVC" in mvc.get_supylabel().replace("\n", " ")
+    ref = plot_ensemble(curves.with_columns(norm_unit=pl.lit("% reference")))
+    ylabel = ref.get_supylabel().replace("\n", " ")
+    assert "peak of the subject's mean forward envelope" in ylabel
+    assert "Session" in ref.legends[0].get_title().get_text()
+
+
+def test_diagnostics_one_figure_per_family(diagnostics):
+    residuals, ranef = diagnostics
+    fam = {"VL_mean_cycle": "emg", "BBS": "balance"}
+    residuals = residuals.with_columns(family=pl.col("outcome").replace_strict(fam))
+    ranef = ranef.with_columns(family=pl.col("outcome").replace_strict(fam))
+    emg = plot_diagnostics(residuals, ranef, family="emg")
+    assert len(emg.axes) == 3  # one model, one row
+    assert "EMG" in emg.get_suptitle() and "(1 model)" in emg.get_suptitle()
+    assert emg.axes[0].get_title(loc="left") == "A"
+    balance = plot_diagnostics(residuals, ranef, family="balance")
+    assert len(balance.axes) == 3 and "Balance" in balance.get_suptitle()
+    assert len(_paths(balance.axes[0])[0].get_offsets()) == 16
+    empty = plot_diagnostics(residuals, ranef, family="pain")
+    assert "No fitted models" in empty.axes[0].texts[0].get_text()
+
+
+def test_workflow_has_a_diagnostics_rule_per_family():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    rules = (root / "workflow/rules/figures.smk").read_text()
+    assert 'f"figure_diagnostics_{_family}"' in rules and "rule figure_diagnostics:" not in rules
+    common = (root / "workflow/rules/common.smk").read_text()
+    assert 'f"diagnostics_{f}" for f in families(name)' in common
+
+
+def test_qc_reasons_grouped_into_categories(qc):
+    cats = qc_categories(qc)
+    assert cats["category"].to_list() == [
+        "Flat or empty signal",
+        "Mains interference",
+        "Cycle duration",
+        "Other",
+    ]
+    fig = plot_qc(qc)
+    bars = fig.axes[1]
+    labels = [t.get_text().replace("\n", " ") for t in bars.get_yticklabels()]
+    assert labels == cats["category"].to_list()
+    assert [b.get_width() for b in bars.containers[0]] == cats["n_flagged"].to_list()
+    assert fig.legends and not bars.get_legend()  # legend outside the axes
+
+
+def _overlaps(texts, renderer) -> bool:
+    boxes = [t.get_window_extent(renderer) for t in texts if t.get_text()]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_qc_with_300_flagged_trials_stays_readable():
+    rng = np.random.default_rng(3)
+    flags = list(QC_CATEGORIES) + ["something_new"]
+    n = 300
+    many = pl.DataFrame(
+        {
+            "cohort": "A",
+            "subject": [f"S{i:03d}" for i in rng.integers(0, 150, n)],
+            "session": "baseline",
+            "direction": "forward",
+            "trial": np.arange(n),
+            "muscle": rng.choice(["VL", "BF", "TA", "GM"], n),
+            "cycle": None,
+            "flag": rng.choice(flags, n),
+            "reason": [f"free text {i}" for i in range(n)],
+            "excluded": rng.random(n) < 0.5,
+        },
+        schema_overrides={"cycle": pl.Int64},
+    )
+    fig = plot_qc(many)
+    canvas = FigureCanvasAgg(fig)  # a detached Figure has no drawing canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    heat, bars = fig.axes[:2]
+    assert len(bars.get_yticklabels()) <= len(CATEGORY_ORDER)
+    assert len(heat.get_yticklabels()) <= 40
+    assert not _overlaps(heat.get_yticklabels(), renderer)
+    assert not _overlaps(bars.get_yticklabels(), renderer)
+    legend = fig.legends[0].get_window_extent(renderer)
+    for ax in (heat, bars):
+        assert not legend.overlaps(ax.get_window_extent(renderer))
+    # every axis label inside the figure (nothing clipped)
+    fig_box = fig.bbox
+    for ax in (heat, bars):
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            box = label.get_window_extent(renderer)
+            assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1 and box.y0 >= fig_box.y0
+
+
+def test_paired_full_names_letters_and_n(outcomes):
+    fig = plot_paired(outcomes, family="emg")
+    assert [ax.get_title(loc="left")[:13] for ax in fig.axes][:2] == [
+        "$\\mathbf{A}$ ",
+        "$\\mathbf{B}$ ",
+    ]
+    vl = [ax.get_title(loc="left")[14:] for ax in fig.axes if "(VL)" in ax.get_title(loc="left")]
+    assert vl and all(t.startswith("Vastus lateralis (VL)") for t in vl)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    n = outcomes["subject"].n_unique()
+    assert labels[-1] == f"Mean (n = {n} subjects)"
+
+
+def test_trajectories_letters_and_n_per_group(outcomes):
+    fig = plot_trajectories(outcomes)
+    assert fig.axes[0].get_title(loc="left").startswith("$\\mathbf{A}$")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    groups = outcomes.group_by("group").agg(pl.col("subject").n_unique()).sort("group").rows()
+    if len(groups) > 1:
+        assert labels[: len(groups)] == [f"{g} (n = {k})" for g, k in groups]
+
+
+def test_palette_is_okabe_ito_everywhere():
+    from analysis.report.figures.style import GROUP_COLORS, OKABE_ITO, RC_PARAMS
+
+    okabe = set(OKABE_ITO.values())
+    assert set(GROUP_COLORS) <= okabe
+    assert set(RC_PARAMS["axes.prop_cycle"].by_key()["color"]) <= okabe
+
+
+@pytest.mark.parametrize("kind", ["ensemble", "effect_size"])
+def test_curve_figures_legend_clear_of_panels(curves, kind):
+    if kind == "ensemble":
+        fig = plot_ensemble(curves, spm_paired(curves), ncols=3)
+    else:
+        fig = plot_effect_size(effect_size_curve(curves), spm_paired(curves), ncols=3)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert fig.bbox.x0 <= legend.x0 and legend.x1 <= fig.bbox.x1  # not cut at the edges
+    for ax in fig.axes:
+        assert not legend.overlaps(ax.get_tightbbox(renderer))
+        left, centre = ax.title, ax._left_title  # name (centre) and panel letter (left)
+        assert not left.get_window_extent(renderer).overlaps(centre.get_window_extent(renderer))
+    ylabel = fig._supylabel.get_window_extent(renderer)
+    assert ylabel.y0 >= fig.bbox.y0 and ylabel.y1 <= fig.bbox.y1
+
+
+def test_paired_titles_inside_the_figure(outcomes):
+    fig = plot_paired(outcomes)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in fig.axes:
+        box = ax._left_title.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, ax.get_title(loc="left")
+        assert ax.get_title(loc="left").startswith("$\\mathbf{")

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from analysis.report.figures import plot_paired_sessions, save_figure, session_means
-from analysis.report.figures.style import FORMATS, NEUTRAL, group_colors
+from analysis.report.figures.style import FORMATS, NEUTRAL, group_colors, panel_name
 
 GROUPS = {"s1": "control", "s2": "control", "s3": "retro", "s4": "retro", "s5": "retro"}
 
@@ -39,7 +39,7 @@ def test_one_axes_per_outcome_and_one_line_per_paired_subject():
     assert len(fig.axes) == 2
     gcol = {g: c.upper() for g, c in group_colors(["control", "retro"]).items()}
     for ax, (title, unit) in zip(fig.axes, [("BBS", "points"), ("TUG", "s")], strict=True):
-        assert ax.get_title() == title
+        assert panel_name(ax) == title
         assert ax.get_ylabel() == unit
         assert [t.get_text() for t in ax.get_xticklabels()] == ["T0", "T2"]
         lines = ax.get_lines()
@@ -49,7 +49,11 @@ def test_one_axes_per_outcome_and_one_line_per_paired_subject():
         assert sorted(_color(ln) for ln in group_lines) == sorted(gcol.values())
         assert all(ln.get_linewidth() > subject_lines[0].get_linewidth() for ln in group_lines)
     legend = fig.legends[0]
-    assert [t.get_text() for t in legend.get_texts()] == ["control", "retro"]
+    assert [t.get_text() for t in legend.get_texts()] == ["control (n = 2)", "retro (n = 3)"]
+    assert [ax.get_title(loc="left").split()[0] for ax in fig.axes] == [
+        "$\\mathbf{A}$",
+        "$\\mathbf{B}$",
+    ]
 
 
 def test_group_mean_line_joins_the_means_of_paired_subjects():
@@ -67,7 +71,7 @@ def test_default_session_order_is_first_appearance_and_labels_apply():
     fig = plot_paired_sessions(t, labels={"BBS": "Berg Balance Scale"})
     ax = fig.axes[0]
     assert [x.get_text() for x in ax.get_xticklabels()] == ["T2", "T1"]
-    assert ax.get_title() == "Berg Balance Scale"
+    assert panel_name(ax) == "Berg Balance Scale"
     assert len([ln for ln in ax.get_lines() if _color(ln) == NEUTRAL.upper()]) == 4
 
 
@@ -103,6 +107,6 @@ def test_saved_twice_is_byte_identical(tmp_path):
 
 def test_conftest_outcomes(outcomes):
     fig = plot_paired_sessions(outcomes, session_order=["baseline", "post"])
-    assert [ax.get_title() for ax in fig.axes] == ["BBS", "TUG"]
+    assert [panel_name(ax) for ax in fig.axes] == ["BBS", "TUG"]
     for ax in fig.axes:
         assert len([ln for ln in ax.get_lines() if _color(ln) == NEUTRAL.upper()]) == 8

@@ -248,6 +248,7 @@ MODULES = [
     "analysis.report.tables.formats",
     "analysis.report.tables.table1",
     "analysis.report.tables.results",
+    "analysis.report.landing",
 ]
 
 

@@ -95,6 +95,14 @@ def test_report_renders_in_chromium(demo_study, tmp_path_factory):
         page.wait_for("document.body.innerText.includes('Models')")
         for category in ("EMG", "Models", "QC", "Pain", "Balance"):
             assert category in page.evaluate("document.body.innerText"), category
+        # the first page shows the key findings: main results table, ensemble curves, forest plot
+        page.wait_for("document.querySelector('#landing-demo table') !== null")
+        assert page.visible("#landing-demo table")
+        for fig in ("ensemble", "forest"):
+            page.wait_for(
+                f"(() => {{ const i = document.querySelector('#landing-demo-{fig} img');"
+                " return i !== null && i.complete && i.naturalWidth > 1000; })()"
+            )
         page.screenshot(shots / "report_home.png")
         # the main results table: Models category, then the row's "eye" button
         page.evaluate(_click_link("Models"))

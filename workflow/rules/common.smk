@@ -273,12 +273,25 @@ def text_inputs(wildcards):
     return inputs
 
 
+def landing_inputs(wildcards):
+    """What the report's landing section shows: results table, ensemble (EMG) and forest."""
+    base = f"{RESULTS}/{wildcards.cohort}"
+    inputs = {
+        "results": f"{base}/tables/results.html",
+        "forest": f"{base}/figures/forest.png",
+    }
+    if cohort(wildcards.cohort).has_emg:
+        inputs["ensemble"] = f"{base}/figures/emg_ensemble.png"
+    return inputs
+
+
 def cohort_targets(name):
     """Every final output of one valid cohort."""
     c = cohort(name)
     base = f"{RESULTS}/{name}"
     fmts = STUDY.figures.formats
-    figs = ["forest", "diagnostics"] + [f"paired_{f}" for f in paired_families(name)]
+    figs = ["forest"] + [f"diagnostics_{f}" for f in families(name)]
+    figs += [f"paired_{f}" for f in paired_families(name)]
     figs += [f"sessions_{f}" for f in session_families(name)]
     figs += [f"ordinal_{f}" for f in ordinal_families(name)]
     tabs = ["participants", "results", "variance"]
@@ -292,6 +305,7 @@ def cohort_targets(name):
         + [f"{base}/figures/{f}.{x}" for f in figs for x in fmts]
         + [f"{base}/tables/{t}.{x}" for t in tabs for x in ("csv", "md", "tex", "html")]
         + [f"{base}/text/methods.md", f"{base}/text/results.md"]
+        + ([f"{base}/text/landing.html"] if "png" in fmts else [])
     )
 
 

@@ -4,6 +4,7 @@ rule figure_emg_ensemble:
         curves=f"{RESULTS}/{{cohort}}/emg/curves.parquet",
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
         spatiotemporal=f"{RESULTS}/{{cohort}}/emg/spatiotemporal.parquet",
+        normalisation=f"{RESULTS}/{{cohort}}/emg/normalisation.parquet",
         code=code("figure_emg_ensemble"),
     output:
         **figure_outputs(
@@ -193,22 +194,30 @@ rule figure_qc:
         "../scripts/figure_qc.py"
 
 
-rule figure_diagnostics:
-    """Model diagnostics: residual QQ, residuals vs fitted, random-effect QQ, per model."""
-    input:
-        residuals=f"{RESULTS}/{{cohort}}/models/residuals.parquet",
-        random_effects=f"{RESULTS}/{{cohort}}/models/random_effects.parquet",
-        code=code("figure_diagnostics"),
-    output:
-        **figure_outputs(
-            "diagnostics", "fig_diagnostics", "Models", {"figure": "model diagnostics"}
-        ),
-    log:
-        "logs/{cohort}/figure_diagnostics.log",
-    benchmark:
-        "logs/benchmarks/{cohort}/figure_diagnostics.tsv"
-    params:
-        settings=cohort_settings,
-        labels=cohort_labels,
-    script:
-        "../scripts/figure_diagnostics.py"
+# One diagnostics figure per outcome family (a single figure of every model is unreadable).
+for _family in sorted({f for c in COHORTS if cohort(c) for f in families(c)}):
+
+    rule:
+        name:
+            f"figure_diagnostics_{_family}"
+        input:
+            residuals=f"{RESULTS}/{{cohort}}/models/residuals.parquet",
+            random_effects=f"{RESULTS}/{{cohort}}/models/random_effects.parquet",
+            code=code("figure_diagnostics"),
+        output:
+            **figure_outputs(
+                f"diagnostics_{_family}",
+                "fig_diagnostics",
+                "Models",
+                {"figure": f"model diagnostics {_family}"},
+            ),
+        log:
+            f"logs/{{cohort}}/figure_diagnostics_{_family}.log",
+        benchmark:
+            f"logs/benchmarks/{{cohort}}/figure_diagnostics_{_family}.tsv"
+        params:
+            settings=cohort_settings,
+            family=_family,
+            labels=cohort_labels,
+        script:
+            "../scripts/figure_diagnostics.py"

@@ -93,3 +93,23 @@ rule text:
         labels=cohort_labels,
     script:
         "../scripts/text.py"
+
+
+rule report_landing:
+    """The report's first page: main results table, ensemble curves and forest plot."""
+    input:
+        unpack(landing_inputs),
+        code=code("report_landing"),
+    output:
+        html=report(
+            f"{RESULTS}/{{cohort}}/text/landing.html",
+            caption="../report/landing.rst",
+            category="Key findings",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "text": "key findings"},
+        ),
+    log:
+        "logs/{cohort}/report_landing.log",
+    localrule: True
+    script:
+        "../scripts/report_landing.py"

@@ -13,6 +13,7 @@ fig = figures.plot_diagnostics(
     pl.read_parquet(sm.input.residuals),
     pl.read_parquet(sm.input.random_effects),
     labels=sm.params.labels,
+    family=sm.params.family,
 )
 written = figures.save_figure(
     fig,

@@ -18,6 +18,8 @@ fig = figures.plot_ensemble(
     clusters,
     figures.mean_toe_off(pl.read_parquet(sm.input.spatiotemporal)),
     cohort=cohort,
+    normalisation=pl.read_parquet(sm.input.normalisation),
+    groups=sm.params.levels.get("group") or None,
 )
 written = figures.save_figure(
     fig,

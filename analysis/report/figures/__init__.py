@@ -10,7 +10,7 @@ from analysis.report.figures.ensemble import mean_toe_off, plot_effect_size, plo
 from analysis.report.figures.forest import plot_forest
 from analysis.report.figures.ordinal import plot_category_probabilities
 from analysis.report.figures.paired import plot_paired, plot_paired_sessions, session_means
-from analysis.report.figures.qc import plot_qc, qc_reasons, qc_summary
+from analysis.report.figures.qc import plot_qc, qc_categories, qc_reasons, qc_summary
 from analysis.report.figures.style import save_figure
 from analysis.report.figures.trajectories import plot_trajectories
 
@@ -25,6 +25,7 @@ __all__ = [
     "plot_paired_sessions",
     "plot_qc",
     "plot_trajectories",
+    "qc_categories",
     "qc_reasons",
     "qc_summary",
     "save_figure",

@@ -21,10 +21,11 @@ from analysis.report.figures.style import (
     GROUP_COLORS,
     NEUTRAL,
     new_figure,
+    panel_letter,
     style,
     wrap_title,
 )
-from analysis.report.labels import outcome_label
+from analysis.report.labels import FAMILY_NAMES, outcome_label
 
 __all__ = ["qq_points", "plot_diagnostics"]
 
@@ -58,8 +59,9 @@ def plot_diagnostics(
     outcomes: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
     width: float = DOUBLE_COLUMN_IN,
+    family: str | None = None,
 ) -> Figure:
-    """Three diagnostic panels per model (outcome), one model per row.
+    """Three diagnostic panels per model (outcome), one model per row; one family per figure.
 
     Columns: residual normal QQ plot (points and reference line), residuals vs fitted
     (points and a zero line) and random-effect normal QQ plot (one point series per term and a
@@ -77,6 +79,11 @@ def plot_diagnostics(
         Outcome code -> readable name.
     width : float
         Figure width in inches.
+    family : str, optional
+        Outcome family to draw (rows of the ``family`` column of both frames); the figure title
+        names it. A family without residuals gives a figure saying so.
+
+    Each row starts with a bold panel letter (A, B, ...) on its residual QQ panel.
 
     Returns
     -------
@@ -94,20 +101,29 @@ def plot_diagnostics(
     >>> len(fig.axes), len(fig.axes[0].collections[0].get_offsets())
     (3, 20)
     """
+    if family is not None:
+        residuals = _family_rows(residuals, family)
+        random_effects = None if random_effects is None else _family_rows(random_effects, family)
+        if residuals.height == 0:
+            return _no_models(family, width)
     names = list(outcomes) if outcomes else residuals["outcome"].unique(maintain_order=True)
     names = list(names)
     if not names:
         raise ValueError("no model residuals to plot")
     ncols = 2 if random_effects is None else 3
     with style():
-        fig = new_figure(width, ROW_IN * len(names) + 0.2)
+        fig = new_figure(width, ROW_IN * len(names) + 0.2 + (0.25 if family else 0))
+        if family is not None:
+            n_models = f"{len(names)} model{'' if len(names) == 1 else 's'}"
+            fig.suptitle(f"Model diagnostics: {_family_name(family)} ({n_models})")
         axes = fig.subplots(len(names), ncols, squeeze=False)
-        for row, outcome in zip(axes, names, strict=True):
+        for i, (row, outcome) in enumerate(zip(axes, names, strict=True)):
+            panel_letter(row[0], i)
             res = residuals.filter(pl.col("outcome") == outcome)
             unit = "outcome units"
             if "unit" in res.columns and res["unit"].drop_nulls().len():
                 unit = str(res["unit"].drop_nulls()[0])
-            title = wrap_title(outcome_label(str(outcome), labels), 40)
+            title = wrap_title(outcome_label(str(outcome), labels, full=True), 40)
             _qq(row[0], res["residual"].to_numpy(), NEUTRAL)
             row[0].set_title(f"{title}\nresidual QQ", fontsize=7)
             row[0].set_xlabel("Normal quantile")
@@ -120,6 +136,26 @@ def plot_diagnostics(
             row[1].set_ylabel(f"Residual ({unit})")
             if random_effects is not None:
                 _random_qq(row[2], random_effects.filter(pl.col("outcome") == outcome))
+    return fig
+
+
+def _family_name(family: str) -> str:
+    return FAMILY_NAMES.get(family, family.replace("_", " ").capitalize())
+
+
+def _family_rows(frame: pl.DataFrame, family: str) -> pl.DataFrame:
+    if "family" not in frame.columns:
+        raise ValueError(f"family={family!r} given but the table has no family column")
+    return frame.filter(pl.col("family") == family)
+
+
+def _no_models(family: str, width: float) -> Figure:
+    with style():
+        fig = new_figure(width, 1.2)
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"No fitted models in the {_family_name(family)} family",
+                ha="center", va="center", transform=ax.transAxes)  # fmt: skip
     return fig
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import polars as pl
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -17,14 +19,38 @@ from analysis.report.figures.style import (
     DIRECTION_ORDER,
     DOUBLE_COLUMN_IN,
     NEUTRAL,
+    n_text,
     new_figure,
+    panel_letter,
     style,
 )
-from analysis.report.labels import muscle_sort_key
+from analysis.report.labels import muscle_sort_key, muscle_title, norm_label
 
 __all__ = ["mean_toe_off", "plot_ensemble", "plot_effect_size"]
 
 PANEL_HEIGHT_IN = 1.45
+BAND_ALPHA = 0.35
+
+
+def _panel(ax, i: int, muscle: str) -> None:
+    """Panel letter, full muscle name, and the code kept as the axes' gid."""
+    panel_letter(ax, i)
+    ax.set_title(muscle_title(muscle), fontsize=7)
+    ax.set_gid(muscle)
+
+
+def _context(frame: pl.DataFrame, groups: Sequence[str] | None) -> str:
+    """Which sessions and groups the curves pool, e.g. "Sessions pooled: T0, T1"."""
+    parts = []
+    if "session" in frame.columns:
+        sessions = sorted(map(str, frame["session"].drop_nulls().unique().to_list()))
+        if sessions:
+            word = "Session" if len(sessions) == 1 else "Sessions pooled"
+            parts.append(f"{word}: {', '.join(sessions)}")
+    if groups:
+        word = "Group" if len(groups) == 1 else "Groups pooled"
+        parts.append(f"{word}: {', '.join(groups)}")
+    return "; ".join(parts)
 
 
 def _one_cohort(frame: pl.DataFrame, cohort: str | None, what: str) -> pl.DataFrame:
@@ -138,6 +164,8 @@ def plot_ensemble(
     ylabel: str | None = None,
     cluster_test: str = "paired t",
     width: float = DOUBLE_COLUMN_IN,
+    normalisation: pl.DataFrame | None = None,
+    groups: Sequence[str] | None = None,
 ) -> Figure:
     """Mean EMG envelope per muscle walking forward and backward, with 95% CI bands.
 
@@ -164,11 +192,19 @@ def plot_ensemble(
     ci : float
         Confidence level of the bands.
     ylabel : str, optional
-        Y axis label; default from ``norm_unit`` when present.
+        Y axis label; default names the normalisation of ``norm_unit``
+        (:func:`analysis.report.labels.norm_label`).
     cluster_test : str
         Which ``test`` of ``clusters`` to shade.
     width : float
         Figure width in inches.
+    normalisation : polars.DataFrame, optional
+        The EMG normalisation table (``method`` per subject x muscle), named in the y label.
+    groups : sequence of str, optional
+        Groups the curves pool, stated in the figure title with the sessions.
+
+    Panels carry a bold letter (left title), the full muscle name (centre title) and the
+    muscle code as gid; the legend gives n subjects per direction.
 
     Returns
     -------
@@ -194,7 +230,15 @@ def plot_ensemble(
     clusters = _paired_clusters(clusters, cohort, cluster_test)
     if ylabel is None:
         units = _unique_str(curves, "norm_unit")
-        ylabel = f"EMG amplitude ({units})" if units else "EMG amplitude (normalised)"
+        methods = None
+        if normalisation is not None and "method" in normalisation.columns:
+            methods = normalisation["method"].drop_nulls().unique().to_list()
+        ylabel = norm_label(units.split(", ") if units else None, methods)
+    n_by_dir = {
+        d: n_text(ens.filter(pl.col("direction") == d)["n_subjects"].to_list())
+        for d in DIRECTION_ORDER
+    }
+    context = _context(curves, groups)
     with style():
         fig, axes = _grid(len(muscle_list), ncols, width)
         for i, (ax, muscle) in enumerate(zip(axes, muscle_list, strict=True)):
@@ -209,7 +253,7 @@ def plot_ensemble(
                     g["ci_low"].to_numpy(),
                     g["ci_high"].to_numpy(),
                     color=DIRECTION_COLORS[d],
-                    alpha=0.25,
+                    alpha=BAND_ALPHA,
                     lw=0,
                 )
                 ax.plot(x, g["mean"].to_numpy(), color=DIRECTION_COLORS[d], label=d)
@@ -223,24 +267,31 @@ def plot_ensemble(
                             lw=0.8,
                         )
             _shade_clusters(ax, clusters, muscle)
-            ax.set_title(muscle)
+            _panel(ax, i, muscle)
             ax.set_xlim(0, 100)
             ax.set_xticks([0, 25, 50, 75, 100])
             if i + min(ncols, len(muscle_list)) >= len(muscle_list):
                 ax.tick_params(labelbottom=True)
         fig.supxlabel("Gait cycle (%)", fontsize=8)
-        fig.supylabel(ylabel, fontsize=8)
+        fig.supylabel(textwrap.fill(ylabel, 40), fontsize=8)
         fig.legend(
-            handles=_legend_handles(toe_off is not None, clusters is not None),
+            handles=_legend_handles(toe_off is not None, clusters is not None, n_by_dir, ci),
             loc="outside upper center",
-            ncols=4,
+            ncols=2,
+            title=context or None,
         )
     return fig
 
 
-def _legend_handles(toe_off: bool, clusters: bool) -> list:
+def _legend_handles(toe_off: bool, clusters: bool, n_by_dir: dict[str, str], ci: float) -> list:
+    level = f"{ci:.0%}"
     handles = [
-        Line2D([], [], color=DIRECTION_COLORS[d], label=f"{d.capitalize()} (mean, 95% CI)")
+        Patch(
+            facecolor=to_rgba(DIRECTION_COLORS[d], BAND_ALPHA),
+            edgecolor=DIRECTION_COLORS[d],
+            lw=1.2,
+            label=f"{d.capitalize()} (mean, {level} CI; {n_by_dir[d]} subjects)",
+        )
         for d in DIRECTION_ORDER
     ]
     if toe_off:
@@ -315,22 +366,30 @@ def plot_effect_size(
                 g["ci_low"].to_numpy().astype(float),
                 g["ci_high"].to_numpy().astype(float),
                 color=NEUTRAL,
-                alpha=0.25,
+                alpha=BAND_ALPHA,
                 lw=0,
             )
             ax.plot(x, g["dz"].to_numpy().astype(float), color=NEUTRAL)
             ax.axhline(0.0, color="black", lw=0.6)
             _shade_clusters(ax, clusters, muscle, strip=True)
-            ax.set_title(muscle)
+            _panel(ax, i, muscle)
             ax.set_xlim(0, 100)
             ax.set_xticks([0, 25, 50, 75, 100])
             if i + ncol_eff >= len(muscle_list):
                 ax.tick_params(labelbottom=True)
         fig.supxlabel("Gait cycle (%)", fontsize=8)
-        fig.supylabel("d$_z$, backward − forward (SD units)", fontsize=8)
+        fig.supylabel("d$_z$, backward − forward\n(mean / SD of paired differences)", fontsize=8)
+        n = n_text(effect["n_subjects"].to_list()) if "n_subjects" in effect.columns else None
+        context = "Backward − forward walking, sessions pooled"
+        context = f"{context}; {n} subjects" if n else context
         handles = [
-            Line2D([], [], color=NEUTRAL, label="d$_z$ (pointwise 95% CI)"),
+            Patch(
+                facecolor=to_rgba(NEUTRAL, BAND_ALPHA),
+                edgecolor=NEUTRAL,
+                lw=1.2,
+                label="d$_z$ (mean line, pointwise 95% CI band)",
+            ),
             *([Patch(color="black", lw=0, label="SPM cluster")] if clusters is not None else []),
         ]
-        fig.legend(handles=handles, loc="outside upper center", ncols=2)
+        fig.legend(handles=handles, loc="outside upper center", ncols=2, title=context)
     return fig

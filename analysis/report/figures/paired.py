@@ -22,9 +22,10 @@ from analysis.report.figures.style import (
     DOUBLE_COLUMN_IN,
     NEUTRAL,
     group_colors,
+    n_text,
     new_figure,
+    panel_title,
     style,
-    wrap_title,
 )
 from analysis.report.labels import outcome_label, outcome_sort_key
 
@@ -74,7 +75,7 @@ def plot_paired(
     family: str | Sequence[str] | None = None,
     outcome_names: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    ncols: int = 4,
+    ncols: int = 3,
     width: float = DOUBLE_COLUMN_IN,
 ) -> Figure:
     """One panel per outcome: each subject's forward and backward mean joined by a line.
@@ -134,12 +135,24 @@ def plot_paired(
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
         for ax in axes[n:]:
             fig.delaxes(ax)
-        for ax, outcome in zip(axes, outcome_list, strict=False):
-            _panel(ax, means.filter(pl.col("outcome") == outcome), outcome, labels)
+        counts = []
+        for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
+            counts.append(_panel(ax, means.filter(pl.col("outcome") == outcome), outcome, labels))
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 30)
+        handles = [
+            Line2D([], [], color=DIRECTION_COLORS[d], marker=DIRECTION_MARKERS[d], ls="",
+                   label=f"{d.capitalize()}: subject means")
+            for d in DIRECTION_ORDER
+        ]  # fmt: skip
+        handles.append(
+            Line2D([], [], color="black", lw=1.8, label=f"Mean ({n_text(counts)} subjects)")
+        )
+        fig.legend(handles=handles, loc="outside upper center", ncols=3)
     return fig
 
 
-def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) -> None:
+def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) -> int:
+    """Draw one outcome; returns the number of subjects measured in both directions."""
     wide = m.pivot(on="direction", index="subject", values="value").sort("subject")
     for d in DIRECTION_ORDER:
         if d not in wide.columns:
@@ -173,7 +186,7 @@ def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) 
         tick.set_color(DIRECTION_COLORS[d])
     unit = m["unit"].drop_nulls().first() if m["unit"].drop_nulls().len() else None
     ax.set_ylabel(unit if unit else "value")
-    ax.set_title(wrap_title(outcome_label(outcome, labels), 28), fontsize=7)
+    return both.height
 
 
 def session_means(
@@ -235,7 +248,7 @@ def plot_paired_sessions(
     family: str | Sequence[str] = "balance",
     session_order: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    ncols: int = 4,
+    ncols: int = 3,
     width: float = DOUBLE_COLUMN_IN,
 ) -> Figure:
     """One panel per outcome: each subject's first and last session joined by a line.
@@ -327,7 +340,7 @@ def plot_paired_sessions(
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
         for ax in axes[n:]:
             fig.delaxes(ax)
-        for ax, outcome in zip(axes, outcome_list, strict=False):
+        for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
             _session_panel(
                 ax,
                 wide.filter(pl.col("outcome") == outcome),
@@ -335,8 +348,12 @@ def plot_paired_sessions(
                 (first, last),
                 gcol,
             )
-            ax.set_title(wrap_title(outcome_label(outcome, labels), 28), fontsize=7)
-        handles = [Line2D([], [], color=gcol[g], lw=2, marker="o", ms=3.5, label=g) for g in groups]
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 30)
+        n_group = _subjects_per_group(means)
+        handles = [
+            Line2D([], [], color=gcol[g], lw=2, marker="o", ms=3.5, label=f"{g} (n = {n_group[g]})")
+            for g in groups
+        ]
         fig.legend(
             handles=handles,
             loc="outside upper center",
@@ -344,6 +361,12 @@ def plot_paired_sessions(
             title="Group (thick line: mean)",
         )
     return fig
+
+
+def _subjects_per_group(frame: pl.DataFrame) -> dict[str, int]:
+    """Distinct subjects per group (the n of the legends)."""
+    counts = frame.group_by("group").agg(pl.col("subject").n_unique())
+    return {g: int(n) for g, n in counts.drop_nulls("group").iter_rows()}
 
 
 def _session_panel(

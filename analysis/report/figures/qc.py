@@ -16,12 +16,49 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from analysis.report.figures.ensemble import _one_cohort
-from analysis.report.figures.style import DOUBLE_COLUMN_IN, NEUTRAL, new_figure, style
+from analysis.report.figures.style import (
+    CLUSTER_SHADE,
+    DOUBLE_COLUMN_IN,
+    NEUTRAL,
+    new_figure,
+    panel_letter,
+    style,
+    wrap_title,
+)
 from analysis.report.labels import muscle_sort_key
 
-__all__ = ["ALL_MUSCLES", "qc_summary", "qc_reasons", "plot_qc"]
+__all__ = [
+    "ALL_MUSCLES",
+    "QC_CATEGORIES",
+    "CATEGORY_ORDER",
+    "qc_category",
+    "qc_summary",
+    "qc_reasons",
+    "qc_categories",
+    "plot_qc",
+]
 
 ALL_MUSCLES = "all muscles"
+OTHER = "Other"
+# QC flag (analysis.emg.qc, analysis.emg.gait, analysis.emg.pipeline) -> reported category
+QC_CATEGORIES: dict[str, str] = {
+    "all_nan": "Flat or empty signal",
+    "flat": "Flat or empty signal",
+    "clipping": "Clipping",
+    "mains": "Mains interference",
+    "ecg": "ECG contamination",
+    "gap": "Missing samples (gaps)",
+    "stride_time": "Cycle duration",
+    "stance_time": "Cycle duration",
+    "cycle_duration": "Cycle duration",
+    "no_cycles": "Gait events",
+    "event_order": "Gait events",
+    "opposite_events": "Gait events",
+    "outside_recording": "Gait events",
+}
+CATEGORY_ORDER: tuple[str, ...] = (*dict.fromkeys(QC_CATEGORIES.values()), OTHER)
+MAX_TICK_LABELS = 40
+MAX_ANNOTATED_CELLS = 400
 _ITEM = ["session", "direction", "trial", "muscle", "cycle"]
 
 
@@ -108,6 +145,53 @@ def qc_reasons(qc: pl.DataFrame, *, cohort: str | None = None) -> pl.DataFrame:
     return out.rename({col: "reason"}).sort(["n_flagged", "reason"], descending=[True, False])
 
 
+def qc_category(flag: str | None) -> str:
+    """Reported category of a QC flag (unknown flags: ``"Other"``).
+
+    Examples
+    --------
+    >>> qc_category("mains"), qc_category("stride_time"), qc_category("new_check")
+    ('Mains interference', 'Cycle duration', 'Other')
+    """
+    return QC_CATEGORIES.get(flag or "", OTHER)
+
+
+def qc_categories(qc: pl.DataFrame, *, cohort: str | None = None) -> pl.DataFrame:
+    """Flagged and excluded items per category of the ``flag`` column, in CATEGORY_ORDER.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> q = pl.DataFrame({"cohort": "A", "subject": ["s1", "s2", "s3"], "session": "T0",
+    ...     "direction": "forward", "trial": 1, "muscle": "VL", "cycle": None,
+    ...     "flag": ["flat", "all_nan", "odd"], "reason": ["a", "b", "c"],
+    ...     "excluded": [True, False, False]})
+    >>> qc_categories(q).rows()
+    [('Flat or empty signal', 2, 1), ('Other', 1, 0)]
+    """
+    q = _items(_one_cohort(qc, cohort, "qc")).with_columns(
+        item=pl.col("subject") + "|" + pl.col("item"),
+        category=pl.col("flag").map_elements(qc_category, return_dtype=pl.String),
+    )
+    out = q.group_by("category").agg(
+        pl.col("item").n_unique().cast(pl.Int64).alias("n_flagged"),
+        pl.col("item").filter(pl.col("excluded")).n_unique().cast(pl.Int64).alias("n_excluded"),
+    )
+    rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    return out.sort(pl.col("category").replace_strict(rank, default=len(rank)))
+
+
+def _thin_ticks(ax, axis: str, labels: Sequence[str]) -> None:
+    """At most MAX_TICK_LABELS labels on a heatmap axis (every k-th cell)."""
+    step = max(1, -(-len(labels) // MAX_TICK_LABELS))
+    pos = np.arange(0, len(labels), step)
+    texts = [labels[i] for i in pos]
+    if axis == "y":
+        ax.set_yticks(pos + 0.5, texts, rotation=0)
+    else:
+        ax.set_xticks(pos + 0.5, texts, rotation=0)
+
+
 def plot_qc(
     qc: pl.DataFrame,
     *,
@@ -120,8 +204,10 @@ def plot_qc(
 
     The first axes is the heatmap (one QuadMesh whose array holds ``n_excluded`` of
     :func:`qc_summary`, rows subjects, columns muscles then ``"all muscles"``; each cell is
-    annotated with its count); the second axes holds two horizontal bar containers, flagged and
-    excluded, with one bar per reason (:func:`qc_reasons`).
+    annotated with its count up to MAX_ANNOTATED_CELLS cells; at most MAX_TICK_LABELS subject
+    labels); the second axes holds two horizontal bar containers, flagged and excluded, with one
+    bar per category of the QC ``flag`` (:func:`qc_categories`). The legend sits above the
+    figure, outside the axes.
 
     Parameters
     ----------
@@ -152,7 +238,7 @@ def plot_qc(
     [[1, 0, 0], [0, 0, 0], [0, 0, 0]]
     """
     summary = qc_summary(qc, cohort=cohort)
-    reasons = qc_reasons(qc, cohort=cohort)
+    reasons = qc_categories(qc, cohort=cohort)
     subj = list(subjects) if subjects is not None else sorted(set(summary["subject"]))
     flagged = set(summary["muscle"].to_list()) - {ALL_MUSCLES}
     extra = sorted(flagged - set(muscles or []), key=muscle_sort_key)
@@ -165,44 +251,48 @@ def plot_qc(
         if s in index and m in cindex:
             counts[index[s], cindex[m]] = n
     with style():
-        height = max(2.2, 0.18 * len(subj) + 1.2)
+        shown = min(len(subj), MAX_TICK_LABELS)
+        height = max(2.4, 0.16 * shown + 1.4)
         fig = new_figure(width, height)
         ax_map, ax_bar = fig.subplots(1, 2, width_ratios=[max(len(cols), 3), 4])
         if subj:
             sns.heatmap(
                 counts,
                 ax=ax_map,
-                annot=True,
+                annot=counts.size <= MAX_ANNOTATED_CELLS,
                 fmt="d",
                 cmap="Greys",
                 vmin=0,
                 vmax=max(1, int(counts.max())),
                 cbar=False,
-                linewidths=0.4,
+                linewidths=0.4 if len(subj) <= MAX_TICK_LABELS else 0,
                 linecolor="white",
                 xticklabels=[c.replace(" ", "\n") for c in cols],
-                yticklabels=subj,
+                yticklabels=False,
                 annot_kws={"fontsize": 6},
             )
+            _thin_ticks(ax_map, "y", subj)
             ax_map.tick_params(axis="x", rotation=0, length=0)
             ax_map.tick_params(axis="y", rotation=0, length=0)
         else:
             ax_map.text(0.5, 0.5, "no subjects", ha="center", va="center")
+        panel_letter(ax_map, 0)
         ax_map.set_title("Excluded trials and cycles", fontsize=8)
         ax_map.set_xlabel("Muscle")
-        ax_map.set_ylabel("Subject")
+        ax_map.set_ylabel(f"Subject (n = {len(subj)})")
         y = np.arange(reasons.height)
-        ax_bar.barh(y - 0.2, reasons["n_flagged"].to_numpy(), height=0.4, color="#BBBBBB",
+        ax_bar.barh(y - 0.2, reasons["n_flagged"].to_numpy(), height=0.4, color=CLUSTER_SHADE,
                     label="flagged")  # fmt: skip
         ax_bar.barh(y + 0.2, reasons["n_excluded"].to_numpy(), height=0.4, color=NEUTRAL,
                     label="excluded")  # fmt: skip
-        ax_bar.set_yticks(y, reasons["reason"].to_list())
-        ax_bar.invert_yaxis()
-        ax_bar.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax_bar.set_xlabel("Items (trials, channels or cycles)")
-        ax_bar.set_title("Flags by reason", fontsize=8)
+        ax_bar.set_yticks(y, [wrap_title(c, 18) for c in reasons["category"].to_list()])
+        ax_bar.set_ylim(reasons.height - 0.5, -0.5) if reasons.height else None
+        ax_bar.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        ax_bar.set_xlabel("Flagged items\n(trials, channels or cycles)")
+        panel_letter(ax_bar, 1)
+        ax_bar.set_title("Flags by category", fontsize=8)
         if reasons.height:
-            ax_bar.legend(loc="lower right")
+            fig.legend(*ax_bar.get_legend_handles_labels(), loc="outside upper right", ncols=2)
         else:
             ax_bar.text(0.5, 0.5, "no QC flags", ha="center", va="center",
                         transform=ax_bar.transAxes)  # fmt: skip

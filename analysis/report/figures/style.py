@@ -39,6 +39,11 @@ __all__ = [
     "new_figure",
     "group_colors",
     "wrap_title",
+    "letter",
+    "panel_letter",
+    "panel_title",
+    "panel_name",
+    "n_text",
     "save_figure",
     "FORMATS",
 ]
@@ -168,6 +173,87 @@ def wrap_title(text: str, width: int = 28) -> str:
     if sep and len(head) <= width and len(tail) + 1 <= width:
         return f"{head}\n({tail}"
     return "\n".join(textwrap.wrap(text, width))
+
+
+def letter(index: int) -> str:
+    """Panel letter of the ``index``-th panel: A ... Z, AA, AB, ...
+
+    Examples
+    --------
+    >>> letter(0), letter(25), letter(27)
+    ('A', 'Z', 'AB')
+    """
+    out = ""
+    i = index
+    while True:
+        out = chr(ord("A") + i % 26) + out
+        i = i // 26 - 1
+        if i < 0:
+            return out
+
+
+def panel_letter(ax, index: int) -> str:
+    """Bold panel letter as the axes' left title; returns the letter.
+
+    Examples
+    --------
+    >>> with style():
+    ...     ax = new_figure().add_subplot()
+    >>> panel_letter(ax, 0), panel_letter(ax, 27), ax.get_title(loc="left")
+    ('A', 'AB', 'AB')
+    """
+    text = letter(index)
+    ax.set_title(text, loc="left", fontweight="bold", fontsize=9)
+    return text
+
+
+def panel_title(ax, index: int, title: str, width: int = 26) -> str:
+    r"""Bold panel letter and a wrapped title, left-aligned together so they cannot overlap.
+
+    For small panels whose titles take two lines; the letter is mathtext bold.
+
+    Examples
+    --------
+    >>> with style():
+    ...     ax = new_figure().add_subplot()
+    >>> print(panel_title(ax, 1, "Vastus lateralis (VL) mean amplitude (gait cycle)"))
+    $\mathbf{B}$  Vastus lateralis (VL) mean
+    amplitude (gait cycle)
+    """
+    text = "$\\mathbf{" + letter(index) + "}$  " + wrap_title(title, width)
+    ax.set_title(text, loc="left", fontsize=7)
+    return text
+
+
+def panel_name(ax) -> str:
+    """The title of a :func:`panel_title` panel without its letter, on one line.
+
+    Examples
+    --------
+    >>> with style():
+    ...     ax = new_figure().add_subplot()
+    >>> _ = panel_title(ax, 0, "Vastus lateralis (VL) mean amplitude (gait cycle)")
+    >>> panel_name(ax)
+    'Vastus lateralis (VL) mean amplitude (gait cycle)'
+    """
+    text = ax.get_title(loc="left") or ax.get_title()
+    if text.startswith("$\\mathbf{"):
+        text = text.split("}$", 1)[1].strip()
+    return text.replace("\n", " ")
+
+
+def n_text(counts: Sequence[int]) -> str:
+    """``n = 12`` or ``n = 10-12`` (en dash) for a set of subject counts.
+
+    Examples
+    --------
+    >>> n_text([12, 12]), n_text([10, 12]), n_text([])
+    ('n = 12', 'n = 10–12', 'n = 0')
+    """
+    vals = sorted({int(c) for c in counts})
+    if not vals:
+        return "n = 0"
+    return f"n = {vals[0]}" if len(vals) == 1 else f"n = {vals[0]}–{vals[-1]}"
 
 
 def group_colors(groups: Sequence[str]) -> dict[str, str]:

@@ -20,8 +20,8 @@ from analysis.report.figures.style import (
     NEUTRAL,
     group_colors,
     new_figure,
+    panel_title,
     style,
-    wrap_title,
 )
 from analysis.report.labels import outcome_label, outcome_sort_key
 
@@ -156,7 +156,7 @@ def plot_trajectories(
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
         for ax in axes[n:]:
             fig.delaxes(ax)
-        for ax, outcome in zip(axes, outcome_list, strict=False):
+        for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
             sub = means.filter(pl.col("outcome") == outcome)
             combos = sub.select("group", "direction").unique().rows()
             order = {d: i for i, d in enumerate(DIRECTION_ORDER)}
@@ -181,9 +181,9 @@ def plot_trajectories(
             ax.set_xlim(-0.4, len(sessions) - 0.6)
             unit = sub["unit"].drop_nulls().first() if sub["unit"].drop_nulls().len() else None
             ax.set_ylabel(unit or "value")
-            ax.set_title(wrap_title(outcome_label(outcome, labels), 30), fontsize=7)
+            panel_title(ax, i, outcome_label(outcome, labels, full=True), 30)
         fig.supxlabel("Session", fontsize=8)
-        handles = _legend(seen, gcol, by_group)
+        handles = _legend(seen, gcol, by_group, _group_n(outcomes, families, cohort))
         fig.legend(
             handles=handles,
             loc="outside upper center",
@@ -196,15 +196,28 @@ def plot_trajectories(
 _DIRECTION_LABEL = {"forward": "forward", "backward": "backward", None: "no direction"}
 
 
-def _legend(seen: dict[tuple, dict], gcol: dict[str, str], by_group: bool) -> list[Line2D]:
-    """Groups as colours, then directions as line style and marker (colours when one group)."""
+def _group_n(outcomes: pl.DataFrame, families: Sequence[str], cohort: str | None) -> dict:
+    """Distinct subjects per group with an outcome of ``families``."""
+    o = _one_cohort(outcomes, cohort, "outcomes").filter(pl.col("family").is_in(list(families)))
+    if "group" not in o.columns:
+        return {}
+    counts = o.group_by("group").agg(pl.col("subject").n_unique())
+    return {g: int(n) for g, n in counts.drop_nulls("group").iter_rows()}
+
+
+def _legend(
+    seen: dict[tuple, dict], gcol: dict[str, str], by_group: bool, n_group: dict | None = None
+) -> list[Line2D]:
+    """Groups as colours (with n per group), then directions as line style and marker."""
+    n_group = n_group or {}
     directions = sorted(
         {d for _, d in seen}, key=lambda d: -1 if d is None else 1 + (d == "backward")
     )
     handles = []
     if by_group:
         for g in sorted({g for g, _ in seen}):
-            handles.append(Line2D([], [], color=gcol[g], lw=2, label=g))
+            label = f"{g} (n = {n_group[g]})" if g in n_group else g
+            handles.append(Line2D([], [], color=gcol[g], lw=2, label=label))
     for d in directions:
         color = NEUTRAL if by_group else DIRECTION_COLORS.get(d, NEUTRAL)
         handles.append(
