@@ -5,6 +5,7 @@ rerun). Forward and backward walking have the same Okabe-Ito colours in every fi
 """
 
 from analysis.report.figures.diagnostics import plot_diagnostics
+from analysis.report.figures.empty import no_data_figure
 from analysis.report.figures.ensemble import mean_toe_off, plot_effect_size, plot_ensemble
 from analysis.report.figures.forest import plot_forest
 from analysis.report.figures.paired import plot_paired, plot_paired_sessions, session_means
@@ -14,6 +15,7 @@ from analysis.report.figures.trajectories import plot_trajectories
 
 __all__ = [
     "mean_toe_off",
+    "no_data_figure",
     "plot_diagnostics",
     "plot_effect_size",
     "plot_ensemble",

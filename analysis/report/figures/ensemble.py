@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analysis.models.waveform import ensemble_mean
+from analysis.report.figures.empty import no_data_figure
 from analysis.report.figures.style import (
     CLUSTER_SHADE,
     DIRECTION_COLORS,
@@ -173,6 +174,7 @@ def plot_ensemble(
     Returns
     -------
     matplotlib.figure.Figure
+        A :func:`~analysis.report.figures.empty.no_data_figure` when no muscle has curves.
 
     Examples
     --------
@@ -189,7 +191,7 @@ def plot_ensemble(
     curves = _one_cohort(curves, cohort, "curves")
     muscle_list = _muscles(curves, muscles)
     if not muscle_list:
-        raise ValueError("no EMG curves to plot")
+        return no_data_figure("EMG ensemble curves", "no muscle has an included gait cycle")
     ens = ensemble_mean(curves.filter(pl.col("muscle").is_in(muscle_list)), ci=ci)
     clusters = _paired_clusters(clusters, cohort, cluster_test)
     if ylabel is None:
@@ -286,6 +288,7 @@ def plot_effect_size(
     Returns
     -------
     matplotlib.figure.Figure
+        A :func:`~analysis.report.figures.empty.no_data_figure` when there are no curves.
 
     Examples
     --------
@@ -301,7 +304,9 @@ def plot_effect_size(
         effect = effect.filter(pl.col("session").is_null())
     muscle_list = _muscles(effect, muscles)
     if not muscle_list:
-        raise ValueError("no effect-size curves to plot")
+        return no_data_figure(
+            "effect-size curves", "no muscle has included cycles in both directions"
+        )
     clusters = _paired_clusters(clusters, cohort, cluster_test)
     ncol_eff = max(1, min(ncols, len(muscle_list)))
     with style():
