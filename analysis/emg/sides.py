@@ -25,6 +25,7 @@ import polars as pl
 
 from analysis.core.settings import EmgSettings, merge_params
 from analysis.core.signal import EMG
+from analysis.ingest.events.source import SOURCES
 from analysis.ingest.readers.channels import CANONICAL_MUSCLES, split_side
 
 SIDES: tuple[str, ...] = ("left", "right")
@@ -204,7 +205,8 @@ QC_SCHEMA = {
 
 
 def events_source(rec: Any) -> str | None:
-    """Where a recording's gait events come from: sources joined by ``+`` and event counts.
+    """Where a recording's gait events come from: sources joined by ``+`` (in the order
+    stored, forceplate, footswitch, markers) and event counts.
 
     ``None`` when the events carry no ``source`` column (given through the Python API).
 
@@ -221,9 +223,9 @@ def events_source(rec: Any) -> str | None:
         return "footswitch (detected in the EMG stage)" if rec.footswitch is not None else None
     if "source" not in ev.columns:
         return None  # events given without their source (Python API)
-    counts = ev.group_by("source", maintain_order=True).len()
-    names = [str(s) for s in counts["source"].to_list()]
-    detail = ", ".join(f"{s}: {n} events" for s, n in zip(names, counts["len"], strict=True))
+    counts = dict(ev.group_by("source").len().rows())
+    names = sorted(counts, key=lambda s: (SOURCES.index(s) if s in SOURCES else 99, str(s)))
+    detail = ", ".join(f"{s}: {counts[s]} events" for s in names)
     return f"{'+'.join(names)} ({detail})"
 
 
