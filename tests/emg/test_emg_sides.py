@@ -139,3 +139,23 @@ def test_outcomes_per_muscle_and_leg_and_event_source_recorded():
     assert {"L_VL_mean_cycle", "R_VL_mean_cycle", "L_TA_peak_cycle"} <= emg
     st = table.filter(pl.col("outcome") == "stance_pct")
     assert st.height == 2  # one per trial: both legs' cycles pooled
+
+
+def test_figures_one_panel_per_muscle_and_leg_and_no_data_placeholder():
+    from analysis.models.waveform import trial_means
+    from analysis.report.figures import plot_ensemble
+    from analysis.report.figures.empty import is_no_data_figure
+
+    curves = []
+    for s in range(3):
+        for d in ("forward", "backward"):
+            emg, ev = both_legs(("L_TA", "R_TA"), n_strides=4, seed=s)
+            out = process_subject(
+                [Recording("T0", d, 1, emg, ev)], {"cycles": {"side": "both"}}, cohort="c",
+                subject=f"S{s}",
+            )  # fmt: skip
+            curves.append(out.curves)
+    fig = plot_ensemble(trial_means(pl.concat(curves)))
+    assert [ax.get_title() for ax in fig.axes] == ["TA (left)", "TA (right)"]
+    empty = pl.concat(curves).with_columns(excluded=pl.lit(True))
+    assert is_no_data_figure(plot_ensemble(trial_means(empty)))

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from analysis.ingest.readers.channels import split_side
 from analysis.models.waveform import ensemble_mean
 from analysis.report.figures.empty import no_data_figure
 from analysis.report.figures.style import (
@@ -42,8 +43,20 @@ def _one_cohort(frame: pl.DataFrame, cohort: str | None, what: str) -> pl.DataFr
 def _muscles(frame: pl.DataFrame, muscles: Sequence[str] | None) -> list[str]:
     present = set(frame["muscle"].unique().to_list())
     if muscles is None:
-        return sorted(present, key=muscle_sort_key)
+        return sorted(present, key=_sided_sort_key)
     return [m for m in muscles if m in present]
+
+
+def _sided_sort_key(code: str) -> tuple:
+    """Hip to ankle, the left leg before the right one for the same muscle (``L_VL``)."""
+    side, muscle = split_side(code)
+    return (*muscle_sort_key(muscle), side or "")
+
+
+def _title(code: str) -> str:
+    """Panel title: ``VL``, or ``VL (left)`` for a muscle of one of both legs."""
+    side, muscle = split_side(code)
+    return f"{muscle} ({side})" if side else code
 
 
 def _grid(n: int, ncols: int, width: float) -> tuple[Figure, list]:
@@ -150,8 +163,9 @@ def plot_ensemble(
     ----------
     curves : polars.DataFrame
         EMG curves (cohort, subject, session, direction, trial, cycle, muscle, pct, value,
-        optionally norm_unit). Averaged with :func:`analysis.models.waveform.ensemble_mean` (subjects
-        weigh equally; sessions pooled).
+        optionally norm_unit). Averaged with :func:`analysis.models.waveform.ensemble_mean`
+        (subjects weigh equally; sessions pooled). Muscles of both legs (``L_VL``, ``R_VL``)
+        get a panel each, titled ``VL (left)``.
     clusters : polars.DataFrame, optional
         :func:`analysis.models.waveform.spm_paired` output; rows of ``cluster_test`` are shaded.
     toe_off : polars.DataFrame, optional
@@ -225,7 +239,7 @@ def plot_ensemble(
                             lw=0.8,
                         )
             _shade_clusters(ax, clusters, muscle)
-            ax.set_title(muscle)
+            ax.set_title(_title(muscle))
             ax.set_xlim(0, 100)
             ax.set_xticks([0, 25, 50, 75, 100])
             if i + min(ncols, len(muscle_list)) >= len(muscle_list):
@@ -279,7 +293,8 @@ def plot_effect_size(
     Parameters
     ----------
     effect : polars.DataFrame
-        :func:`analysis.models.waveform.effect_size_curve` output (muscle, pct, dz, ci_low, ci_high).
+        :func:`analysis.models.waveform.effect_size_curve` output (muscle, pct, dz, ci_low,
+        ci_high).
     clusters : polars.DataFrame, optional
         SPM clusters to shade (as in :func:`plot_ensemble`).
     cohort, muscles, ncols, cluster_test, width
@@ -325,7 +340,7 @@ def plot_effect_size(
             ax.plot(x, g["dz"].to_numpy().astype(float), color=NEUTRAL)
             ax.axhline(0.0, color="black", lw=0.6)
             _shade_clusters(ax, clusters, muscle, strip=True)
-            ax.set_title(muscle)
+            ax.set_title(_title(muscle))
             ax.set_xlim(0, 100)
             ax.set_xticks([0, 25, 50, 75, 100])
             if i + ncol_eff >= len(muscle_list):
