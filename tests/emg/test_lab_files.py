@@ -12,11 +12,11 @@ import numpy as np
 import polars as pl
 import pyedflib
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 from pyedflib import highlevel
 
 from analysis.core.errors import ValidationError
+from analysis.core.schemas import load_schema
 from analysis.core.signal import EMG
 from analysis.ingest.events.agreement import agreement_summary, match_events
 from analysis.ingest.events.forceplate import events_from_forceplates, loaded_periods
@@ -182,7 +182,7 @@ def test_nexus_device_channel_names_sides_and_new_codes():
 
 
 def test_schema_accepts_null_channels_sides_and_events_block():
-    schema = yaml.safe_load((REPO / "workflow/schemas/cohort.schema.yaml").read_text())
+    schema = load_schema("cohort")
     doc = {"contract_version": 1, "name": "lab", "sessions": ["s1"],
            "emg": {"units": "V", "side": "both", "muscles": ["L_TA", "R_TA"],
                    "channel_map": {"Trigger": None, "L Tib Ant": "L_TA"},
