@@ -159,3 +159,18 @@ def test_figures_one_panel_per_muscle_and_leg_and_no_data_placeholder():
     assert [ax.get_title() for ax in fig.axes] == ["TA (left)", "TA (right)"]
     empty = pl.concat(curves).with_columns(excluded=pl.lit(True))
     assert is_no_data_figure(plot_ensemble(trial_means(empty)))
+
+
+def test_spm_tests_each_muscle_of_each_leg():
+    from analysis.models.waveform import spm_paired, trial_means
+
+    curves = []
+    for s in range(4):
+        recs = []
+        for k, d in enumerate(("forward", "backward")):
+            emg, ev = both_legs(("L_TA", "R_TA"), n_strides=4, seed=10 * s + k)
+            recs.append(Recording("T0", d, 1, emg, ev))
+        out = process_subject(recs, {"cycles": {"side": "both"}}, cohort="c", subject=f"S{s}")
+        curves.append(out.curves)
+    clusters = spm_paired(trial_means(pl.concat(curves)))
+    assert set(clusters["muscle"]) == {"L_TA", "R_TA"}
