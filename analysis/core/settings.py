@@ -491,7 +491,7 @@ _CHOICES = {
     "emg.normalisation.method": ("auto", "mvc", "reference"),
     "emg.normalisation.reference": ("peak_mean_forward",),
     "emg.unmapped_channels": ("skip", "process"),
-    "emg.cycles.side": ("left", "right"),
+    "emg.cycles.side": ("left", "right", "both"),
     "models.ddf": ("satterthwaite", "kenward-roger", "z"),
     "models.adjust": ("holm", "fdr_bh", "none"),
     "spm.effect_ci": ("noncentral_t", "normal"),

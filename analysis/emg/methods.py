@@ -77,7 +77,7 @@ def methods_text(params: EmgSettings | Mapping | None = None) -> str:
         "cycles containing missing data were excluded."
     )
     s.append(
-        f"A gait cycle was defined from one {cyc['side']} foot contact to the next, foot contact "
+        f"A gait cycle was defined from one {_contact(cyc['side'])} to the next, foot contact "
         "being the first contact of any part of the foot (backward walking lands toe first), "
         "and stance from foot contact to foot off; where both feet's events were available, "
         "stance was split into first double support, single support and second double support. "
@@ -137,3 +137,8 @@ def methods_text(params: EmgSettings | Mapping | None = None) -> str:
         )
     )
     return " ".join(s)
+
+
+def _contact(side: str) -> str:
+    """``"right foot contact"``; with EMG of both legs, the contact of each muscle's own leg."""
+    return "foot contact of the muscle's own leg" if side == "both" else f"{side} foot contact"

@@ -27,6 +27,7 @@ from analysis.emg.filters import (
 )
 from analysis.emg.gait import gait_cycles, spatiotemporal_rows
 from analysis.emg.qc import check_channel
+from analysis.emg.sides import process_by_side
 from analysis.emg.tables import (
     CURVE_SCHEMA,
     FEATURE_SCHEMA,
@@ -594,7 +595,9 @@ def process_subject(
     EMGResult
         ``curves``, ``features``, ``qc``, ``spatiotemporal`` and ``normalisation`` tables
         (columns in docs/emg.md). Every cycle is kept; ``excluded`` marks what the statistics
-        leave out, with the reasons in ``qc``.
+        leave out, with the reasons in ``qc``. Each table has a ``side`` column: channels coded
+        ``L_``/``R_`` (or all channels, by ``emg.side``) are processed with the gait cycles of
+        their own leg (:mod:`analysis.emg.sides`).
 
     Examples
     --------
@@ -615,6 +618,25 @@ def process_subject(
     >>> curve = out.curves.group_by("pct").agg(pl.col("value").mean()).sort("value")
     >>> curve["pct"][-1] < 15 or curve["pct"][-1] > 95
     True
+    """
+    tables = process_by_side(
+        recordings, params, cohort=cohort, subject=subject, mvc=mvc, one_side=process_side
+    )
+    return EMGResult(**tables)
+
+
+def process_side(
+    recordings: list[Recording],
+    params: EmgSettings | Mapping | None,
+    *,
+    cohort: str,
+    subject: str,
+    mvc: dict[str, EMG | list[EMG]] | None = None,
+) -> EMGResult:
+    """The EMG stage for the channels of one leg, cycles from that leg's contacts.
+
+    ``params["cycles"]["side"]`` names the leg; :func:`process_subject` calls it once per leg
+    (:mod:`analysis.emg.sides`) and adds the ``side`` column. Same parameters and tables.
     """
     p = merge_params(params)
     exclude_flagged = bool(p["qc"]["exclude_flagged"])

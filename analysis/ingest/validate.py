@@ -14,6 +14,7 @@ import polars as pl
 from analysis.core.errors import Problem, ValidationError, raise_if
 from analysis.ingest.cohort import Cohort, survey_cohort
 from analysis.ingest.contract import Dialect
+from analysis.ingest.events.source import events_config, sources_of, trial_events
 from analysis.ingest.readers.plausibility import amplitude_problems
 from analysis.ingest.sheets import ROW
 
@@ -118,10 +119,10 @@ def check_mvc_recordings(cohort: Cohort, problems: list[Problem]) -> list[Proble
     cohort : Cohort
         From :func:`analysis.ingest.cohort.survey_cohort`.
     problems : list of Problem
-        What :func:`~analysis.ingest.cohort.survey_cohort` found: rows of ``mvc.csv`` whose muscle
-        or
-        file reference has a problem are not read, nor is anything when the table itself or
-        the cohort's ``emg:`` settings have problems (or there are no ``emg:`` settings).
+        What :func:`~analysis.ingest.cohort.survey_cohort` found: rows of ``mvc.csv`` whose
+        muscle or file reference has a problem are not read, nor is anything when the table
+        itself or the cohort's ``emg:`` settings have problems (or there are no ``emg:``
+        settings).
     """
     from analysis.ingest.readers.events import survey_mvc_table
 
@@ -212,7 +213,6 @@ def _read_trial_events(
 ) -> tuple[pl.DataFrame | None, list[Problem]]:
     """The events of a trial from its configured sources. Stored events in a CSV file are read
     by :func:`analysis.ingest.readers.events.survey_events` (with their rows in the file)."""
-    from analysis.ingest.events.source import events_config, sources_of, trial_events
     from analysis.ingest.readers.events import survey_events
 
     cfg = events_config((emg_cfg or {}).get("events"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import product
+
 import polars as pl
 
 OUTCOME_COLUMNS = [
@@ -26,7 +28,9 @@ def apply_qc(table: pl.DataFrame, qc: pl.DataFrame | None) -> pl.DataFrame:
     """Drop the rows of ``table`` that the QC table excludes.
 
     A QC row excludes what it names: a null ``muscle`` means every muscle of that trial, a null
-    ``cycle`` every cycle. Rows of ``qc`` with ``excluded`` false only report.
+    ``cycle`` every cycle; when both tables have a ``side`` column, a QC row with a side applies
+    to that leg's rows only (cycles are numbered per leg), a null side to both legs. Rows of
+    ``qc`` with ``excluded`` false only report.
 
     Examples
     --------
@@ -46,20 +50,26 @@ def apply_qc(table: pl.DataFrame, qc: pl.DataFrame | None) -> pl.DataFrame:
     if bad.height == 0:
         return table
     out = table
-    for muscle_null in (True, False):
-        for cycle_null in (True, False):
-            part = bad.filter(
-                pl.col("muscle").is_null() == muscle_null, pl.col("cycle").is_null() == cycle_null
-            )
-            if part.height == 0:
-                continue
-            keys = list(_KEYS)
-            if not muscle_null and "muscle" in out.columns:
-                keys.append("muscle")
-            if not cycle_null and "cycle" in out.columns:
-                keys.append("cycle")
-            part = part.select(keys).unique()
-            out = out.join(part, on=keys, how="anti", nulls_equal=False)
+    sided = "side" in bad.columns and "side" in out.columns
+    if not sided:
+        bad = bad.with_columns(pl.lit(None, dtype=pl.String).alias("side"))
+    for muscle_null, cycle_null, side_null in product((True, False), repeat=3):
+        part = bad.filter(
+            pl.col("muscle").is_null() == muscle_null,
+            pl.col("cycle").is_null() == cycle_null,
+            pl.col("side").is_null() == side_null,
+        )
+        if part.height == 0:
+            continue
+        keys = list(_KEYS)
+        if not side_null:
+            keys.append("side")
+        if not muscle_null and "muscle" in out.columns:
+            keys.append("muscle")
+        if not cycle_null and "cycle" in out.columns:
+            keys.append("cycle")
+        part = part.select(keys).unique()
+        out = out.join(part, on=keys, how="anti", nulls_equal=False)
     return out
 
 

@@ -50,7 +50,8 @@ def run(recordings, params=None, **kw) -> EMGResult:
 def test_output_columns_follow_the_contract():
     emg, ev = trial()
     out = run([Recording("baseline", "forward", 1, emg, ev, speed_m_s=1.1)])
-    keys = ["cohort", "subject", "session", "direction", "trial"]
+    keys = ["cohort", "subject", "session", "direction", "trial", "side"]
+    assert set(out.curves["side"]) == {"right"}
     assert out.curves.columns == [*keys, "cycle", "muscle", "pct", "value", "norm_unit", "excluded"]
     assert out.features.columns == [
         *keys,
@@ -67,6 +68,7 @@ def test_output_columns_follow_the_contract():
     assert out.normalisation.columns == [
         "cohort",
         "subject",
+        "side",
         "muscle",
         "method",
         "reference_value",

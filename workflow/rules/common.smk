@@ -270,6 +270,7 @@ def text_inputs(wildcards):
     if cohort(wildcards.cohort).has_emg:
         inputs["clusters"] = f"{base}/spm/clusters.parquet"
         inputs["normalisation"] = f"{base}/emg/normalisation.parquet"
+        inputs["qc"] = f"{base}/emg/qc.parquet"
     return inputs
 
 

@@ -38,6 +38,7 @@ rule emg_cohort:
         code=code("emg_cohort"),
     output:
         **{k: f"{RESULTS}/{{cohort}}/emg/{k}.parquet" for k in EMG_KINDS},
+        summary=f"{RESULTS}/{{cohort}}/emg/summary.txt",
     log:
         "logs/{cohort}/emg_cohort.log",
     benchmark:

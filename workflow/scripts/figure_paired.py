@@ -9,12 +9,15 @@ from analysis.report import figures
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
 cohort = sm.wildcards.cohort
-fig = figures.plot_paired(
-    pl.read_parquet(sm.input.outcomes),
-    cohort=cohort,
-    family=sm.params.family,
-    labels=sm.params.labels,
-)
+outcomes = pl.read_parquet(sm.input.outcomes)
+family = sm.params.family
+if outcomes.filter(pl.col("family") == family).height == 0:
+    # a family that ended up with no usable data (e.g. every EMG channel flagged)
+    fig = figures.no_data_figure(
+        f"{family} outcomes", "nothing left after quality control (see the QC table)"
+    )
+else:
+    fig = figures.plot_paired(outcomes, cohort=cohort, family=family, labels=sm.params.labels)
 written = figures.save_figure(
     fig,
     sm.output[0].rsplit(".", 1)[0],

@@ -9,7 +9,10 @@ from analysis.report import figures
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
 cohort = sm.wildcards.cohort
-fig = figures.plot_qc(pl.read_parquet(sm.input.qc), cohort=cohort)
+qc = pl.read_parquet(sm.input.qc)
+if "flag" in qc.columns:  # where the events came from is a record, not a flag
+    qc = qc.filter(pl.col("flag") != "events_source")
+fig = figures.plot_qc(qc, cohort=cohort)
 written = figures.save_figure(
     fig,
     sm.output[0].rsplit(".", 1)[0],

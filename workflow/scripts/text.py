@@ -5,8 +5,10 @@ import sys
 import polars as pl
 
 from analysis.emg import methods_text as emg_methods_text
+from analysis.emg.summary import no_data_reason
 from analysis.report.findings import results_text
 from analysis.report.methods import methods_text
+from analysis.report.nodata import empty_families, no_data_methods, no_data_results
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -34,6 +36,16 @@ results = results_text(
     labels=sm.params.labels,
     normalisation=norm,
 )
+# families of an EMG cohort that ended up with no usable data: said, not left out silently
+if norm is not None:
+    qc = read("qc")
+    reasons = {
+        f: no_data_reason(qc) if f == "emg" else "no gait cycle was usable"
+        for f in empty_families(["emg", "spatiotemporal"], contrasts)
+    }
+    if reasons:
+        methods = f"{methods}\n\n{no_data_methods(reasons)}"
+        results = f"{results}\n\n{no_data_results(reasons)}"
 with open(sm.output.methods, "w") as fh:
     fh.write(f"# Methods ({sm.wildcards.cohort})\n\n{methods}\n")
 with open(sm.output.results, "w") as fh:

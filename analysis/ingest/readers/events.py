@@ -246,11 +246,10 @@ def read_mvc_table(
 ) -> pl.DataFrame:
     """Read ``mvc.csv``: which recording holds each subject's MVC trial(s) for each muscle.
 
-    Columns: ``subject``, ``muscle`` (canonical code), ``emg_file`` (path relative to the cohort
-    folder, read with :func:`analysis.ingest.readers.read_emg`). Several rows for the same subject
-    and muscle
-    are repeated MVC trials: the highest peak is the reference. A file holding several muscles
-    may be named on several rows.
+    Columns: ``subject``, ``muscle`` (canonical code, ``L_``/``R_`` for one leg), ``emg_file``
+    (path relative to the cohort folder, read with :func:`analysis.ingest.readers.read_emg`).
+    Several rows for the same subject and muscle are repeated MVC trials: the highest peak is
+    the reference. A file holding several muscles may be named on several rows.
 
     Raises
     ------
@@ -293,7 +292,7 @@ def survey_mvc_table(
     >>> table.height, [(q.row, q.column, q.message) for q in problems]
     (1, [(1, 'muscle', "'XX' is not a canonical muscle code")])
     """
-    from analysis.ingest.readers.channels import CANONICAL_MUSCLES
+    from analysis.ingest.readers.channels import CANONICAL_MUSCLES, is_muscle
 
     path = Path(path)
     file = str(path) if file is None else str(file)
@@ -333,7 +332,7 @@ def survey_mvc_table(
                         cohort, file, i, col, "empty cell", "fill in the cell or remove the row"
                     )
                 )
-        if row["muscle"] and row["muscle"] not in CANONICAL_MUSCLES:
+        if row["muscle"] and not is_muscle(row["muscle"]):  # VL, or L_VL for one leg
             close = closest(row["muscle"], list(CANONICAL_MUSCLES))
             problems.append(
                 Problem(

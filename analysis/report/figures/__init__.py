@@ -6,6 +6,7 @@ figure.
 """
 
 from analysis.report.figures.diagnostics import plot_diagnostics
+from analysis.report.figures.empty import no_data_figure
 from analysis.report.figures.ensemble import mean_toe_off, plot_effect_size, plot_ensemble
 from analysis.report.figures.forest import plot_forest
 from analysis.report.figures.ordinal import plot_category_probabilities
@@ -16,6 +17,7 @@ from analysis.report.figures.trajectories import plot_trajectories
 
 __all__ = [
     "mean_toe_off",
+    "no_data_figure",
     "plot_diagnostics",
     "plot_effect_size",
     "plot_ensemble",

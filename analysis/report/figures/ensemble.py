@@ -12,7 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from analysis.ingest.readers.channels import split_side
 from analysis.models.waveform import ensemble_mean
+from analysis.report.figures.empty import no_data_figure
 from analysis.report.figures.style import (
     CLUSTER_SHADE,
     DIRECTION_COLORS,
@@ -35,7 +37,7 @@ BAND_ALPHA = 0.35
 def _panel(ax, i: int, muscle: str) -> None:
     """Panel letter, full muscle name, and the code kept as the axes' gid."""
     panel_letter(ax, i)
-    ax.set_title(muscle_title(muscle), fontsize=7)
+    ax.set_title(_title(muscle), fontsize=7)
     ax.set_gid(muscle)
 
 
@@ -67,8 +69,21 @@ def _one_cohort(frame: pl.DataFrame, cohort: str | None, what: str) -> pl.DataFr
 def _muscles(frame: pl.DataFrame, muscles: Sequence[str] | None) -> list[str]:
     present = set(frame["muscle"].unique().to_list())
     if muscles is None:
-        return sorted(present, key=muscle_sort_key)
+        return sorted(present, key=_sided_sort_key)
     return [m for m in muscles if m in present]
+
+
+def _sided_sort_key(code: str) -> tuple:
+    """Hip to ankle, the left leg before the right one for the same muscle (``L_VL``)."""
+    side, muscle = split_side(code)
+    return (*muscle_sort_key(muscle), side or "")
+
+
+def _title(code: str) -> str:
+    """Panel title: full name and code, e.g. ``Vastus lateralis (VL)``, with the leg for a
+    muscle of one of both legs: ``Vastus lateralis (VL), left``."""
+    side, muscle = split_side(code)
+    return f"{muscle_title(muscle)}, {side}" if side else muscle_title(code)
 
 
 def _grid(n: int, ncols: int, width: float) -> tuple[Figure, list]:
@@ -178,7 +193,8 @@ def plot_ensemble(
     curves : polars.DataFrame
         EMG curves (cohort, subject, session, direction, trial, cycle, muscle, pct, value,
         optionally norm_unit). Averaged with :func:`analysis.models.waveform.ensemble_mean`
-        (subjects weigh equally; sessions pooled).
+        (subjects weigh equally; sessions pooled). Muscles of both legs (``L_VL``, ``R_VL``)
+        get a panel each, titled ``VL (left)``.
     clusters : polars.DataFrame, optional
         :func:`analysis.models.waveform.spm_paired` output; rows of ``cluster_test`` are shaded.
     toe_off : polars.DataFrame, optional
@@ -209,6 +225,7 @@ def plot_ensemble(
     Returns
     -------
     matplotlib.figure.Figure
+        A :func:`~analysis.report.figures.empty.no_data_figure` when no muscle has curves.
 
     Examples
     --------
@@ -225,7 +242,7 @@ def plot_ensemble(
     curves = _one_cohort(curves, cohort, "curves")
     muscle_list = _muscles(curves, muscles)
     if not muscle_list:
-        raise ValueError("no EMG curves to plot")
+        return no_data_figure("EMG ensemble curves", "no muscle has an included gait cycle")
     ens = ensemble_mean(curves.filter(pl.col("muscle").is_in(muscle_list)), ci=ci)
     clusters = _paired_clusters(clusters, cohort, cluster_test)
     if ylabel is None:
@@ -338,6 +355,7 @@ def plot_effect_size(
     Returns
     -------
     matplotlib.figure.Figure
+        A :func:`~analysis.report.figures.empty.no_data_figure` when there are no curves.
 
     Examples
     --------
@@ -353,7 +371,9 @@ def plot_effect_size(
         effect = effect.filter(pl.col("session").is_null())
     muscle_list = _muscles(effect, muscles)
     if not muscle_list:
-        raise ValueError("no effect-size curves to plot")
+        return no_data_figure(
+            "effect-size curves", "no muscle has included cycles in both directions"
+        )
     clusters = _paired_clusters(clusters, cohort, cluster_test)
     ncol_eff = max(1, min(ncols, len(muscle_list)))
     with style():

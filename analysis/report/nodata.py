@@ -1,0 +1,60 @@
+"""Sentences for outcome families that ended up with no usable data.
+
+A family with no data (e.g. every EMG channel flagged by quality control) is skipped by the
+models, SPM, figures and tables; the methods and results text say so instead of staying silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+__all__ = ["empty_families", "no_data_methods", "no_data_results"]
+
+_NAMES = {"emg": "EMG", "spatiotemporal": "spatiotemporal"}
+_TITLES = {"emg": "EMG", "spatiotemporal": "Spatiotemporal"}
+
+
+def empty_families(expected: Sequence[str], contrasts: pl.DataFrame | None) -> list[str]:
+    """The ``expected`` families without any contrast (in the order given).
+
+    Examples
+    --------
+    >>> c = pl.DataFrame({"family": ["pain", "spatiotemporal"]})
+    >>> empty_families(["emg", "spatiotemporal", "pain"], c)
+    ['emg']
+    """
+    have = set()
+    if contrasts is not None and contrasts.height and "family" in contrasts.columns:
+        have = set(contrasts["family"].drop_nulls().to_list())
+    return [f for f in expected if f not in have]
+
+
+def no_data_methods(reasons: Mapping[str, str]) -> str:
+    """One methods sentence per family without usable data (empty when none).
+
+    Examples
+    --------
+    >>> no_data_methods({"emg": "quality control excluded every EMG cycle (flat: 4 rows)"})
+    'The EMG outcomes had no usable data (quality control excluded every EMG cycle (flat: 4 rows)) and were not analysed.'
+    """  # noqa: E501
+    return " ".join(
+        f"The {_NAMES.get(f, f)} outcomes had no usable data ({why}) and were not analysed."
+        for f, why in reasons.items()
+    )
+
+
+def no_data_results(reasons: Mapping[str, str]) -> str:
+    """One results paragraph per family without usable data (empty when none).
+
+    Examples
+    --------
+    >>> no_data_results({"emg": "no EMG gait cycle was recorded or detected"})
+    '**EMG.** No usable data: no EMG gait cycle was recorded or detected; no EMG outcome, waveform test or figure could be computed.'
+    """  # noqa: E501
+    return "\n\n".join(
+        f"**{_TITLES.get(f, f.capitalize())}.** No usable data: {why}; no {_NAMES.get(f, f)} "
+        f"outcome{', waveform test' if f == 'emg' else ''} or figure could be computed."
+        for f, why in reasons.items()
+    )
