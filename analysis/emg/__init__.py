@@ -24,8 +24,10 @@ from analysis.emg.filters import (
 )
 from analysis.emg.gait import gait_cycles, spatiotemporal
 from analysis.emg.methods import methods_text
-from analysis.emg.pipeline import EMGResult, Recording, mvc_reference, process_subject
+from analysis.emg.normalise import mvc_reference
+from analysis.emg.pipeline import process_subject
 from analysis.emg.qc import check_channels
+from analysis.emg.recording import EMGResult, Recording
 from analysis.ingest.events.footswitch import events_from_threshold
 
 __all__ = [

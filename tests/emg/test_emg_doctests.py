@@ -17,6 +17,7 @@ MODULES = [
     "analysis.emg.gait",
     "analysis.emg.qc",
     "analysis.emg.pipeline",
+    "analysis.emg.normalise",
     "analysis.emg.methods",
     "analysis.emg.timing",
     "analysis.emg.tables",
