@@ -56,9 +56,8 @@ def test_second_run_has_nothing_to_do(tiny_study, workflow_tools):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-# the core module everything imports, and one module of the EMG, model and report stages
+# one module of the EMG, model and report stages
 EDITED = [
-    "analysis/core/signal.py",
     "analysis/emg/qc.py",
     "analysis/models/fit.py",
     "analysis/report/figures/forest.py",
