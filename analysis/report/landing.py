@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import base64
 import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LandingFigure", "landing_html", "table_fragment"]
-
-_TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL | re.IGNORECASE)
-_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
-_BODY_RULE = re.compile(r"(^|})\s*body\s*\{[^}]*\}")
+__all__ = ["LandingFigure", "landing_html"]
 
 
 # the table scrolls inside its box, so that the page stays short and cells do not wrap
@@ -34,24 +29,6 @@ class LandingFigure:
     path: Path
     title: str
     caption: str
-
-
-def table_fragment(document: str) -> str:
-    """The ``<table>`` of a table HTML file with its styles (page-wide ``body`` rules dropped).
-
-    Examples
-    --------
-    >>> doc = "<html><head><style>body{margin:1em}td{padding:2px}</style></head>"
-    >>> doc += "<body><table class='retrowalk'><tr><td>1</td></tr></table></body></html>"
-    >>> table_fragment(doc)
-    "<style>td{padding:2px}</style>\\n<table class='retrowalk'><tr><td>1</td></tr></table>"
-    """
-    match = _TABLE.search(document)
-    if match is None:
-        raise ValueError("no <table> in the results table HTML")
-    css = "".join(_STYLE.findall(document))
-    css = _BODY_RULE.sub(lambda m: m.group(1), css).strip()
-    return (f"<style>{css}</style>\n" if css else "") + match.group(0)
 
 
 def _data_uri(png: Path) -> str:
@@ -72,7 +49,8 @@ def landing_html(
     cohort : str
         Cohort name (heading and element ids).
     results_table : str
-        The main results table HTML (a whole document or a fragment holding one ``<table>``).
+        The main results table as an HTML fragment
+        (:func:`analysis.report.tables.formats.html_fragment`).
     figures : sequence of LandingFigure
         PNGs to embed, in order (e.g. the EMG ensemble curves and the forest plot).
     summary : str, optional
@@ -113,7 +91,7 @@ def landing_html(
     parts += [
         f'<h3 id="landing-{c}-results">Main results</h3>',
         f'<div class="landing-table" style="{TABLE_BOX_STYLE}">',
-        table_fragment(results_table),
+        results_table,
         "</div>",
         "</section>",
     ]

@@ -14,6 +14,7 @@ from report_browser import Chromium, require_chromium
 from analysis.report.figures import plot_ensemble, plot_forest, save_figure
 from analysis.report.landing import LandingFigure, landing_html
 from analysis.report.tables import format_results, results_table, to_html
+from analysis.report.tables.formats import html_fragment
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,7 +79,7 @@ def test_landing_page_shows_table_ensemble_and_forest(tmp_path, contrasts, emmea
     exe = require_chromium()
     forest = save_figure(plot_forest(contrasts), tmp_path / "forest", ["png"])[0]
     ensemble = save_figure(plot_ensemble(curves), tmp_path / "emg_ensemble", ["png"])[0]
-    table = to_html(format_results(results_table(contrasts, emmeans)))
+    table = html_fragment(format_results(results_table(contrasts, emmeans)))
     landing = tmp_path / "landing.html"
     landing.write_text(
         landing_html(
@@ -117,7 +118,7 @@ def test_landing_page_shows_table_ensemble_and_forest(tmp_path, contrasts, emmea
 
 def test_landing_figures_come_before_the_scrolling_table(tmp_path, contrasts, emmeans):
     forest = save_figure(plot_forest(contrasts), tmp_path / "forest", ["png"])[0]
-    table = to_html(format_results(results_table(contrasts, emmeans)))
+    table = html_fragment(format_results(results_table(contrasts, emmeans)))
     out = landing_html("demo", table, [LandingFigure("forest", forest, "Forest", "C.")])
     assert out.index("<img") < out.index("<table")
     assert "max-height" in out and "overflow:auto" in out

@@ -278,7 +278,8 @@ def landing_inputs(wildcards):
     """What the report's landing section shows: results table, ensemble (EMG) and forest."""
     base = f"{RESULTS}/{wildcards.cohort}"
     inputs = {
-        "results": f"{base}/tables/results.html",
+        "contrasts": f"{base}/models/contrasts.parquet",
+        "emmeans": f"{base}/models/emmeans.parquet",
         "forest": f"{base}/figures/forest.png",
     }
     if cohort(wildcards.cohort).has_emg:

@@ -3,7 +3,11 @@
 import sys
 from pathlib import Path
 
+import polars as pl
+
 from analysis.report.landing import LandingFigure, landing_html
+from analysis.report.tables import format_results, results_table
+from analysis.report.tables.formats import html_fragment
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -30,7 +34,11 @@ figures.append(
 )
 out = landing_html(
     cohort,
-    Path(sm.input.results).read_text(encoding="utf-8"),
+    html_fragment(
+        format_results(
+            results_table(pl.read_parquet(sm.input.contrasts), pl.read_parquet(sm.input.emmeans))
+        )
+    ),
     figures,
     summary=(
         "The main results table and the key figures of this cohort; the categories below "

@@ -193,8 +193,7 @@ def to_latex(
     return "\n".join(lines) + "\n"
 
 
-_CSS = (
-    "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:13px;margin:1em}"
+TABLE_CSS = (
     "table.retrowalk{border-collapse:collapse}"
     "table.retrowalk caption{text-align:left;font-weight:bold;margin-bottom:0.4em}"
     "table.retrowalk th,table.retrowalk td{padding:2px 8px;text-align:left}"
@@ -202,6 +201,7 @@ _CSS = (
     "table.retrowalk tbody tr:last-child td{border-bottom:2px solid #000}"
     "table.retrowalk .num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
 )
+_CSS = "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:13px;margin:1em}" + TABLE_CSS
 
 
 _NUM = ' class="num"'
@@ -251,6 +251,20 @@ def to_html(
         f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{table}\n"
         "</body>\n</html>\n"
     )
+
+
+def html_fragment(df: pl.DataFrame, *, decimals: int = 2, caption: str | None = None) -> str:
+    """The table as an HTML fragment with its own styles, to place inside another page.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frag = html_fragment(pl.DataFrame({"a": [1.5]}))
+    >>> frag.startswith("<style>table.retrowalk") and "<body>" not in frag
+    True
+    """
+    table = to_html(df, decimals=decimals, caption=caption, standalone=False)
+    return f"<style>{TABLE_CSS}</style>\n{table}"
 
 
 def write_table(
