@@ -165,6 +165,17 @@ def _categories(y: pl.Series, given: list[str] | None) -> tuple[list[str], np.nd
     return cats, scores
 
 
+def _no_finite_estimates(n: int, k: int, n_params: int) -> ArithmeticError:
+    """The error of a likelihood with no finite maximum (separated ratings)."""
+    return ArithmeticError(
+        f"the cumulative link model has no finite estimates: the fixed effects separate the "
+        f"ratings ({n} ratings in {k} categories for {n_params} thresholds and coefficients), "
+        "so some probabilities are driven to 0 or 1 (R's clmm gives undefined standard errors "
+        "for such data); collect more ratings per condition, merge sparse categories or "
+        "simplify the formula"
+    )
+
+
 def fit_clmm(
     data: pl.DataFrame,
     formula: str,
@@ -218,13 +229,20 @@ def fit_clmm(
     cum = np.cumsum(np.bincount(yidx, minlength=k))[:-1] / n
     start = np.concatenate([lk.quantile(cum), np.zeros(x.shape[1]), des.re.theta_start()])
     lower = np.concatenate([np.full(k - 1 + x.shape[1], -np.inf), des.re.theta_lower()])
-    ev = Evaluator(problem, n_agq=1)
-    res = maximise(ev, start, lower, polish=nAGQ == 1)
-    if nAGQ > 1:
-        ev = Evaluator(problem, n_agq=nAGQ)
-        res = maximise(ev, res.par, lower)
     npsi = k - 1 + x.shape[1]
-    cov_free = np.linalg.inv(-res.hessian)
+    try:
+        # separated ratings overflow on the way: reported below as having no finite estimates
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            ev = Evaluator(problem, n_agq=1)
+            res = maximise(ev, start, lower, polish=nAGQ == 1)
+            if nAGQ > 1:
+                ev = Evaluator(problem, n_agq=nAGQ)
+                res = maximise(ev, res.par, lower)
+        cov_free = np.linalg.inv(-res.hessian)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        raise _no_finite_estimates(n, k, npsi) from err
+    if not (np.all(np.isfinite(res.par)) and np.all(np.isfinite(cov_free))):
+        raise _no_finite_estimates(n, k, npsi)
     free_idx = np.flatnonzero(res.free)
     vcov = cov_free[np.ix_(free_idx < npsi, free_idx < npsi)]
     u = ev.u

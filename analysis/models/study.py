@@ -72,6 +72,9 @@ def fit_study(
                     file=log,
                 )
             res = _fit_family(part, spec, kind, models, family, levels, workers)
+            if log is not None:
+                for outcome, why in not_fitted(res.get("models", pl.DataFrame())):
+                    print(f"  {outcome}: not fitted: {why}", file=log)
             warnings = _misuse(part) if kind == "gaussian" and analysis == "primary" else {}
             for k, v in res.items():
                 if not v.height:
@@ -90,6 +93,21 @@ def fit_study(
         k: pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
         for k, parts in ((k, [p for p in v if p.height]) for k, v in results.items())
     }
+
+
+def not_fitted(fits: pl.DataFrame) -> list[tuple[str, str]]:
+    """(outcome, reason) of each fit in a models table that failed.
+
+    Examples
+    --------
+    >>> fits = pl.DataFrame({"outcome": ["a", "b"], "error": [None, "no finite estimates"]})
+    >>> not_fitted(fits)
+    [('b', 'no finite estimates')]
+    """
+    if not fits.height or "error" not in fits.columns:
+        return []
+    failed = fits.filter(pl.col("error").is_not_null())
+    return list(zip(failed["outcome"].cast(pl.String), failed["error"], strict=True))
 
 
 def _fit_family(

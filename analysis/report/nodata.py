@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-__all__ = ["empty_families", "no_data_methods", "no_data_results"]
+from analysis.report.labels import outcome_label
+
+__all__ = ["empty_families", "no_data_methods", "no_data_results", "not_fitted_results"]
 
 _NAMES = {"emg": "EMG", "spatiotemporal": "spatiotemporal"}
 _TITLES = {"emg": "EMG", "spatiotemporal": "Spatiotemporal"}
@@ -58,3 +60,33 @@ def no_data_results(reasons: Mapping[str, str]) -> str:
         f"outcome{', waveform test' if f == 'emg' else ''} or figure could be computed."
         for f, why in reasons.items()
     )
+
+
+def not_fitted_results(fits: pl.DataFrame | None, labels: Mapping[str, str] | None = None) -> str:
+    """One results paragraph naming every model that could not be fitted, and why.
+
+    ``fits`` is the models stage's table of fits (one row per outcome and analysis, ``error``
+    null for a fit that succeeded); empty text when every model was fitted.
+
+    Examples
+    --------
+    >>> fits = pl.DataFrame({"outcome": ["pain", "balance"], "model": "cumulative link mixed model",
+    ...     "analysis": "primary", "error": ["no finite estimates", None]})
+    >>> not_fitted_results(fits)
+    '**Models not fitted.** The cumulative link mixed model (primary analysis) of pain could not be fitted: no finite estimates. No estimate of it is reported.'
+    """  # noqa: E501
+    if fits is None or not fits.height or "error" not in fits.columns:
+        return ""
+    failed = fits.filter(pl.col("error").is_not_null())
+    if not failed.height:
+        return ""
+    sentences = []
+    for row in failed.iter_rows(named=True):
+        model = row.get("model") or "model"
+        analysis = f" ({row['analysis']} analysis)" if row.get("analysis") else ""
+        name = outcome_label(str(row["outcome"]), labels)
+        sentences.append(
+            f"The {model}{analysis} of {name} could not be fitted: {row['error'].rstrip('.')}."
+        )
+    noun = "No estimate of it is" if failed.height == 1 else "No estimate of these is"
+    return f"**Models not fitted.** {' '.join(sentences)} {noun} reported."

@@ -90,6 +90,24 @@ def test_text_response_needs_order():
         ordinal.fit_clmm(d, "y ~ 1 + (1 | subject)")
 
 
+def test_separated_ratings_are_refused_with_a_reason():
+    """16 ratings in 7 categories under a 2 x 2 x 2 design with one rating per cell and
+    subject (R's clmm: NaN standard errors, max gradient 24): an ArithmeticError that says
+    there are no finite estimates, not a NaN fit."""
+    ratings = [4, 5, 2, 4, 3, 4, 3, 4, 3, 4, 1, 3, 4, 7, 5, 6]
+    data = pl.DataFrame(
+        {
+            "subject": [f"S{i // 4}" for i in range(16)],
+            "direction": ["backward", "forward"] * 8,
+            "session": (["baseline"] * 2 + ["post"] * 2) * 4,
+            "group": [("control", "retro")[(i // 4) % 2 == 0] for i in range(16)],
+            "y": ratings,
+        }
+    )
+    with pytest.raises(ArithmeticError, match="no finite estimates.*16 ratings in 7 categories"):
+        ordinal.fit_clmm(data, "y ~ direction * session * group + (1 | subject)")
+
+
 def _bench():
     import importlib.util
 

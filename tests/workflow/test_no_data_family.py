@@ -68,3 +68,18 @@ def test_methods_and_results_say_the_family_had_no_data(flat_study):
     methods, results = (text / "methods.md").read_text(), (text / "results.md").read_text()
     assert "The EMG outcomes had no usable data (quality control excluded every EMG" in methods
     assert "**EMG.** No usable data: quality control excluded every EMG cycle" in results
+
+
+def test_a_model_that_cannot_be_fitted_is_said_not_dropped(flat_study):
+    """4 subjects' pain ratings separate under the ordinal model: the fits table, the figure
+    and the results text name the failed model and why; the Gaussian sensitivity fit stays."""
+    root, _ = flat_study
+    res = root / "results" / "flat"
+    fits = pl.read_parquet(res / "models" / "fits.parquet").filter(pl.col("family") == "pain")
+    failed = fits.filter(pl.col("error").is_not_null())
+    assert failed["analysis"].to_list() == ["primary"]
+    assert "no finite estimates" in failed["error"][0]
+    assert fits.filter(pl.col("analysis") == "sensitivity")["error"].is_null().all()
+    assert "No usable data" in (res / "figures" / "ordinal_pain.svg").read_text()
+    text = (res / "text" / "results.md").read_text()
+    assert "**Models not fitted.** The cumulative link mixed model (primary analysis)" in text

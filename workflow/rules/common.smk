@@ -51,7 +51,8 @@ def cohort(name):
 
 def code(script):
     """The package source files that workflow/scripts/<script>.py imports, directly or through
-    other modules (analysis.core.sources), so that editing any of them reruns the rule."""
+    other modules (analysis.core.sources), so that editing any of them reruns the rule.
+    """
     files = script_sources(REPO / "workflow" / "scripts" / f"{script}.py", root=REPO)
     return [os.path.relpath(f) for f in files]
 
@@ -266,7 +267,10 @@ def session_families(name):
 
 def text_inputs(wildcards):
     base = f"{RESULTS}/{wildcards.cohort}"
-    inputs = {"contrasts": f"{base}/models/contrasts.parquet"}
+    inputs = {
+        "contrasts": f"{base}/models/contrasts.parquet",
+        "fits": f"{base}/models/fits.parquet",
+    }
     if cohort(wildcards.cohort).has_emg:
         inputs["clusters"] = f"{base}/spm/clusters.parquet"
         inputs["normalisation"] = f"{base}/emg/normalisation.parquet"

@@ -117,6 +117,7 @@ for _family in sorted({f for c in COHORTS if cohort(c) for f in ordinal_families
             f"figure_ordinal_{_family}"
         input:
             emmeans=f"{RESULTS}/{{cohort}}/models/emmeans.parquet",
+            fits=f"{RESULTS}/{{cohort}}/models/fits.parquet",
             code=code("figure_ordinal"),
         output:
             **figure_outputs(

@@ -14,6 +14,8 @@ rule models:
                 "crosscheck",
                 "residuals",
                 "random_effects",
+                # one row per outcome and model: formula used, n, notes, and why a fit failed
+                "fits",
             ]
         },
     log:

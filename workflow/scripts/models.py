@@ -36,7 +36,8 @@ def main(sm) -> None:
             log=sys.stderr,
         )
     for k in sm.output.keys():
-        table = results.get(k, pl.DataFrame())
+        # the engine's "models" table (one row per fit) is the rule's "fits" output
+        table = results.get("models" if k == "fits" else k, pl.DataFrame())
         # one chunk: the file's row groups (and so its bytes and checksum) are the same whether
         # the frames were built here or sent back by worker processes
         table.rechunk().write_parquet(sm.output[k])

@@ -8,7 +8,12 @@ from analysis.emg import methods_text as emg_methods_text
 from analysis.emg.summary import no_data_reason
 from analysis.report.findings import results_text
 from analysis.report.methods import methods_text
-from analysis.report.nodata import empty_families, no_data_methods, no_data_results
+from analysis.report.nodata import (
+    empty_families,
+    no_data_methods,
+    no_data_results,
+    not_fitted_results,
+)
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -46,6 +51,9 @@ if norm is not None:
     if reasons:
         methods = f"{methods}\n\n{no_data_methods(reasons)}"
         results = f"{results}\n\n{no_data_results(reasons)}"
+unfitted = not_fitted_results(read("fits"), sm.params.labels)
+if unfitted:
+    results = f"{results}\n\n{unfitted}"
 with open(sm.output.methods, "w") as fh:
     fh.write(f"# Methods ({sm.wildcards.cohort})\n\n{methods}\n")
 with open(sm.output.results, "w") as fh:
