@@ -111,7 +111,11 @@ def test_editing_a_cohort_file_reruns_that_cohort_only(two_cohorts, workflow_too
     _, run_snakemake = workflow_tools
     root, _, _ = two_cohorts
     bal = root / "data" / "raw" / "beta" / "balance.csv"
-    os.utime(bal, None)
+    # a corrected score (new content: Snakemake does not rerun for a new mtime alone)
+    lines = bal.read_text().splitlines()
+    head, _, value = lines[1].rpartition(",")
+    lines[1] = f"{head},{float(value) + 1.0}"
+    bal.write_text("\n".join(lines) + "\n")
     jobs = _jobs_run(run_snakemake, root)
     assert {c for _, c in jobs if c} <= {"beta", "pooled"}, jobs
     rules = {r for r, _ in jobs}
