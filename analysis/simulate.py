@@ -384,7 +384,15 @@ def _cohort_yaml(
             "mains_hz": 50,
             "muscles": list(MUSCLES),
             "channel_map": {},
+            # the hardware a study of this kind reports (ISEK, CEDE), written into the methods
+            "electrodes": {
+                "type": "bipolar Ag/AgCl",
+                "inter_electrode_distance_mm": 20,
+                "placement": "SENIAM",
+            },
+            "amplifier": {"cmrr_db": 80, "input_impedance_mohm": 100, "gain": 1000},
         },
+        "protocol": {"speed": {"mode": "self-selected", "surface": "treadmill"}},
         "units": {"height": "cm", "mass": "kg"},
         "pain_scale": {"name": "NRS", "min": 0, "max": 10},
         "measures": {

@@ -294,3 +294,77 @@ def test_results_text_reports_training_interactions_and_adapts_decimals():
     assert "the post − baseline difference was smaller in the control group" in text
     assert "95% CI −0.0442 to −0.0393" in text
     assert "trial-level df" in text and "t(10.0) = 8.90, p" in text
+
+
+def test_declared_hardware_and_protocol_are_written_and_nothing_invented(config):
+    bare = methods_text(resolve_settings(config), software=SOFTWARE)
+    for word in ("electrode", "amplifier", "rejection ratio", "walked", "SENIAM"):
+        assert word not in bare
+    cohort = {
+        "emg": {
+            "electrodes": {"type": "bipolar Ag/AgCl", "inter_electrode_distance_mm": 20,
+                           "placement": "SENIAM"},
+            "amplifier": {"model": "Trigno Avanti", "cmrr_db": 80, "input_impedance_mohm": 100},
+        },
+        "protocol": {"speed": {"mode": "self-selected", "surface": "treadmill"}},
+    }  # fmt: skip
+    text = methods_text(resolve_settings(config, cohort), software=SOFTWARE)
+    assert text.startswith("Participants walked on a treadmill at a self-selected speed.\n\n")
+    assert "bipolar Ag/AgCl electrodes (inter-electrode distance 20 mm)" in text
+    assert "SENIAM recommendations" in text
+    assert "amplified with a Trigno Avanti (a common-mode rejection ratio of 80 dB" in text
+    assert "input impedance of 100 MΩ" in text and "a gain of" not in text
+    flipped = copy.deepcopy(cohort)
+    flipped["emg"]["electrodes"] = {"inter_electrode_distance_mm": 10}
+    flipped["emg"]["amplifier"] = {"gain": 500}
+    flipped["protocol"]["speed"] = {"mode": "fixed", "value_m_s": 0.6, "surface": "overground"}
+    text = methods_text(resolve_settings(config, flipped), software=SOFTWARE)
+    assert text.startswith("Participants walked overground at a fixed speed of 0.6 m/s.")
+    assert "surface electrodes (inter-electrode distance 10 mm)." in text
+    assert "The amplifier had a gain of 500." in text
+    assert "SENIAM" not in text and "rejection ratio" not in text
+
+
+def _design_data(subjects_b: int = 3) -> pl.DataFrame:
+    rows = []
+    for i in range(3 + subjects_b):
+        for session in ("baseline", "post"):
+            rows.append(("balance", "BBS", f"S{i}", "a" if i < 3 else "b", session, 50.0))
+    return pl.DataFrame(
+        rows, schema=["family", "outcome", "subject", "group", "session", "value"], orient="row"
+    )
+
+
+def test_methods_state_levels_n_missingness_and_icc(config):
+    from analysis.report.methods import design_sentences
+
+    contrasts = pl.DataFrame(
+        {
+            "family": "balance",
+            "outcome": ["BBS", "TUG"],
+            "analysis": "primary",
+            "formula_requested": "value ~ session * group + (1 | subject)",
+            "formula_used": "value ~ session * group + (1 | subject)",
+            "n_subjects": 6,
+            "n_obs": [12, 12],
+            "n_dropped": [0, 0],
+        }
+    )
+    icc = pl.DataFrame(
+        {"family": "balance", "quantity": "icc", "group": "(1 | subject)", "value": [0.4, 0.7]}
+    )
+    text = " ".join(design_sentences(contrasts, _design_data(), icc))
+    assert "group a (n = 3) and b (n = 3); session baseline (n = 6) and post (n = 6)" in text
+    assert "12 observations per model, none dropped for missing values" in text
+    assert "intraclass correlation" in text and "was 0.40 to 0.70" in text
+    # one subject fewer in group b, two observations dropped, other ICCs: the text follows
+    fewer = contrasts.with_columns(n_obs=pl.Series([10, 11]), n_dropped=pl.Series([2, 1]))
+    text = " ".join(design_sentences(fewer, _design_data(2), icc.with_columns(value=0.2)))
+    assert "group a (n = 3) and b (n = 2)" in text
+    assert "10 to 11 observations per model, 3 dropped for missing values" in text
+    assert "was 0.20." in text
+    # and the methods carry it after the model sentences
+    full = methods_text(
+        resolve_settings(config), contrasts=contrasts, data=_design_data(), software=SOFTWARE
+    )
+    assert full.index("For balance outcomes the model was") < full.index("group a (n = 3)")
