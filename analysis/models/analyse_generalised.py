@@ -21,7 +21,7 @@ from analysis.models.adapt import adapt_spec
 from analysis.models.analyse import TABLES, _single, adjust_within_families
 from analysis.models.formula import FormulaError, ModelSpec, parse_formula
 from analysis.models.pooling import POOLED
-from analysis.models.reported import DESCRIPTORS, _interacting, _primary
+from analysis.models.reported import DESCRIPTORS, _interacting, _primary, _training_pair
 from analysis.models.workers import _map_outcomes
 
 __all__ = ["analyse_generalised", "gaussian_misuse"]
@@ -74,6 +74,19 @@ def _contrasts(fit, level: float, primary: str | None) -> pl.DataFrame:
         )
         parts.append(
             gen.level_interaction(fit, factor, a, b, f, level).with_columns(
+                contrast_type=pl.lit("interaction")
+            )
+        )
+    training = _training_pair(like, factor)
+    if training is not None:  # group × session beside the primary factor (the LMM's rows)
+        _, post, base = training
+        parts.append(
+            gen.level_contrast(fit, "session", post, base, ["group"], level).with_columns(
+                contrast_type=pl.lit("simple")
+            )
+        )
+        parts.append(
+            gen.level_interaction(fit, "session", post, base, "group", level).with_columns(
                 contrast_type=pl.lit("interaction")
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import doctest
 import importlib
+import math
 from pathlib import Path
 
 import polars as pl
@@ -368,3 +369,28 @@ def test_methods_state_levels_n_missingness_and_icc(config):
         resolve_settings(config), contrasts=contrasts, data=_design_data(), software=SOFTWARE
     )
     assert full.index("For balance outcomes the model was") < full.index("group a (n = 3)")
+
+
+@pytest.mark.parametrize("p", [0.02, 0.4])
+def test_pain_training_effect_is_named_as_an_odds_ratio(p):
+    est, se = 1.2, 0.5
+    row = {
+        "family": "pain", "outcome": "knee_pain", "unit": "NRS", "model_family": "ordinal",
+        "analysis": "primary", "contrast_type": "interaction", "contrast_factor": "session",
+        "contrast_level": "post", "contrast_reference": "baseline", "factor": "group",
+        "level": "control", "reference": "retro", "estimate": est, "se": se,
+        "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se, "z": est / se, "p": p,
+        "p_adj": p, "ratio": math.exp(est), "ratio_ci_low": math.exp(est - 1.96 * se),
+        "ratio_ci_high": math.exp(est + 1.96 * se), "ratio_type": "odds ratio",
+        "df": None, "t": None,
+    }  # fmt: skip
+    text = results_text(pl.DataFrame([row]))
+    assert "group × session (training effect)" in text
+    assert (
+        f"ratio of odds ratios {math.exp(est):.2f}, 95% CI {math.exp(est - 1.96 * se):.2f}" in text
+    )
+    assert "log-odds scale of the cumulative link mixed model; z = 2.40" in text
+    if p < 0.05:
+        assert "the post − baseline odds ratio of a higher rating was larger in the control" in text
+    else:
+        assert "did not differ significantly between control and retro" in text
