@@ -338,8 +338,7 @@ def design_sentences(
                 factors.append(f"{factor} {joined}")
             if "trial" in rows.columns and rows["trial"].drop_nulls().n_unique() > 1:
                 factors.append(
-                    "trials entered as repeated observations "
-                    f"(up to {rows['trial'].drop_nulls().n_unique()} per condition)"
+                    f"up to {rows['trial'].drop_nulls().n_unique()} trials per condition"
                 )
         text += (": " + "; ".join(factors)) if factors else ":"
         n_obs = fits["n_obs"].drop_nulls().to_list()
@@ -353,6 +352,7 @@ def design_sentences(
             else ", none dropped for missing values"
         )
         out.append(text + ".")
+        out += _observation_sentence(part)
         if variance is not None and {"quantity", "value"} <= set(variance.columns):
             icc = variance.filter((pl.col("family") == fam) & (pl.col("quantity") == "icc"))
             if "analysis" in icc.columns:
@@ -372,6 +372,28 @@ def design_sentences(
             "variance table."
         )
     return out
+
+
+def _observation_sentence(part: pl.DataFrame) -> list[str]:
+    """What one observation of the models was: the trials, or (where a within-subject random
+    slope was not estimable) subject × condition means."""
+    if "observation" not in part.columns:
+        return []
+    kinds = part.select("outcome", "observation").unique()
+    means = kinds.filter(pl.col("observation") == "subject × condition mean")
+    trials = kinds.filter(pl.col("observation") == "trial")
+    if means.is_empty():
+        return ["Trials entered the models as repeated observations."] if trials.height else []
+    n, k = kinds["outcome"].n_unique(), means["outcome"].n_unique()
+    who = "every outcome" if k == n else f"{k} of {n} outcomes"
+    names = ", ".join(outcome_label(o) for o in sorted(means["outcome"], key=outcome_sort_key))
+    listed = f" ({names})" if k < n and k <= 8 else ""
+    rest = " (the others were fitted to the trials)" if trials.height else ""
+    return [
+        f"For {who}{listed} the random slope of the within-subject factor was not estimable "
+        "from the trials (variance 0): they were fitted to subject × condition means, so that "
+        f"their degrees of freedom count subjects rather than trials{rest}."
+    ]
 
 
 def protocol_sentences(speed: Speed) -> list[str]:

@@ -394,3 +394,25 @@ def test_pain_training_effect_is_named_as_an_odds_ratio(p):
         assert "the post − baseline odds ratio of a higher rating was larger in the control" in text
     else:
         assert "did not differ significantly between control and retro" in text
+
+
+def test_methods_say_which_outcomes_were_fitted_to_condition_means():
+    from analysis.report.methods import design_sentences
+
+    contrasts = pl.DataFrame(
+        {
+            "family": "spatiotemporal",
+            "outcome": ["stride_time", "cadence"],
+            "formula_requested": "value ~ direction * session + (1 + direction | subject)",
+            "n_subjects": 12,
+            "n_obs": [48, 144],
+            "n_dropped": 0,
+            "observation": ["subject × condition mean", "trial"],
+        }
+    )
+    text = " ".join(design_sentences(contrasts))
+    assert "For 1 of 2 outcomes (stride time) the random slope" in text
+    assert "subject × condition means" in text and "the others were fitted to the trials" in text
+    text = " ".join(design_sentences(contrasts.with_columns(observation=pl.lit("trial"))))
+    assert "condition means" not in text
+    assert "Trials entered the models as repeated observations." in text
