@@ -416,3 +416,42 @@ def test_methods_say_which_outcomes_were_fitted_to_condition_means():
     text = " ".join(design_sentences(contrasts.with_columns(observation=pl.lit("trial"))))
     assert "condition means" not in text
     assert "Trials entered the models as repeated observations." in text
+
+
+def test_sided_outcomes_read_as_words_in_text_tables_and_figures():
+    from analysis.report.figures.forest import forest_rows
+    from analysis.report.tables.results import format_results, results_table
+
+    c = pl.DataFrame(
+        {
+            "family": "emg",
+            "outcome": ["R_VL_mean_cycle", "L_TA_peak_cycle", "L_VL_mean_cycle"],
+            "unit": "%",
+            "contrast": "backward - forward",
+            "contrast_type": "main",
+            "contrast_factor": "direction",
+            "contrast_level": "backward",
+            "contrast_reference": "forward",
+            "estimate": [1.0, -2.0, 3.0],
+            "se": 0.5,
+            "ci_low": [0.0, -3.0, 2.0],
+            "ci_high": [2.0, -1.0, 4.0],
+            "df": 11.0,
+            "t": [2.0, -4.0, 6.0],
+            "p": [0.07, 0.002, 0.0001],
+            "p_adj": [0.07, 0.004, 0.0003],
+        }
+    )
+    text = results_text(c)
+    assert "L VL" not in text and "R VL" not in text
+    # hip to ankle, the left leg before the right one
+    assert (
+        text.index("VL (left) mean amplitude (gait cycle) was higher")
+        < text.index("VL (right) mean amplitude")
+        < text.index("TA (left) peak amplitude")
+    )
+    table = format_results(results_table(c))
+    assert "VL (right) mean amplitude (gait cycle)" in table["Outcome"].to_list()
+    labels = forest_rows(c).filter(pl.col("kind") == "contrast")["label"].to_list()
+    assert any(lab.startswith("TA (left) peak amplitude") for lab in labels)
+    assert outcome_label("L_TA_peak_cycle", full=True).startswith("Tibialis anterior (TA), left")
