@@ -365,10 +365,11 @@ def _training_paragraph(sub: pl.DataFrame, kw: dict) -> str:
         what = f"the {c.pair} difference" if c.kind == "interaction" else "the difference"
         between = f"{c.by_level} and {c.by_reference}" if c.by_factor else "conditions"
         who = f"all {rest}" if rest == rows.height else f"the other {rest} of {rows.height}"
+        lo, hi = format_p(min(ps)), format_p(max(ps))
+        span = f"adjusted p {lo} to {hi}" if lo != hi else f"adjusted p = {lo} for each"
         text += (
             f" For {who} outcomes {what} did not change significantly between {between} "
-            f"(adjusted p {format_p(min(ps))} to {format_p(max(ps))}; each estimate, CI, t and df "
-            "is in the contrast table)."
+            f"({span}; each estimate, CI, t and df is in the contrast table)."
         )
     return text.strip()
 

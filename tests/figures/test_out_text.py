@@ -455,3 +455,38 @@ def test_sided_outcomes_read_as_words_in_text_tables_and_figures():
     labels = forest_rows(c).filter(pl.col("kind") == "contrast")["label"].to_list()
     assert any(lab.startswith("TA (left) peak amplitude") for lab in labels)
     assert outcome_label("L_TA_peak_cycle", full=True).startswith("Tibialis anterior (TA), left")
+
+
+@pytest.mark.parametrize(
+    ("p_adj", "span"),
+    [
+        ([1.0] * 5, "adjusted p = 1.000 for each"),
+        ([0.5, 0.6, 0.7, 0.8, 1.0], "adjusted p .500 to 1.000"),
+    ],
+)
+def test_summarised_interactions_give_their_p_range_once(p_adj, span):
+    c = pl.DataFrame(
+        {
+            "family": "emg",
+            "outcome": [f"{m}_mean_cycle" for m in ("VL", "VM", "RF", "BF", "TA")],
+            "unit": "%",
+            "contrast_type": "interaction",
+            "contrast_factor": "direction",
+            "contrast_level": "backward",
+            "contrast_reference": "forward",
+            "factor": "session",
+            "level": "post",
+            "reference": "baseline",
+            "estimate": 0.1,
+            "se": 0.1,
+            "ci_low": -0.1,
+            "ci_high": 0.3,
+            "df": 11.0,
+            "t": 1.0,
+            "p": p_adj,
+            "p_adj": p_adj,
+        }
+    )
+    text = results_text(c, contrast_types=("main",))
+    assert "For all 5 outcomes the backward − forward difference did not change" in text
+    assert f"({span};" in text
