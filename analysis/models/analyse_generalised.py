@@ -109,6 +109,13 @@ def _emmeans(fit, level: float, primary: str | None) -> pl.DataFrame:
                         averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
                     )
                 )
+        if _training_pair(like, factor) is not None:  # the sessions of each group
+            over = [f for f in factors if f not in ("session", "group")]
+            parts.append(
+                gen.response_emmeans(fit, ["session", "group"], level).with_columns(
+                    averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
+                )
+            )
     if factors and fit.__class__.__name__ == "ClmmFit":
         for q in ("prob", "ge"):
             parts.append(

@@ -156,6 +156,13 @@ def model_emmeans(
                     averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
                 )
             )
+    if _training_pair(fit, factor) is not None:  # the sessions of each group (training effect)
+        over = [f for f in factors if f not in ("session", "group")]
+        parts.append(
+            emmeans(fit, ["session"], ["group"], level=level, ddf=ddf).with_columns(
+                averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
+            )
+        )
     return pl.concat(parts, how="diagonal_relaxed")
 
 

@@ -202,6 +202,18 @@ def test_pain_reports_group_by_session_beside_direction(effect):
         if analysis == "primary":
             assert inter["ratio"] == pytest.approx(np.exp(inter["estimate"]))
             assert inter["z"] == pytest.approx(inter["estimate"] / inter["se"], rel=1e-6)
+        # the EMMs of each session within each group, averaged over direction, back them
+        emm = res["emmeans"].filter(
+            (pl.col("analysis") == analysis)
+            & pl.col("direction").is_null()
+            & pl.col("session").is_not_null()
+            & pl.col("group").is_not_null()
+            & (pl.col("quantity").fill_null("mean") == "mean")
+        )
+        assert emm.height == 4 and set(emm["averaged_over"]) == {"direction"}
+        retro = {r["session"]: r["emmean"] for r in emm.iter_rows(named=True)
+                 if r["group"] == "retro"}  # fmt: skip
+        assert np.sign(retro["post"] - retro["baseline"]) == -np.sign(effect)
     # without group in the model there is no training effect to report
     models = resolve_settings(
         {"models": {"formula": {"default": "value ~ direction * session + (1 | subject)",
