@@ -8,6 +8,7 @@ formulas are read with :func:`analysis.models.formula.parse_formula`, the one fo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import polars as pl
@@ -360,18 +361,47 @@ def design_sentences(
             adjusted = icc.filter(pl.col("group") == _ADJUSTED_ICC)
             icc = adjusted if adjusted.height else icc
             values = [v for v in icc["value"].to_list() if v is not None and v == v]
+            who = name.lower() if not name.isupper() else name
             if values:
                 out.append(
                     f"The intraclass correlation (share of the variance due to the random "
-                    f"effects) of the {name.lower() if not name.isupper() else name} models "
-                    f"was {_range(values)}."
+                    f"effects) of the {who} models was {_range(values)}."
                 )
+            else:
+                out += _latent_icc_sentence(variance.filter(pl.col("family") == fam), who)
     if out:
         out.append(
             "Variance components (SDs, correlations and ICCs) of every model are in the "
             "variance table."
         )
     return out
+
+
+def _latent_icc_sentence(variance: pl.DataFrame, who: str) -> list[str]:
+    """The random-effect SD and latent-scale ICC of logit-link models (cumulative link or
+    binomial): the residual variance of the logistic latent variable is pi^2 / 3."""
+    if "model_family" not in variance.columns:
+        return []
+    rows = variance.filter(
+        pl.col("model_family").is_in(["ordinal", "binomial"])
+        & (pl.col("quantity") == "variance")
+        & (pl.col("group") != "Residual")
+    )
+    if "analysis" in rows.columns:
+        rows = rows.filter(pl.col("analysis").fill_null("primary") == "primary")
+    if rows.is_empty():
+        return []
+    per = rows.group_by("outcome").agg(pl.col("value").sum())
+    var = [v for v in per["value"].to_list() if v is not None and v == v]
+    if not var:
+        return []
+    icc = [v / (v + math.pi**2 / 3) for v in var]
+    sds = [math.sqrt(v) for v in var]
+    return [
+        f"The subject SD of the {who} models was {_range(sds)} on the latent logit scale "
+        f"(latent-scale ICC {_range(icc)}, the residual variance of the logistic latent "
+        "variable being π²/3)."
+    ]
 
 
 def _observation_sentence(part: pl.DataFrame) -> list[str]:

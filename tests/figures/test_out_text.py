@@ -490,3 +490,27 @@ def test_summarised_interactions_give_their_p_range_once(p_adj, span):
     text = results_text(c, contrast_types=("main",))
     assert "For all 5 outcomes the backward − forward difference did not change" in text
     assert f"({span};" in text
+
+
+@pytest.mark.parametrize("var", [1.0, 9.0])
+def test_methods_give_the_latent_icc_of_an_ordinal_model(var):
+    from analysis.report.methods import design_sentences
+
+    contrasts = pl.DataFrame(
+        {"family": "pain", "outcome": "knee_pain", "n_subjects": 12, "n_obs": 48, "n_dropped": 0}
+    )
+    variance = pl.DataFrame(
+        {
+            "family": "pain",
+            "outcome": "knee_pain",
+            "model_family": ["ordinal", "gaussian"],
+            "analysis": ["primary", "sensitivity"],
+            "group": "subject",
+            "quantity": ["variance", "icc"],
+            "value": [var, 0.5],
+        }
+    )
+    text = " ".join(design_sentences(contrasts, None, variance))
+    icc = var / (var + math.pi**2 / 3)
+    assert f"subject SD of the pain models was {math.sqrt(var):.2f} on the latent logit" in text
+    assert f"latent-scale ICC {icc:.2f}" in text and "0.50" not in text
