@@ -497,8 +497,8 @@ def methods_text(
     Returns
     -------
     str
-        Paragraphs separated by blank lines: walking protocol (when the cohort declares it),
-        EMG processing, statistics, SPM (when given), software.
+        Three or four paragraphs separated by blank lines: walking protocol (when the cohort
+        declares it) and EMG processing, statistics, SPM (when given), software.
 
     Examples
     --------
@@ -511,10 +511,12 @@ def methods_text(
     """
     models = settings.models
     alpha = models.alpha
+    # the walking protocol opens the first (data collection and EMG) paragraph, so that the
+    # paragraphs stay EMG, statistics, SPM, software
     protocol = protocol_sentences(settings.protocol.speed)
-    paragraphs = [" ".join(protocol)] if protocol else []
-    paragraphs += [
-        emg_paragraph.strip() if emg_paragraph else emg_methods_text(settings.emg),
+    emg = emg_paragraph.strip() if emg_paragraph else emg_methods_text(settings.emg)
+    paragraphs = [
+        " ".join([*protocol, emg]),
         " ".join(
             _stats_sentences(models, _gaussian_rows(contrasts), df_method)
             + model_family_sentences(models, contrasts)

@@ -310,7 +310,8 @@ def test_declared_hardware_and_protocol_are_written_and_nothing_invented(config)
         "protocol": {"speed": {"mode": "self-selected", "surface": "treadmill"}},
     }  # fmt: skip
     text = methods_text(resolve_settings(config, cohort), software=SOFTWARE)
-    assert text.startswith("Participants walked on a treadmill at a self-selected speed.\n\n")
+    assert text.startswith("Participants walked on a treadmill at a self-selected speed. Surface")
+    assert len(text.strip().split("\n\n")) == 3  # EMG (with the protocol), statistics, software
     assert "bipolar Ag/AgCl electrodes (inter-electrode distance 20 mm)" in text
     assert "SENIAM recommendations" in text
     assert "amplified with a Trigno Avanti (a common-mode rejection ratio of 80 dB" in text
