@@ -121,6 +121,7 @@ def simulate_participants(design: DemoDesign) -> pl.DataFrame:
     subjects = [f"S{i + 1:02d}" for i in range(n)]
     group = [GROUPS[i % 2] for i in range(n)]
     sex = ["F" if (i // 2) % 2 == 0 else "M" for i in range(n)]
+    # knee pain in subjects 1-4 and 9-12: 8 of 12, in both groups
     knee_pain = [(i // 4) % 2 == 0 for i in range(n)]
     height = [round(float(rng.normal(165 if s == "F" else 178, 6)), 1) for s in sex]
     bmi = rng.normal(26.0, 3.0, n)
@@ -309,7 +310,8 @@ def simulate_cohort(out_dir: str | Path, design: DemoDesign | None = None) -> Pa
     trials.write_csv(out / "trials.csv")
     balance.write_csv(out / "balance.csv", float_precision=1)
     pain.write_csv(out / "pain.csv")
-    cohort = _cohort_yaml(design, mean_ratio, effects)
+    n_pain = participants["knee_pain"].to_list().count("yes")
+    cohort = _cohort_yaml(design, mean_ratio, effects, n_pain)
     (out / "cohort.yaml").write_text(cohort, encoding="utf-8")
     return out
 
@@ -358,12 +360,16 @@ def _simulate_clinical(
     return balance, pain, effects
 
 
-def _cohort_yaml(design: DemoDesign, mean_ratio: dict[str, float], clinical: dict) -> str:
+def _cohort_yaml(
+    design: DemoDesign, mean_ratio: dict[str, float], clinical: dict, n_knee_pain: int
+) -> str:
+    """The cohort's ``cohort.yaml``; its description counts the participants it simulated."""
     doc = {
         "contract_version": 1,
         "name": design.name,
         "description": (
-            f"Synthetic retro-walking study: {design.n_subjects} adults (half with knee pain) "
+            f"Synthetic retro-walking study: {design.n_subjects} adults ({n_knee_pain} with knee "
+            "pain) "
             "in a backward-walking programme or a control programme; treadmill walking forward "
             "and backward at baseline and after the programme; surface EMG of 9 right-leg "
             "muscles, Berg Balance Scale, Timed Up and Go and knee pain while walking "
@@ -378,7 +384,15 @@ def _cohort_yaml(design: DemoDesign, mean_ratio: dict[str, float], clinical: dic
             "mains_hz": 50,
             "muscles": list(MUSCLES),
             "channel_map": {},
+            # the hardware a study of this kind reports (ISEK, CEDE), written into the methods
+            "electrodes": {
+                "type": "bipolar Ag/AgCl",
+                "inter_electrode_distance_mm": 20,
+                "placement": "SENIAM",
+            },
+            "amplifier": {"cmrr_db": 80, "input_impedance_mohm": 100, "gain": 1000},
         },
+        "protocol": {"speed": {"mode": "self-selected", "surface": "treadmill"}},
         "units": {"height": "cm", "mass": "kg"},
         "pain_scale": {"name": "NRS", "min": 0, "max": 10},
         "measures": {

@@ -97,6 +97,42 @@ class QC:
 
 
 @dataclass(frozen=True)
+class Electrodes:
+    """The surface electrodes a cohort declares (cohort.yaml ``emg.electrodes``), reported in the
+    methods as ISEK and CEDE ask; nothing is written for what is not declared."""
+
+    type: str | None = None  # e.g. "bipolar Ag/AgCl"
+    inter_electrode_distance_mm: float | None = None
+    placement: str | None = None  # e.g. "SENIAM"
+
+
+@dataclass(frozen=True)
+class Amplifier:
+    """The EMG amplifier a cohort declares (cohort.yaml ``emg.amplifier``), for the methods."""
+
+    model: str | None = None
+    cmrr_db: float | None = None  # common-mode rejection ratio
+    input_impedance_mohm: float | None = None
+    gain: float | None = None  # hardware gain as reported (emg.gain: gain left in the values)
+
+
+@dataclass(frozen=True)
+class Speed:
+    """How walking speed was set (cohort.yaml ``protocol.speed``), for the methods."""
+
+    mode: str | None = None  # self-selected or fixed
+    value_m_s: float | None = None  # the fixed speed (or the speed of every condition)
+    surface: str | None = None  # treadmill or overground
+
+
+@dataclass(frozen=True)
+class ProtocolSettings:
+    """What the cohort declares about its walking protocol (cohort.yaml ``protocol``)."""
+
+    speed: Speed = field(default_factory=Speed)
+
+
+@dataclass(frozen=True)
 class EmgSettings:
     """The EMG stage's parameters and what the cohort declares about its recordings."""
 
@@ -119,6 +155,9 @@ class EmgSettings:
     channel_map: Mapping[str, str | None] = field(default_factory=dict)
     # where the gait events come from (analysis.ingest.events.events_config fills the rest)
     events: Mapping[str, Any] = field(default_factory=dict)
+    # the hardware, for the methods only (processing does not read them)
+    electrodes: Electrodes = field(default_factory=Electrodes)
+    amplifier: Amplifier = field(default_factory=Amplifier)
 
     def to_params(self) -> dict[str, Any]:
         """The same settings as the nested plain dictionary the EMG signal functions take."""
@@ -247,6 +286,8 @@ class Settings:
     spm: SpmSettings = field(default_factory=SpmSettings)
     pooling: PoolingSettings = field(default_factory=PoolingSettings)
     power: PowerSettings = field(default_factory=PowerSettings)
+    # declared by the cohort (cohort.yaml protocol:), not by the study configuration
+    protocol: ProtocolSettings = field(default_factory=ProtocolSettings)
 
 
 # blocks of config/config.yaml that are settings (the rest says where data and results are)
@@ -259,6 +300,8 @@ _COHORT_EMG_FACTS = {
     "channel_map": ("channel_map",),
     "gain": ("gain",),
     "events": ("events",),
+    "electrodes": ("electrodes",),
+    "amplifier": ("amplifier",),
     "mains_hz": ("notch", "mains_hz"),
     "side": ("cycles", "side"),
 }
@@ -278,7 +321,8 @@ def resolve_settings(
     cohort : mapping, optional
         The cohort's ``cohort.yaml``: its ``emg.processing`` overrides keys of the ``emg``
         block, and ``emg.sampling_rate_hz``, ``units``, ``muscles``, ``channel_map``,
-        ``mains_hz`` and ``side`` describe its recordings.
+        ``mains_hz``, ``side``, ``electrodes`` and ``amplifier`` describe its recordings, and
+        ``protocol`` its walking protocol.
 
     Returns
     -------
@@ -308,6 +352,7 @@ def resolve_settings(
             for part in dest[:-1]:
                 node = node.setdefault(part, {})
             node[dest[-1]] = copy.deepcopy(emg[key])
+    tree["protocol"] = copy.deepcopy(dict((cohort or {}).get("protocol") or {}))
     # the cohort's measure types give each family's default model; the configuration wins
     declared = tree["models"].get("family") or {}
     defaults = model_family_defaults(cohort)
@@ -497,6 +542,8 @@ _CHOICES = {
     "spm.effect_ci": ("noncentral_t", "normal"),
     "pooling.cohort_effect": ("fixed", "random"),
     "power.effect": POWER_EFFECTS,
+    "protocol.speed.mode": (None, "self-selected", "fixed"),
+    "protocol.speed.surface": (None, "treadmill", "overground"),
 }
 
 
@@ -508,7 +555,7 @@ def _get(obj: Any, dotted: str) -> Any:
 
 def _consistency(s: Settings) -> list[str]:
     out = [
-        f"{key}: must be one of {', '.join(choices)}, got {_get(s, key)!r}"
+        f"{key}: must be one of {', '.join(c for c in choices if c)}, got {_get(s, key)!r}"
         for key, choices in _CHOICES.items()
         if _get(s, key) not in choices
     ]
@@ -532,6 +579,17 @@ def _consistency(s: Settings) -> list[str]:
         out.append("emg.gain: must be positive")
     if s.emg.sampling_rate_hz is not None and s.emg.sampling_rate_hz <= 0:
         out.append("emg.sampling_rate_hz: must be positive")
+    for key in (
+        "emg.electrodes.inter_electrode_distance_mm",
+        "emg.amplifier.cmrr_db",
+        "emg.amplifier.input_impedance_mohm",
+        "emg.amplifier.gain",
+        "protocol.speed.value_m_s",
+    ):
+        if _get(s, key) is not None and _get(s, key) <= 0:
+            out.append(f"{key}: must be positive")
+    if s.protocol.speed.mode == "fixed" and s.protocol.speed.value_m_s is None:
+        out.append("protocol.speed.value_m_s: needed with mode: fixed (the speed in m/s)")
     m = s.models
     if not 0 < m.alpha < 1:
         out.append(f"models.alpha: must lie between 0 and 1, got {m.alpha}")

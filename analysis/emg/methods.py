@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from analysis.core.settings import EmgSettings, merge_params
 
@@ -35,6 +36,7 @@ def methods_text(params: EmgSettings | Mapping | None = None) -> str:
     cyc, on, qc = p["cycles"], p["onset"], p["qc"]
     n = int(bp["order"])
     s = []
+    s += hardware_sentences(p.get("electrodes"), p.get("amplifier"))
     rate = p["sampling_rate_hz"]
     if rate:
         s.append(f"Surface EMG was sampled at {float(rate):g} Hz.")
@@ -137,6 +139,67 @@ def methods_text(params: EmgSettings | Mapping | None = None) -> str:
         )
     )
     return " ".join(s)
+
+
+def hardware_sentences(
+    electrodes: Mapping[str, Any] | None, amplifier: Mapping[str, Any] | None
+) -> list[str]:
+    """The electrodes and amplifier as the cohort declares them (ISEK, CEDE); nothing invented.
+
+    Parameters
+    ----------
+    electrodes : mapping, optional
+        ``type``, ``inter_electrode_distance_mm``, ``placement`` (cohort.yaml
+        ``emg.electrodes``); missing or ``None`` values are left unsaid.
+    amplifier : mapping, optional
+        ``model``, ``cmrr_db``, ``input_impedance_mohm``, ``gain`` (cohort.yaml
+        ``emg.amplifier``).
+
+    Returns
+    -------
+    list of str
+        Zero, one or two sentences.
+
+    Examples
+    --------
+    >>> hardware_sentences({"type": "bipolar Ag/AgCl", "inter_electrode_distance_mm": 20,
+    ...     "placement": "SENIAM"}, {"cmrr_db": 80})
+    ['Surface EMG was recorded with bipolar Ag/AgCl electrodes (inter-electrode distance 20 mm) placed following the SENIAM recommendations (Hermens et al. 2000).', 'The amplifier had a common-mode rejection ratio of 80 dB.']
+    >>> hardware_sentences(None, {})
+    []
+    """  # noqa: E501
+    el = {k: v for k, v in (electrodes or {}).items() if v is not None}
+    amp = {k: v for k, v in (amplifier or {}).items() if v is not None}
+    out = []
+    if el:
+        text = "Surface EMG was recorded with " + (
+            f"{el['type']} electrodes" if "type" in el else "surface electrodes"
+        )
+        if "inter_electrode_distance_mm" in el:
+            text += f" (inter-electrode distance {float(el['inter_electrode_distance_mm']):g} mm)"
+        place = el.get("placement")
+        if place and str(place).strip().upper() == "SENIAM":
+            text += " placed following the SENIAM recommendations (Hermens et al. 2000)"
+        elif place:
+            text += f" placed following {place}"
+        out.append(text + ".")
+    specs = []
+    if "gain" in amp:
+        specs.append(f"a gain of {float(amp['gain']):g}")
+    if "cmrr_db" in amp:
+        specs.append(f"a common-mode rejection ratio of {float(amp['cmrr_db']):g} dB")
+    if "input_impedance_mohm" in amp:
+        specs.append(f"an input impedance of {float(amp['input_impedance_mohm']):g} MΩ")
+    listed = (
+        ", ".join(specs[:-1]) + (" and " if len(specs) > 1 else "") + specs[-1] if specs else ""
+    )
+    if "model" in amp:
+        out.append(
+            f"Signals were amplified with a {amp['model']}" + (f" ({listed})." if listed else ".")
+        )
+    elif listed:
+        out.append(f"The amplifier had {listed}.")
+    return out
 
 
 def _contact(side: str) -> str:

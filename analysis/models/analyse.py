@@ -85,6 +85,7 @@ def _fit_outcome(
         ddf_method=ddf_method(ddf),
         estimation="REML" if reml else "ML",
         level=level,
+        observation="trial" if _replicated(part, spec, subject) else "condition",
     )
     try:
         fit = fit_lmm(part, spec, levels=levels, reml=reml)
@@ -92,6 +93,22 @@ def _fit_outcome(
         info["error"] = str(err)
         return {"models": pl.DataFrame([info])}
     notes += list(fit.simplification)
+    lost = _lost_within_slopes(spec, fit, part, subject)
+    if lost:
+        cells = cell_means(part, subject)
+        try:
+            fit = fit_lmm(cells, spec, levels=levels, reml=reml)
+        except (FormulaError, ValueError, ArithmeticError) as err:
+            info["error"] = str(err)
+            return {"models": pl.DataFrame([info])}
+        part = cells
+        notes.append(
+            f"the random slope of {' and '.join(lost)} was not estimable from the trials "
+            "(variance 0): fitted to subject × condition means, so that the df count subjects, "
+            "not trials"
+        )
+        notes += list(fit.simplification)
+        info["observation"] = "subject × condition mean"
     pair = _primary(fit, primary)
     if primary is not None and pair is not None and pair[0] != primary:
         notes.append(f"'{primary}' is not a model factor: {pair[0]} contrasts reported")
@@ -119,6 +136,59 @@ def _fit_outcome(
     out["residuals"] = short.join(fit.design.data.select(ids).hstack(residuals(fit)), how="cross")
     out["random_effects"] = short.join(ranef(fit), how="cross")
     return out
+
+
+def _within(spec: ModelSpec, data: pl.DataFrame, subject: str) -> list[str]:
+    """Fixed factors of ``spec`` that vary within subjects in ``data``."""
+    out = []
+    for v in spec.fixed_variables:
+        if v in data.columns and v != subject and not data[v].dtype.is_numeric():
+            per = data.group_by(subject).agg(pl.col(v).n_unique())[v]
+            if per.len() and per.max() > 1:
+                out.append(v)
+    return out
+
+
+def _replicated(data: pl.DataFrame, spec: ModelSpec, subject: str) -> bool:
+    """Whether the data repeat observations (trials) within the subjects' cells of the
+    within-subject factors."""
+    keys = [subject, *_within(spec, data, subject)]
+    if subject not in data.columns or not data.height:
+        return False
+    return data.group_by(keys).len()["len"].max() > 1
+
+
+def _lost_within_slopes(spec: ModelSpec, fit, data: pl.DataFrame, subject: str) -> list[str]:
+    """Within-subject factors with a random slope (or nested intercept) requested in ``spec``
+    that no random term of the fitted model keeps, when trials are replicated in each cell:
+    their contrasts would otherwise be tested against the trial-to-trial residual (df counting
+    trials, not subjects)."""
+    if not _replicated(data, spec, subject):
+        return []
+
+    def covered(s: ModelSpec) -> set[str]:
+        return {v for t in s.random for v in (*t.slopes, *t.group) if v != subject}
+
+    return [v for v in _within(spec, data, subject) if v in covered(spec) - covered(fit.spec)]
+
+
+def cell_means(data: pl.DataFrame, subject: str = "subject") -> pl.DataFrame:
+    """The mean of ``value`` over the trials of each subject × condition cell.
+
+    Every column but ``value`` and ``trial`` keys a cell (outcome, cohort, group, session,
+    direction, descriptors); a cell whose values are all missing keeps a missing mean.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"subject": ["a", "a", "a", "a"], "trial": [1, 2, 1, 2],
+    ...     "direction": ["forward", "forward", "backward", "backward"],
+    ...     "value": [1.0, 3.0, 5.0, None]})
+    >>> cell_means(df).sort("direction").rows()
+    [('a', 'backward', 5.0), ('a', 'forward', 2.0)]
+    """
+    keys = [c for c in data.columns if c not in ("value", "trial")]
+    return data.group_by(keys, maintain_order=True).agg(pl.col("value").mean())
 
 
 def analyse_outcomes(

@@ -27,7 +27,7 @@ from analysis.models.outcome_runs import (
     run_outcomes,
     tagger,
 )
-from analysis.models.reported import _interacting, _primary
+from analysis.models.reported import _interacting, _primary, _training_pair
 
 __all__ = ["analyse_generalised", "gaussian_misuse"]
 
@@ -82,6 +82,19 @@ def _contrasts(fit, level: float, primary: str | None) -> pl.DataFrame:
                 contrast_type=pl.lit("interaction")
             )
         )
+    training = _training_pair(like, factor)
+    if training is not None:  # group × session beside the primary factor (the LMM's rows)
+        _, post, base = training
+        parts.append(
+            gen.level_contrast(fit, "session", post, base, ["group"], level).with_columns(
+                contrast_type=pl.lit("simple")
+            )
+        )
+        parts.append(
+            gen.level_interaction(fit, "session", post, base, "group", level).with_columns(
+                contrast_type=pl.lit("interaction")
+            )
+        )
     return pl.concat(parts, how="diagonal_relaxed")
 
 
@@ -101,6 +114,13 @@ def _emmeans(fit, level: float, primary: str | None) -> pl.DataFrame:
                         averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
                     )
                 )
+        if _training_pair(like, factor) is not None:  # the sessions of each group
+            over = [f for f in factors if f not in ("session", "group")]
+            parts.append(
+                gen.response_emmeans(fit, ["session", "group"], level).with_columns(
+                    averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
+                )
+            )
     if factors and fit.__class__.__name__ == "ClmmFit":
         for q in ("prob", "ge"):
             parts.append(

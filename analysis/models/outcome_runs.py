@@ -106,8 +106,12 @@ def model_row(
     ddf_method: str,
     estimation: str | None,
     level: float,
+    **extra,
 ) -> dict:
-    """The ``models`` row of one outcome before its fit: what was asked, with no result yet."""
+    """The ``models`` row of one outcome before its fit: what was asked, with no result yet.
+
+    ``extra`` columns (e.g. ``observation``) stand after ``notes``.
+    """
     return {
         **meta,
         "formula_requested": spec.formula,
@@ -120,6 +124,7 @@ def model_row(
         "estimation": estimation,
         "ci_level": level,
         "notes": "; ".join(notes),
+        **extra,
         "error": None,
     }
 

@@ -57,6 +57,23 @@ def _interacting(fit: LmmFit, factor: str) -> list[str]:
     ]
 
 
+def _training_pair(fit: LmmFit, factor: str) -> tuple[str, str, str] | None:
+    """The training effect beside a primary factor other than session and group (whose own
+    interactions already hold group × session): the session contrast (last - first) when the
+    model has the session × group interaction, else None.
+
+    Its change between groups (group × session: the change from baseline to post in one group
+    against the other) answers the trial's question whatever the primary factor, e.g. for pain
+    modelled by direction * session * group."""
+    if factor in ("session", "group") or frozenset(("session", "group")) not in {
+        frozenset(t) for t in fit.spec.fixed
+    }:
+        return None
+    if len(fit.design.coding.levels.get("group", ())) < 2:
+        return None
+    return _factor_pair(fit, "session")
+
+
 def model_contrasts(
     fit: LmmFit,
     ddf: str = "satterthwaite",
@@ -70,7 +87,9 @@ def model_contrasts(
     group) is reported overall (``main``, averaged over the other factors), within each level of
     session and group when they interact with it (``simple``), and as the change of that
     contrast between levels of session or group relative to their first level
-    (``interaction``).
+    (``interaction``). When the primary factor is neither session nor group and the model has
+    the session × group interaction, the training effect is added: last minus first session
+    within each group (``simple``) and its difference between groups (``interaction``).
     """
     if primary is not None and primary not in PRIMARY_FACTORS:
         raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
@@ -91,6 +110,19 @@ def model_contrasts(
         )
         parts.append(
             level_interaction(fit, factor, a, b, f, level, ddf=ddf).with_columns(
+                contrast_type=pl.lit("interaction")
+            )
+        )
+    training = _training_pair(fit, factor)
+    if training is not None:
+        _, post, base = training
+        parts.append(
+            level_contrast(fit, "session", post, base, ["group"], level, ddf=ddf).with_columns(
+                contrast_type=pl.lit("simple")
+            )
+        )
+        parts.append(
+            level_interaction(fit, "session", post, base, "group", level, ddf=ddf).with_columns(
                 contrast_type=pl.lit("interaction")
             )
         )
@@ -124,6 +156,13 @@ def model_emmeans(
                     averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
                 )
             )
+    if _training_pair(fit, factor) is not None:  # the sessions of each group (training effect)
+        over = [f for f in factors if f not in ("session", "group")]
+        parts.append(
+            emmeans(fit, ["session"], ["group"], level=level, ddf=ddf).with_columns(
+                averaged_over=pl.lit(", ".join(over) if over else None, dtype=pl.String)
+            )
+        )
     return pl.concat(parts, how="diagonal_relaxed")
 
 

@@ -168,17 +168,23 @@ def results_sentences(
         est = row["estimate"]
         significant = p_dec is not None and p_dec < alpha and est is not None and est != 0
         unit = f" {row['unit']}" if row.get("unit") else ""
+        ratio_kind = _ratio_kind(row)
         if c.kind == "interaction":
             inner = "walking backward − forward" if c.is_direction else c.pair
+            # a generalised model's contrast is a log odds (or rate) ratio: its change is
+            # the change of that ratio
+            changed = f"{inner} {ratio_kind}" if ratio_kind else f"{inner} difference"
+            if c.factor == "session" and c.by_factor == "group":
+                name += ", group × session (training effect)"
             if significant:
                 size = "larger" if est > 0 else "smaller"
                 claim = (
-                    f": the {inner} difference was {size} {_at(c.by_factor, c.by_level or '')} "
+                    f": the {changed} was {size} {_at(c.by_factor, c.by_level or '')} "
                     f"than {_at(c.by_factor, c.by_reference or '')}"
                 )
             else:
                 claim = (
-                    f": the {inner} difference did not differ significantly between "
+                    f": the {changed} did not differ significantly between "
                     f"{c.by_level} and {c.by_reference}"
                 )
             what = "difference of differences"
@@ -198,8 +204,10 @@ def results_sentences(
         stats = f"{what} {format_estimate(est, d)}{unit}, {pct} CI " + " to ".join(ci)
         if row.get("ratio") is not None:  # ordinal/binomial models: odds (or rate) ratio
             ci = (format_estimate(row[k], 2) for k in ("ratio_ci_low", "ratio_ci_high"))
-            kind = row.get("ratio_type") or "odds ratio"
+            base = str(row.get("ratio_type") or "odds ratio")
+            kind = f"ratio of {base}s" if c.kind == "interaction" else ratio_kind
             stats = f"{kind} {format_estimate(row['ratio'], 2)}, {pct} CI " + " to ".join(ci)
+            stats += f", {_log_scale(row)}"
         if row.get("z") is not None and row.get("t") is None:
             stats += f"; z = {format_estimate(row['z'], 2)}"
         test = []
@@ -218,6 +226,26 @@ def results_sentences(
                 es += ", 95% CI " + " to ".join(es_ci)
         out.append(f"{name}{claim} ({stats}; {', '.join(test)}{es}).")
     return out
+
+
+def _ratio_kind(row: Mapping) -> str:
+    """ "odds ratio" (of a higher rating, for an ordinal model) or "rate ratio"; "" for an LMM."""
+    if row.get("ratio") is None:
+        return ""
+    kind = str(row.get("ratio_type") or "odds ratio")
+    return f"{kind} of a higher rating" if row.get("model_family") == "ordinal" else kind
+
+
+def _log_scale(row: Mapping) -> str:
+    """The scale a generalised model's contrast and its Wald z are computed on."""
+    kind = str(row.get("ratio_type") or "odds ratio")
+    scale = "log-odds" if "odds" in kind else "log-rate"
+    model = {
+        "ordinal": "cumulative link mixed model",
+        "binomial": "binomial mixed model",
+        "poisson": "Poisson mixed model",
+    }.get(str(row.get("model_family")), "model")
+    return f"Wald test on the {scale} scale of the {model}"
 
 
 def spm_sentences(clusters: pl.DataFrame, *, decimals: int = 0) -> list[str]:
@@ -337,10 +365,11 @@ def _training_paragraph(sub: pl.DataFrame, kw: dict) -> str:
         what = f"the {c.pair} difference" if c.kind == "interaction" else "the difference"
         between = f"{c.by_level} and {c.by_reference}" if c.by_factor else "conditions"
         who = f"all {rest}" if rest == rows.height else f"the other {rest} of {rows.height}"
+        lo, hi = format_p(min(ps)), format_p(max(ps))
+        span = f"adjusted p {lo} to {hi}" if lo != hi else f"adjusted p = {lo} for each"
         text += (
             f" For {who} outcomes {what} did not change significantly between {between} "
-            f"(adjusted p {format_p(min(ps))} to {format_p(max(ps))}; each estimate, CI, t and df "
-            "is in the contrast table)."
+            f"({span}; each estimate, CI, t and df is in the contrast table)."
         )
     return text.strip()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from analysis.ingest.readers.channels import split_side
+
 __all__ = [
     "FAMILY_NAMES",
     "MUSCLE_NAMES",
@@ -85,20 +87,40 @@ def muscle_sort_key(code: str) -> tuple[int, str]:
     --------
     >>> sorted(["TA", "XYZ", "VL", "GMAX"], key=muscle_sort_key)
     ['GMAX', 'VL', 'TA', 'XYZ']
+    >>> sorted(["R_TA", "R_VL", "L_TA", "L_VL"], key=muscle_sort_key)
+    ['L_VL', 'R_VL', 'L_TA', 'R_TA']
     """
-    return (MUSCLE_ORDER.index(code), code) if code in MUSCLE_ORDER else (len(MUSCLE_ORDER), code)
+    muscle = split_side(code)[1]  # a muscle of one leg (L_VL) sorts with its muscle
+    if muscle in MUSCLE_ORDER:
+        return (MUSCLE_ORDER.index(muscle), code)
+    return (len(MUSCLE_ORDER), code)
 
 
 def muscle_title(code: str) -> str:
-    """Full muscle name with its code, for panel titles (unknown codes as they are).
+    """Full muscle name with its code, for panel titles (unknown codes as they are); a muscle
+    of one leg (``L_VL``, EMG of both legs) names its leg.
 
     Examples
     --------
     >>> muscle_title("VL"), muscle_title("XYZ")
     ('Vastus lateralis (VL)', 'XYZ')
+    >>> muscle_title("L_VL")
+    'Vastus lateralis (VL), left'
     """
-    name = MUSCLE_NAMES.get(code)
-    return f"{name[0].upper()}{name[1:]} ({code})" if name else code
+    side, muscle = split_side(code)
+    name = MUSCLE_NAMES.get(muscle)
+    if not name:
+        return code
+    title = f"{name[0].upper()}{name[1:]} ({muscle})"
+    return f"{title}, {side}" if side else title
+
+
+def _muscle_short(code: str) -> str | None:
+    """``VL`` or, for a muscle of one leg, ``VL (left)``; None when not a muscle code."""
+    side, muscle = split_side(code)
+    if muscle not in MUSCLE_NAMES:
+        return None
+    return f"{muscle} ({side})" if side else muscle
 
 
 NORM_LABELS: dict[str, str] = {
@@ -137,11 +159,25 @@ def outcome_sort_key(outcome: str) -> tuple:
     --------
     >>> sorted(["TA_mean_cycle", "BBS", "VL_peak_cycle", "VL_mean_cycle"], key=outcome_sort_key)
     ['VL_mean_cycle', 'VL_peak_cycle', 'TA_mean_cycle', 'BBS']
+    >>> sorted(["R_VL_mean_cycle", "TA_mean_cycle", "L_VL_mean_cycle"], key=outcome_sort_key)
+    ['L_VL_mean_cycle', 'R_VL_mean_cycle', 'TA_mean_cycle']
     """
-    head, _, rest = outcome.partition("_")
-    if head in MUSCLE_NAMES and rest:
-        return (0, *muscle_sort_key(head), rest)
-    return (1, len(MUSCLE_ORDER), outcome, "")
+    muscle, rest = _split_outcome(outcome)
+    if muscle is not None and rest:
+        index, _ = muscle_sort_key(muscle)
+        return (0, index, split_side(muscle)[1], rest, muscle)
+    return (1, len(MUSCLE_ORDER), outcome, "", "")
+
+
+def _split_outcome(outcome: str) -> tuple[str | None, str]:
+    """``(muscle code, rest)`` of an EMG outcome code (``L_VL_mean_cycle`` -> ``("L_VL",
+    "mean_cycle")``); ``(None, outcome)`` for any other outcome."""
+    parts = outcome.split("_")
+    for k in (2, 1):  # a sided muscle first: L_VL
+        code = "_".join(parts[:k])
+        if len(parts) > k and _muscle_short(code) is not None and (k == 2 or code in MUSCLE_NAMES):
+            return code, "_".join(parts[k:])
+    return None, outcome
 
 
 def outcome_label(
@@ -149,9 +185,10 @@ def outcome_label(
 ) -> str:
     """Readable name of an outcome code.
 
-    EMG outcomes ``<muscle>_<feature>_<phase>`` (muscle codes of docs/architecture.md) read as
-    ``"VL mean amplitude (gait cycle)"``; ``labels`` (e.g. the ``label`` of each measure in
-    cohort.yaml) takes precedence; other codes have underscores replaced by spaces.
+    EMG outcomes ``<muscle>_<feature>_<phase>`` (muscle codes of docs/architecture.md, with a
+    leg prefix ``L_``/``R_`` for EMG of both legs) read as ``"VL mean amplitude (gait cycle)"``
+    or ``"VL (left) mean amplitude (gait cycle)"``; ``labels`` (e.g. the ``label`` of each
+    measure in cohort.yaml) takes precedence; other codes have underscores replaced by spaces.
 
     Examples
     --------
@@ -163,14 +200,25 @@ def outcome_label(
     'Vastus lateralis (VL) mean amplitude (gait cycle)'
     >>> outcome_label("knee_pain_walking"), outcome_label("stance_pct")
     ('knee pain walking', 'stance (% of cycle)')
+
+    A muscle of one leg (EMG of both legs) names the leg:
+
+    >>> outcome_label("L_VL_mean_cycle")
+    'VL (left) mean amplitude (gait cycle)'
+    >>> outcome_label("R_TA_peak_stance", full=True)
+    'Tibialis anterior (TA), right, peak amplitude (stance)'
     """
     if labels and outcome in labels:
         return str(labels[outcome])
-    parts = outcome.split("_")
-    if len(parts) >= 3 and parts[0] in MUSCLE_NAMES:
+    code, rest = _split_outcome(outcome)
+    parts = rest.split("_")
+    if code is not None and len(parts) >= 2:
         phase = parts[-1]
-        feature = "_".join(parts[1:-1])
-        muscle = muscle_title(parts[0]) if full else parts[0]
+        feature = "_".join(parts[:-1])
+        if full:
+            muscle = muscle_title(code) + ("," if split_side(code)[0] else "")
+        else:
+            muscle = str(_muscle_short(code))
         return (
             f"{muscle} {_FEATURES.get(feature, feature.replace('_', ' '))} "
             f"({_PHASES.get(phase, phase)})"

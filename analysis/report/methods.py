@@ -8,11 +8,12 @@ formulas are read with :func:`analysis.models.formula.parse_formula`, the one fo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import polars as pl
 
-from analysis.core.settings import ModelSettings, Settings
+from analysis.core.settings import ModelSettings, Settings, Speed
 from analysis.emg.methods import methods_text as emg_methods_text
 from analysis.models.formula import ModelSpec, parse_formula
 from analysis.report.contrasts import read_contrast
@@ -258,6 +259,199 @@ def _spm_sentences_methods(spm: pl.DataFrame | None, alpha: float) -> list[str]:
     return out
 
 
+_FACTORS = ("group", "session", "direction")
+_ADJUSTED_ICC = "all random effects (adjusted ICC)"
+
+
+def _range(values: list[float], digits: int = 2) -> str:
+    lo, hi = min(values), max(values)
+    if f"{lo:.{digits}f}" == f"{hi:.{digits}f}":
+        return f"{lo:.{digits}f}"
+    return f"{lo:.{digits}f} to {hi:.{digits}f}"
+
+
+def design_sentences(
+    contrasts: pl.DataFrame | None,
+    data: pl.DataFrame | None = None,
+    variance: pl.DataFrame | None = None,
+) -> list[str]:
+    """Per outcome family, what a reader needs to judge the mixed models (LEVEL): the factors'
+    levels with the subjects observed at each, the observations per model and how many were
+    dropped for missing values, and the intraclass correlations.
+
+    Parameters
+    ----------
+    contrasts : polars.DataFrame
+        The contrast table: ``family``, ``outcome``, ``formula_requested`` (or
+        ``formula_used``), ``n_subjects``, ``n_obs``, ``n_dropped`` and ``analysis``.
+    data : polars.DataFrame, optional
+        The long data the models were fitted to (``family``, ``outcome``, ``subject`` and the
+        factor columns ``group``, ``session``, ``direction``; ``trial`` when trials were kept):
+        the levels and subjects per level. Left out without it.
+    variance : polars.DataFrame, optional
+        The variance table (``quantity == "icc"`` rows): the range of the ICCs per family.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> c = pl.DataFrame({"family": "balance", "outcome": ["BBS", "TUG"], "analysis": "primary",
+    ...     "formula_requested": "value ~ session * group + (1 | subject)",
+    ...     "n_subjects": 4, "n_obs": [8, 7], "n_dropped": [0, 1]})
+    >>> d = pl.DataFrame({"family": "balance", "outcome": "BBS", "value": 1.0,
+    ...     "subject": ["a", "a", "b", "b", "c", "c", "d", "d"],
+    ...     "session": ["pre", "post"] * 4, "group": ["x"] * 4 + ["y"] * 4})
+    >>> print(design_sentences(c, d)[0])
+    Balance (2 outcomes, 4 subjects): group x (n = 2) and y (n = 2); session pre (n = 4) and post (n = 4); 7 to 8 observations per model, 1 dropped for missing values.
+    """  # noqa: E501
+    if contrasts is None or not contrasts.height or "n_obs" not in contrasts.columns:
+        return []
+    prim = contrasts
+    if "analysis" in prim.columns:
+        prim = prim.filter(pl.col("analysis").fill_null("primary") == "primary")
+    formula_col = "formula_requested" if "formula_requested" in prim.columns else "formula_used"
+    out = []
+    for fam in _unique(prim, "family"):
+        part = prim.filter(pl.col("family") == fam)
+        have = [c for c in ("n_subjects", "n_obs", "n_dropped") if c in part.columns]
+        fits = part.select("outcome", *have).unique()
+        for c in ("n_subjects", "n_dropped"):
+            if c not in fits.columns:
+                fits = fits.with_columns(pl.lit(None, dtype=pl.Int64).alias(c))
+        name = FAMILY_NAMES.get(str(fam), str(fam).capitalize())
+        k = fits["outcome"].n_unique()
+        who = f", {fits['n_subjects'].max()} subjects" if fits["n_subjects"].max() else ""
+        text = f"{name} ({k} outcome{'s' if k != 1 else ''}{who})"
+        factors: list[str] = []
+        if data is not None and formula_col in part.columns:
+            used = set(parse_formula(_mode(part[formula_col])).fixed_variables)
+            rows = data.filter(pl.col("family") == fam) if "family" in data.columns else data
+            for factor in (f for f in _FACTORS if f in used and f in rows.columns):
+                levels = rows.select(factor, "subject").drop_nulls().unique(maintain_order=True)
+                counts = levels.group_by(factor, maintain_order=True).agg(
+                    n=pl.col("subject").n_unique()
+                )
+                each = [f"{lv} (n = {n})" for lv, n in counts.rows()]
+                joined = ", ".join(each[:-1]) + " and " + each[-1] if len(each) > 1 else each[0]
+                factors.append(f"{factor} {joined}")
+            if "trial" in rows.columns and rows["trial"].drop_nulls().n_unique() > 1:
+                factors.append(
+                    f"up to {rows['trial'].drop_nulls().n_unique()} trials per condition"
+                )
+        text += (": " + "; ".join(factors)) if factors else ":"
+        n_obs = fits["n_obs"].drop_nulls().to_list()
+        dropped = int(fits["n_dropped"].fill_null(0).sum())
+        if n_obs:
+            lo, hi = min(n_obs), max(n_obs)
+            text += f"; {lo if lo == hi else f'{lo} to {hi}'} observations per model"
+        text += (
+            f", {dropped} dropped for missing values"
+            if dropped
+            else ", none dropped for missing values"
+        )
+        out.append(text + ".")
+        out += _observation_sentence(part)
+        if variance is not None and {"quantity", "value"} <= set(variance.columns):
+            icc = variance.filter((pl.col("family") == fam) & (pl.col("quantity") == "icc"))
+            if "analysis" in icc.columns:
+                icc = icc.filter(pl.col("analysis").fill_null("primary") == "primary")
+            adjusted = icc.filter(pl.col("group") == _ADJUSTED_ICC)
+            icc = adjusted if adjusted.height else icc
+            values = [v for v in icc["value"].to_list() if v is not None and v == v]
+            who = name.lower() if not name.isupper() else name
+            if values:
+                out.append(
+                    f"The intraclass correlation (share of the variance due to the random "
+                    f"effects) of the {who} models was {_range(values)}."
+                )
+            else:
+                out += _latent_icc_sentence(variance.filter(pl.col("family") == fam), who)
+    if out:
+        out.append(
+            "Variance components (SDs, correlations and ICCs) of every model are in the "
+            "variance table."
+        )
+    return out
+
+
+def _latent_icc_sentence(variance: pl.DataFrame, who: str) -> list[str]:
+    """The random-effect SD and latent-scale ICC of logit-link models (cumulative link or
+    binomial): the residual variance of the logistic latent variable is pi^2 / 3."""
+    if "model_family" not in variance.columns:
+        return []
+    rows = variance.filter(
+        pl.col("model_family").is_in(["ordinal", "binomial"])
+        & (pl.col("quantity") == "variance")
+        & (pl.col("group") != "Residual")
+    )
+    if "analysis" in rows.columns:
+        rows = rows.filter(pl.col("analysis").fill_null("primary") == "primary")
+    if rows.is_empty():
+        return []
+    per = rows.group_by("outcome").agg(pl.col("value").sum())
+    var = [v for v in per["value"].to_list() if v is not None and v == v]
+    if not var:
+        return []
+    icc = [v / (v + math.pi**2 / 3) for v in var]
+    sds = [math.sqrt(v) for v in var]
+    return [
+        f"The subject SD of the {who} models was {_range(sds)} on the latent logit scale "
+        f"(latent-scale ICC {_range(icc)}, the residual variance of the logistic latent "
+        "variable being π²/3)."
+    ]
+
+
+def _observation_sentence(part: pl.DataFrame) -> list[str]:
+    """What one observation of the models was: the trials, or (where a within-subject random
+    slope was not estimable) subject × condition means."""
+    if "observation" not in part.columns:
+        return []
+    kinds = part.select("outcome", "observation").unique()
+    means = kinds.filter(pl.col("observation") == "subject × condition mean")
+    trials = kinds.filter(pl.col("observation") == "trial")
+    if means.is_empty():
+        return ["Trials entered the models as repeated observations."] if trials.height else []
+    n, k = kinds["outcome"].n_unique(), means["outcome"].n_unique()
+    who = "every outcome" if k == n else f"{k} of {n} outcomes"
+    names = ", ".join(outcome_label(o) for o in sorted(means["outcome"], key=outcome_sort_key))
+    listed = f" ({names})" if k < n and k <= 8 else ""
+    rest = " (the others were fitted to the trials)" if trials.height else ""
+    return [
+        f"For {who}{listed} the random slope of the within-subject factor was not estimable "
+        "from the trials (variance 0): they were fitted to subject × condition means, so that "
+        f"their degrees of freedom count subjects rather than trials{rest}."
+    ]
+
+
+def protocol_sentences(speed: Speed) -> list[str]:
+    """How walking speed was set, as the cohort declares it (cohort.yaml ``protocol.speed``).
+
+    Examples
+    --------
+    >>> from analysis.core.settings import Speed
+    >>> protocol_sentences(Speed(mode="self-selected", surface="treadmill"))
+    ['Participants walked on a treadmill at a self-selected speed.']
+    >>> protocol_sentences(Speed(mode="fixed", value_m_s=0.8, surface="overground"))
+    ['Participants walked overground at a fixed speed of 0.8 m/s.']
+    >>> protocol_sentences(Speed())
+    []
+    """
+    where = {"treadmill": " on a treadmill", "overground": " overground"}.get(speed.surface or "")
+    how = ""
+    if speed.mode == "self-selected":
+        how = " at a self-selected speed"
+    elif speed.mode == "fixed" and speed.value_m_s is not None:
+        how = f" at a fixed speed of {speed.value_m_s:g} m/s"
+    elif speed.value_m_s is not None:
+        how = f" at {speed.value_m_s:g} m/s"
+    if not (where or how):
+        return []
+    return [f"Participants walked{where or ''}{how}."]
+
+
 def methods_text(
     settings: Settings,
     *,
@@ -267,6 +461,8 @@ def methods_text(
     df_method: str | None = None,
     software: Mapping[str, str] | None = None,
     emg_paragraph: str | None = None,
+    data: pl.DataFrame | None = None,
+    variance: pl.DataFrame | None = None,
 ) -> str:
     """Methods paragraphs (Markdown) assembled from what was actually run.
 
@@ -292,12 +488,17 @@ def methods_text(
     emg_paragraph : str, optional
         Replaces the EMG paragraph written here, e.g. with the EMG stage's own
         ``analysis.emg.methods.methods_text(params)``, so that one text describes the EMG.
+    data : polars.DataFrame, optional
+        The long data the models were fitted to: levels and subjects per level
+        (:func:`design_sentences`).
+    variance : polars.DataFrame, optional
+        The variance table: the intraclass correlations per family.
 
     Returns
     -------
     str
-        Three or four paragraphs separated by blank lines: EMG processing, statistics, SPM
-        (when given), software.
+        Three or four paragraphs separated by blank lines: walking protocol (when the cohort
+        declares it) and EMG processing, statistics, SPM (when given), software.
 
     Examples
     --------
@@ -310,11 +511,16 @@ def methods_text(
     """
     models = settings.models
     alpha = models.alpha
+    # the walking protocol opens the first (data collection and EMG) paragraph, so that the
+    # paragraphs stay EMG, statistics, SPM, software
+    protocol = protocol_sentences(settings.protocol.speed)
+    emg = emg_paragraph.strip() if emg_paragraph else emg_methods_text(settings.emg)
     paragraphs = [
-        emg_paragraph.strip() if emg_paragraph else emg_methods_text(settings.emg),
+        " ".join([*protocol, emg]),
         " ".join(
             _stats_sentences(models, _gaussian_rows(contrasts), df_method)
             + model_family_sentences(models, contrasts)
+            + design_sentences(contrasts, data, variance)
         ),
     ]
     if spm is not None:

@@ -230,3 +230,40 @@ def test_exclusion_of_flagged_data_changes_outcomes_and_text_together():
     ta = pl.col("outcome").str.starts_with("TA_") & (pl.col("direction") == "backward")
     assert tables[True].filter(ta).height < tables[False].filter(ta).height
     assert tables[(True, "text")] != tables[(False, "text")]
+
+
+@pytest.mark.parametrize(
+    ("cohort", "message"),
+    [
+        ({"protocol": {"speed": {"mode": "brisk"}}}, "protocol.speed.mode: must be one of"),
+        ({"protocol": {"speed": {"mode": "fixed"}}}, "protocol.speed.value_m_s: needed"),
+        ({"emg": {"amplifier": {"cmrr_db": -3}}}, "emg.amplifier.cmrr_db: must be positive"),
+        ({"emg": {"electrodes": {"size": 1}}}, "emg.electrodes.size: unknown setting"),
+    ],
+)
+def test_bad_declared_hardware_and_protocol_are_refused(cohort, message):
+    with pytest.raises(SettingsError, match=message):
+        resolve_settings({}, cohort)
+
+
+def test_declared_hardware_and_protocol_reach_the_settings_and_the_schema():
+    from analysis.core.schemas import load_schema
+    from analysis.ingest.sheets import validate_document
+
+    declared = {
+        "emg": {
+            "units": "uV",
+            "muscles": ["VL"],
+            "electrodes": {"type": "bipolar Ag/AgCl", "inter_electrode_distance_mm": 20},
+            "amplifier": {"cmrr_db": 95, "gain": 500},
+        },
+        "protocol": {"speed": {"mode": "fixed", "value_m_s": 0.8, "surface": "treadmill"}},
+    }
+    s = resolve_settings({}, declared)
+    assert s.emg.electrodes.inter_electrode_distance_mm == 20.0
+    assert s.emg.amplifier.cmrr_db == 95.0 and s.emg.gain == 1.0  # hardware gain is not emg.gain
+    assert s.protocol.speed.value_m_s == 0.8
+    doc = {"contract_version": 1, "name": "x", "sessions": ["a"], **declared}
+    assert validate_document(doc, load_schema("cohort"), "x", "cohort.yaml", {}) == []
+    doc["protocol"]["speed"]["surface"] = "ice"
+    assert validate_document(doc, load_schema("cohort"), "x", "cohort.yaml", {})

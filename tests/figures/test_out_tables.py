@@ -180,3 +180,18 @@ def test_write_table_all_formats_deterministic(tmp_path, contrasts, emmeans):
     assert "0.20 [0.18, 0.22]" in a[1].read_text()
     with pytest.raises(ValueError, match="format"):
         write_table(table, tmp_path / "x", ["xlsx"])
+
+
+def test_a_narrow_ci_gets_the_decimals_it_needs():
+    from analysis.report.tables.results import format_results, results_table
+
+    c = pl.DataFrame({"family": "spatiotemporal", "outcome": ["stride_time", "cadence"],
+                      "unit": ["s", "steps/min"], "estimate": [-0.0805, 8.86],
+                      "ci_low": [-0.0846, 8.11], "ci_high": [-0.0763, 9.61], "df": [33.0, 11.0],
+                      "t": [-39.3, 26.0], "p": [1e-20, 1e-10],
+                      "p_adj": [1e-20, 1e-10]})  # fmt: skip
+    cells = format_results(results_table(c))["Difference [95% CI]"].to_list()
+    assert set(cells) == {"-0.081 [-0.085, -0.076]", "8.86 [8.11, 9.61]"}
+    for cell in cells:
+        est, lo, hi = cell.replace("[", "").replace("]", "").replace(",", "").split()
+        assert len({est, lo, hi}) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import doctest
 import importlib
+import math
 from pathlib import Path
 
 import polars as pl
@@ -294,3 +295,223 @@ def test_results_text_reports_training_interactions_and_adapts_decimals():
     assert "the post − baseline difference was smaller in the control group" in text
     assert "95% CI −0.0442 to −0.0393" in text
     assert "trial-level df" in text and "t(10.0) = 8.90, p" in text
+
+
+def test_declared_hardware_and_protocol_are_written_and_nothing_invented(config):
+    bare = methods_text(resolve_settings(config), software=SOFTWARE)
+    for word in ("electrode", "amplifier", "rejection ratio", "walked", "SENIAM"):
+        assert word not in bare
+    cohort = {
+        "emg": {
+            "electrodes": {"type": "bipolar Ag/AgCl", "inter_electrode_distance_mm": 20,
+                           "placement": "SENIAM"},
+            "amplifier": {"model": "Trigno Avanti", "cmrr_db": 80, "input_impedance_mohm": 100},
+        },
+        "protocol": {"speed": {"mode": "self-selected", "surface": "treadmill"}},
+    }  # fmt: skip
+    text = methods_text(resolve_settings(config, cohort), software=SOFTWARE)
+    assert text.startswith("Participants walked on a treadmill at a self-selected speed. Surface")
+    assert len(text.strip().split("\n\n")) == 3  # EMG (with the protocol), statistics, software
+    assert "bipolar Ag/AgCl electrodes (inter-electrode distance 20 mm)" in text
+    assert "SENIAM recommendations" in text
+    assert "amplified with a Trigno Avanti (a common-mode rejection ratio of 80 dB" in text
+    assert "input impedance of 100 MΩ" in text and "a gain of" not in text
+    flipped = copy.deepcopy(cohort)
+    flipped["emg"]["electrodes"] = {"inter_electrode_distance_mm": 10}
+    flipped["emg"]["amplifier"] = {"gain": 500}
+    flipped["protocol"]["speed"] = {"mode": "fixed", "value_m_s": 0.6, "surface": "overground"}
+    text = methods_text(resolve_settings(config, flipped), software=SOFTWARE)
+    assert text.startswith("Participants walked overground at a fixed speed of 0.6 m/s.")
+    assert "surface electrodes (inter-electrode distance 10 mm)." in text
+    assert "The amplifier had a gain of 500." in text
+    assert "SENIAM" not in text and "rejection ratio" not in text
+
+
+def _design_data(subjects_b: int = 3) -> pl.DataFrame:
+    rows = []
+    for i in range(3 + subjects_b):
+        for session in ("baseline", "post"):
+            rows.append(("balance", "BBS", f"S{i}", "a" if i < 3 else "b", session, 50.0))
+    return pl.DataFrame(
+        rows, schema=["family", "outcome", "subject", "group", "session", "value"], orient="row"
+    )
+
+
+def test_methods_state_levels_n_missingness_and_icc(config):
+    from analysis.report.methods import design_sentences
+
+    contrasts = pl.DataFrame(
+        {
+            "family": "balance",
+            "outcome": ["BBS", "TUG"],
+            "analysis": "primary",
+            "formula_requested": "value ~ session * group + (1 | subject)",
+            "formula_used": "value ~ session * group + (1 | subject)",
+            "n_subjects": 6,
+            "n_obs": [12, 12],
+            "n_dropped": [0, 0],
+        }
+    )
+    icc = pl.DataFrame(
+        {"family": "balance", "quantity": "icc", "group": "(1 | subject)", "value": [0.4, 0.7]}
+    )
+    text = " ".join(design_sentences(contrasts, _design_data(), icc))
+    assert "group a (n = 3) and b (n = 3); session baseline (n = 6) and post (n = 6)" in text
+    assert "12 observations per model, none dropped for missing values" in text
+    assert "intraclass correlation" in text and "was 0.40 to 0.70" in text
+    # one subject fewer in group b, two observations dropped, other ICCs: the text follows
+    fewer = contrasts.with_columns(n_obs=pl.Series([10, 11]), n_dropped=pl.Series([2, 1]))
+    text = " ".join(design_sentences(fewer, _design_data(2), icc.with_columns(value=0.2)))
+    assert "group a (n = 3) and b (n = 2)" in text
+    assert "10 to 11 observations per model, 3 dropped for missing values" in text
+    assert "was 0.20." in text
+    # and the methods carry it after the model sentences
+    full = methods_text(
+        resolve_settings(config), contrasts=contrasts, data=_design_data(), software=SOFTWARE
+    )
+    assert full.index("For balance outcomes the model was") < full.index("group a (n = 3)")
+
+
+@pytest.mark.parametrize("p", [0.02, 0.4])
+def test_pain_training_effect_is_named_as_an_odds_ratio(p):
+    est, se = 1.2, 0.5
+    row = {
+        "family": "pain", "outcome": "knee_pain", "unit": "NRS", "model_family": "ordinal",
+        "analysis": "primary", "contrast_type": "interaction", "contrast_factor": "session",
+        "contrast_level": "post", "contrast_reference": "baseline", "factor": "group",
+        "level": "control", "reference": "retro", "estimate": est, "se": se,
+        "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se, "z": est / se, "p": p,
+        "p_adj": p, "ratio": math.exp(est), "ratio_ci_low": math.exp(est - 1.96 * se),
+        "ratio_ci_high": math.exp(est + 1.96 * se), "ratio_type": "odds ratio",
+        "df": None, "t": None,
+    }  # fmt: skip
+    text = results_text(pl.DataFrame([row]))
+    assert "group × session (training effect)" in text
+    assert (
+        f"ratio of odds ratios {math.exp(est):.2f}, 95% CI {math.exp(est - 1.96 * se):.2f}" in text
+    )
+    assert "log-odds scale of the cumulative link mixed model; z = 2.40" in text
+    if p < 0.05:
+        assert "the post − baseline odds ratio of a higher rating was larger in the control" in text
+    else:
+        assert "did not differ significantly between control and retro" in text
+
+
+def test_methods_say_which_outcomes_were_fitted_to_condition_means():
+    from analysis.report.methods import design_sentences
+
+    contrasts = pl.DataFrame(
+        {
+            "family": "spatiotemporal",
+            "outcome": ["stride_time", "cadence"],
+            "formula_requested": "value ~ direction * session + (1 + direction | subject)",
+            "n_subjects": 12,
+            "n_obs": [48, 144],
+            "n_dropped": 0,
+            "observation": ["subject × condition mean", "trial"],
+        }
+    )
+    text = " ".join(design_sentences(contrasts))
+    assert "For 1 of 2 outcomes (stride time) the random slope" in text
+    assert "subject × condition means" in text and "the others were fitted to the trials" in text
+    text = " ".join(design_sentences(contrasts.with_columns(observation=pl.lit("trial"))))
+    assert "condition means" not in text
+    assert "Trials entered the models as repeated observations." in text
+
+
+def test_sided_outcomes_read_as_words_in_text_tables_and_figures():
+    from analysis.report.figures.forest import forest_rows
+    from analysis.report.tables.results import format_results, results_table
+
+    c = pl.DataFrame(
+        {
+            "family": "emg",
+            "outcome": ["R_VL_mean_cycle", "L_TA_peak_cycle", "L_VL_mean_cycle"],
+            "unit": "%",
+            "contrast": "backward - forward",
+            "contrast_type": "main",
+            "contrast_factor": "direction",
+            "contrast_level": "backward",
+            "contrast_reference": "forward",
+            "estimate": [1.0, -2.0, 3.0],
+            "se": 0.5,
+            "ci_low": [0.0, -3.0, 2.0],
+            "ci_high": [2.0, -1.0, 4.0],
+            "df": 11.0,
+            "t": [2.0, -4.0, 6.0],
+            "p": [0.07, 0.002, 0.0001],
+            "p_adj": [0.07, 0.004, 0.0003],
+        }
+    )
+    text = results_text(c)
+    assert "L VL" not in text and "R VL" not in text
+    # hip to ankle, the left leg before the right one
+    assert (
+        text.index("VL (left) mean amplitude (gait cycle) was higher")
+        < text.index("VL (right) mean amplitude")
+        < text.index("TA (left) peak amplitude")
+    )
+    table = format_results(results_table(c))
+    assert "VL (right) mean amplitude (gait cycle)" in table["Outcome"].to_list()
+    labels = forest_rows(c).filter(pl.col("kind") == "contrast")["label"].to_list()
+    assert any(lab.startswith("TA (left) peak amplitude") for lab in labels)
+    assert outcome_label("L_TA_peak_cycle", full=True).startswith("Tibialis anterior (TA), left")
+
+
+@pytest.mark.parametrize(
+    ("p_adj", "span"),
+    [
+        ([1.0] * 5, "adjusted p = 1.000 for each"),
+        ([0.5, 0.6, 0.7, 0.8, 1.0], "adjusted p .500 to 1.000"),
+    ],
+)
+def test_summarised_interactions_give_their_p_range_once(p_adj, span):
+    c = pl.DataFrame(
+        {
+            "family": "emg",
+            "outcome": [f"{m}_mean_cycle" for m in ("VL", "VM", "RF", "BF", "TA")],
+            "unit": "%",
+            "contrast_type": "interaction",
+            "contrast_factor": "direction",
+            "contrast_level": "backward",
+            "contrast_reference": "forward",
+            "factor": "session",
+            "level": "post",
+            "reference": "baseline",
+            "estimate": 0.1,
+            "se": 0.1,
+            "ci_low": -0.1,
+            "ci_high": 0.3,
+            "df": 11.0,
+            "t": 1.0,
+            "p": p_adj,
+            "p_adj": p_adj,
+        }
+    )
+    text = results_text(c, contrast_types=("main",))
+    assert "For all 5 outcomes the backward − forward difference did not change" in text
+    assert f"({span};" in text
+
+
+@pytest.mark.parametrize("var", [1.0, 9.0])
+def test_methods_give_the_latent_icc_of_an_ordinal_model(var):
+    from analysis.report.methods import design_sentences
+
+    contrasts = pl.DataFrame(
+        {"family": "pain", "outcome": "knee_pain", "n_subjects": 12, "n_obs": 48, "n_dropped": 0}
+    )
+    variance = pl.DataFrame(
+        {
+            "family": "pain",
+            "outcome": "knee_pain",
+            "model_family": ["ordinal", "gaussian"],
+            "analysis": ["primary", "sensitivity"],
+            "group": "subject",
+            "quantity": ["variance", "icc"],
+            "value": [var, 0.5],
+        }
+    )
+    text = " ".join(design_sentences(contrasts, None, variance))
+    icc = var / (var + math.pi**2 / 3)
+    assert f"subject SD of the pain models was {math.sqrt(var):.2f} on the latent logit" in text
+    assert f"latent-scale ICC {icc:.2f}" in text and "0.50" not in text

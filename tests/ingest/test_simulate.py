@@ -1,4 +1,5 @@
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,29 @@ def test_design_size_is_configurable(tmp_path):
     trials = pl.read_csv(out / "trials.csv")
     assert trials.height == 3 * 2 * 2 * 1
     assert yaml.safe_load((out / "cohort.yaml").read_text())["name"] == "small"
+
+
+def _stated_counts(text: str) -> tuple[int, int]:
+    """``(adults, with knee pain)`` as a sentence states them: "12 adults (8 with knee pain)"."""
+    found = re.search(r"(\d+) adults \((\d+) with\s+knee\s+pain\)", " ".join(text.split()))
+    assert found, "no 'N adults (K with knee pain)' statement"
+    return int(found[1]), int(found[2])
+
+
+def test_readme_and_cohort_yaml_state_the_demo_participants(demo_dir):
+    participants = pl.read_csv(demo_dir / "participants.csv")
+    truth = (participants.height, participants["knee_pain"].to_list().count("yes"))
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    demo = readme[readme.index("## The demo study") :]
+    description = yaml.safe_load((demo_dir / "cohort.yaml").read_text())["description"]
+    assert _stated_counts(demo) == truth
+    assert _stated_counts(description) == truth
+
+
+def test_description_counts_the_simulated_knee_pain(tmp_path):
+    out = simulate_cohort(
+        tmp_path / "small", DemoDesign(n_subjects=6, n_trials=1, n_strides=3, name="small")
+    )
+    participants = pl.read_csv(out / "participants.csv")
+    stated = _stated_counts(yaml.safe_load((out / "cohort.yaml").read_text())["description"])
+    assert stated == (6, participants["knee_pain"].to_list().count("yes")) == (6, 4)

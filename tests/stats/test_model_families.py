@@ -154,3 +154,71 @@ def test_readers_speak_each_models_scale(ordinal_results):
     text = " ".join(model_family_sentences(resolve_settings().models, c))
     assert "cumulative link mixed model (logit link), Laplace approximation" in text
     assert "linear mixed model as a sensitivity analysis" in text
+
+
+def _training_outcomes(effect: float, seed: int = 3, n: int = 16) -> pl.DataFrame:
+    """Ratings that fall from baseline to post by ``effect`` (latent SD units) in the retro
+    group only, beside a direction effect."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n):
+        u, group = rng.normal(), "retro" if s % 2 else "control"
+        for ses in ("baseline", "post"):
+            for d in ("forward", "backward"):
+                drop = effect * (ses == "post") * (group == "retro")
+                lat = -0.8 * (d == "backward") - drop + u + rng.logistic()
+                rows.append(
+                    {"cohort": "x", "subject": f"S{s:02d}", "group": group, "session": ses,
+                     "direction": d, "family": "pain", "outcome": "knee_pain", "unit": "NRS",
+                     "value": float(np.clip(np.round(1.5 * lat + 5), 0, 10))}
+                )  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+@pytest.mark.parametrize("effect", [3.0, -3.0])
+def test_pain_reports_group_by_session_beside_direction(effect):
+    """The training effect of a direction-primary ordinal model: post − baseline within each
+    group and its difference between groups, as a log odds ratio with a Wald z."""
+    s = resolve_settings({}, {"measures": NRS})
+    res = fit_study(_training_outcomes(effect), s.models, levels=LEVELS)
+    c = res["contrasts"]
+    for analysis in ("primary", "sensitivity"):
+        part = c.filter((pl.col("analysis") == analysis) & (pl.col("contrast_factor") == "session"))
+        inter = part.filter(pl.col("contrast_type") == "interaction").row(0, named=True)
+        assert (inter["factor"], inter["level"], inter["reference"]) == (
+            "group",
+            "control",
+            "retro",
+        )
+        within = {
+            r["at_level"]: r["estimate"]
+            for r in part.filter(pl.col("contrast_type") == "simple").iter_rows(named=True)
+        }
+        assert inter["estimate"] == pytest.approx(within["control"] - within["retro"], abs=1e-8)
+        # the ratings fell in the retro group only: control's change minus retro's has the
+        # sign of the built-in effect
+        assert np.sign(inter["estimate"]) == np.sign(effect)
+        assert inter["p"] < 0.05
+        if analysis == "primary":
+            assert inter["ratio"] == pytest.approx(np.exp(inter["estimate"]))
+            assert inter["z"] == pytest.approx(inter["estimate"] / inter["se"], rel=1e-6)
+        # the EMMs of each session within each group, averaged over direction, back them
+        emm = res["emmeans"].filter(
+            (pl.col("analysis") == analysis)
+            & pl.col("direction").is_null()
+            & pl.col("session").is_not_null()
+            & pl.col("group").is_not_null()
+            & (pl.col("quantity").fill_null("mean") == "mean")
+        )
+        assert emm.height == 4 and set(emm["averaged_over"]) == {"direction"}
+        retro = {r["session"]: r["emmean"] for r in emm.iter_rows(named=True)
+                 if r["group"] == "retro"}  # fmt: skip
+        assert np.sign(retro["post"] - retro["baseline"]) == -np.sign(effect)
+    # without group in the model there is no training effect to report
+    models = resolve_settings(
+        {"models": {"formula": {"default": "value ~ direction * session + (1 | subject)",
+                                "pain": "value ~ direction * session + (1 | subject)"}}},
+        {"measures": NRS},
+    ).models  # fmt: skip
+    c = fit_study(_training_outcomes(effect), models, levels=LEVELS)["contrasts"]
+    assert c.filter(pl.col("contrast_factor") == "session").is_empty()

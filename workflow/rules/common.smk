@@ -294,6 +294,8 @@ def text_inputs(wildcards):
     inputs = {
         "contrasts": f"{base}/models/contrasts.parquet",
         "fits": f"{base}/models/fits.parquet",
+        "variance": f"{base}/models/variance.parquet",
+        "data": f"{base}/outcomes.parquet",
     }
     if cohort(wildcards.cohort).has_emg:
         inputs["clusters"] = f"{base}/spm/clusters.parquet"

@@ -33,6 +33,8 @@ methods = methods_text(
     spm=spm,
     normalisation=method,
     emg_paragraph=emg_paragraph,
+    data=read("data"),
+    variance=read("variance"),
 )
 results = results_text(
     contrasts,

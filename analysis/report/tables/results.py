@@ -190,12 +190,21 @@ def _num(x: float | None, decimals: int) -> str:
 
 
 def _with_ci(est: float | None, lo: float | None, hi: float | None, decimals: int) -> str:
+    """``est [lo, hi]`` with ``decimals``, or more where the interval's ends would print alike
+    (a CI never reads "-0.08 [-0.08, -0.08]").
+
+    Examples
+    --------
+    >>> _with_ci(-0.0805, -0.0846, -0.0763, 2), _with_ci(2.75, 2.06, 3.44, 2)
+    ('-0.081 [-0.085, -0.076]', '2.75 [2.06, 3.44]')
+    """
     if est is None:
         return ""
-    text = _num(est, decimals)
     if lo is not None and hi is not None:
-        text += f" [{_num(lo, decimals)}, {_num(hi, decimals)}]"
-    return text
+        while decimals < 6 and len({_num(v, decimals) for v in (lo, est, hi)}) < 3 and lo != hi:
+            decimals += 1
+        return f"{_num(est, decimals)} [{_num(lo, decimals)}, {_num(hi, decimals)}]"
+    return _num(est, decimals)
 
 
 def format_results(
