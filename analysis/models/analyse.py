@@ -246,8 +246,11 @@ def analyse_outcomes(
     """
     if not isinstance(outcomes, pl.DataFrame):
         outcomes = pl.from_pandas(outcomes)
-    if primary is not None and primary not in PRIMARY_FACTORS:
-        raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
+    if primary is not None and not (primary in PRIMARY_FACTORS or primary.isidentifier()):
+        raise ValueError(
+            f"primary must be one of {PRIMARY_FACTORS}, a declared trial factor or None, "
+            f"not {primary!r}"
+        )
     if not isinstance(workers, Executor) and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):

@@ -63,6 +63,7 @@ MUSCLE_ORDER: tuple[str, ...] = (
 FAMILY_NAMES: dict[str, str] = {
     "emg": "EMG",
     "spatiotemporal": "Spatiotemporal",
+    "kinematics": "Joint angles",
     "balance": "Balance",
     "pain": "Pain",
 }
@@ -74,8 +75,12 @@ _FEATURES = {
     "onset": "onset",
     "offset": "offset",
     "cci": "co-contraction index",
+    "contact": "angle at contact",
+    "range": "range of motion",
 }
 _PHASES = {"cycle": "gait cycle", "stance": "stance", "swing": "swing"}
+JOINT_NAMES = {"hip": "hip flexion", "knee": "knee flexion", "ankle": "ankle dorsiflexion"}
+"""Sagittal-plane joint angles (analysis.kinematics), positive as Plug-in Gait writes them."""
 
 
 def muscle_sort_key(code: str) -> tuple[int, str]:
@@ -161,6 +166,8 @@ def outcome_label(
     'Berg Balance Scale'
     >>> outcome_label("VL_mean_cycle", full=True)  # figure panels: the full muscle name
     'Vastus lateralis (VL) mean amplitude (gait cycle)'
+    >>> outcome_label("L_knee_range_stance")  # joint angles (sagittal plane)
+    'Left knee flexion range of motion (stance)'
     >>> outcome_label("knee_pain_walking"), outcome_label("stance_pct")
     ('knee pain walking', 'stance (% of cycle)')
     """
@@ -175,6 +182,11 @@ def outcome_label(
             f"{muscle} {_FEATURES.get(feature, feature.replace('_', ' '))} "
             f"({_PHASES.get(phase, phase)})"
         )
+    if len(parts) == 4 and parts[0] in ("L", "R") and parts[1] in JOINT_NAMES:
+        side = "left" if parts[0] == "L" else "right"
+        what = _FEATURES.get(parts[2], parts[2])
+        phase = _PHASES.get(parts[3], parts[3])
+        return f"{side.capitalize()} {JOINT_NAMES[parts[1]]} {what} ({phase})"
     if outcome.endswith("_pct"):
         return outcome[:-4].replace("_", " ") + " (% of cycle)"
     return outcome.replace("_", " ")
