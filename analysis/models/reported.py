@@ -97,9 +97,9 @@ def model_contrasts(
     trial factor (``factors:`` in ``cohort.yaml``), else group, else session. Its contrast
     (backward - forward; last minus first session; first minus second group; each level of a
     declared factor minus its first level) is reported overall (``main``, averaged over the
-    other factors), within each level of session and group when they interact with it (``simple``), and as the change of that
-    contrast between levels of session or group relative to their first level
-    (``interaction``).
+    other factors), within each level of session and group when they interact with it
+    (``simple``), and as the change of that contrast between levels of session or group
+    relative to their first level (``interaction``).
     """
     pairs = _primary_pairs(fit, primary)
     if not pairs:
