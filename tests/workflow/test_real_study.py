@@ -163,11 +163,29 @@ def test_task_contrast_modelled_for_every_family(real_study):
 def test_figures_tables_and_text_written(real_study):
     res = real_study[0] / "results" / "zoo"
     table = (res / "tables" / "results.md").read_text()
-    assert "turn" in table and "straight" in table and "knee" in table.lower()
+    assert table.startswith("**Turn versus straight (task), cohort zoo**")
+    assert "| Left knee flexion range of motion (stance) |" in table
     results = (res / "text" / "results.md").read_text()
-    assert "turn" in results
-    for stem in ("forest", "paired_kinematics", "emg_ensemble"):
+    assert "**Joint angles.** " in results
+    assert "between turn and straight" in results
+    assert "backward" not in results.lower()
+    for stem in ("forest", "paired_kinematics", "paired_emg", "joint_angles", "emg_effect_size"):
         assert (res / "figures" / f"{stem}.png").stat().st_size > 10_000, stem
+    svg = (res / "figures" / "paired_kinematics.svg").read_text()
+    assert "Straight" in svg and "Turn" in svg and "Backward" not in svg
+
+
+def test_waveforms_compare_the_task_levels(real_study):
+    spm = real_study[0] / "results" / "zoo" / "spm"
+    for stem in ("clusters", "angle_clusters"):
+        clusters = pl.read_parquet(spm / f"{stem}.parquet")
+        assert set(clusters["effect"]) == {"turn - straight"}, stem
+    angles = pl.read_parquet(spm / "angle_clusters.parquet")
+    assert {"L_knee", "R_ankle"} <= set(angles["muscle"])
+    assert (angles["n_subjects"] == 12).all()
+    effect = pl.read_parquet(spm / "angle_effect_size.parquet")
+    assert set(effect["effect"]) == {"turn - straight"}
+    assert effect["dz"].is_finite().all()
 
 
 def test_two_runs_are_byte_identical(real_study, workflow_tools):

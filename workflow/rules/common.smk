@@ -296,9 +296,11 @@ def family_category(family):
 
 
 def paired_families(name):
-    """Families with outcomes measured walking both forward and backward."""
+    """Families with outcomes measured per walking trial (forward and backward, or at the
+    levels of a declared trial factor)."""
     c = cohort(name)
     fams = ["emg", "spatiotemporal"] if c.has_emg else []
+    fams += ["kinematics"] if has_angles(name) else []
     m = c.measures.filter(c.measures["direction"].is_not_null())
     return fams + sorted(set(m["family"].to_list()))
 
@@ -357,6 +359,8 @@ def cohort_targets(name):
     if c.has_emg:
         figs += ["emg_ensemble", "emg_effect_size", "qc"]
         tabs += ["spm_clusters"]
+    if has_angles(name):
+        figs += ["joint_angles"]
     if set(c.measures["family"].to_list()) & {"balance", "pain"}:
         figs.append("trajectories")
     return (
