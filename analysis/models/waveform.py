@@ -431,7 +431,15 @@ def spm_paired(
     label, names = _label(contrast), contrast[1:]
     for base, pct, spmi, n in _paired(curves, alpha, two_tailed, by_session, min_subjects, value):
         rows += _cluster_rows(spmi, pct, {**base, "test": "paired t"}, label, alpha, n, names)
-    return _cluster_frame(rows, keys)
+    out = _cluster_frame(rows, keys)
+    if tuple(contrast) != DIRECTION_CONTRAST:  # the levels compared, in columns
+        out = out.with_columns(
+            pl.lit(v, dtype=pl.String).alias(k)
+            for k, v in zip(
+                ("contrast_factor", "contrast_level", "contrast_reference"), contrast, strict=True
+            )
+        )
+    return out
 
 
 def spm_paired_field(

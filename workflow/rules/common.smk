@@ -330,6 +330,8 @@ def text_inputs(wildcards):
         inputs["clusters"] = f"{base}/spm/clusters.parquet"
         inputs["normalisation"] = f"{base}/emg/normalisation.parquet"
         inputs["qc"] = f"{base}/emg/qc.parquet"
+    if has_angles(wildcards.cohort):
+        inputs["angle_clusters"] = f"{base}/spm/angle_clusters.parquet"
     return inputs
 
 
