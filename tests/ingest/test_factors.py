@@ -85,3 +85,17 @@ def test_a_cohort_without_backward_trials_is_valid(cohort_copy):
     t.write_csv(cohort_copy / "trials.csv")
     c = load_cohort(cohort_copy)
     assert set(c.trials["direction"]) == {"forward"}
+
+
+def test_speed_may_be_left_empty_or_out_but_not_spelled_missing(cohort_copy):
+    path = cohort_copy / "trials.csv"
+    t = pl.read_csv(path)
+    first_empty = pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("speed_m_s"))
+    t.with_columns(speed_m_s=first_empty).write_csv(path)
+    assert load_cohort(cohort_copy).trials["speed_m_s"].null_count() == 1
+    t.drop("speed_m_s").write_csv(path)  # overground trials: no speed column at all
+    assert load_cohort(cohort_copy).trials["speed_m_s"].null_count() == t.height
+    t.with_columns(speed_m_s=pl.lit("NaN")).write_csv(path)
+    with pytest.raises(ValidationError) as info:
+        load_cohort(cohort_copy)
+    assert {p.column for p in info.value.problems} == {"speed_m_s"}
