@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, get_type_hints
@@ -549,9 +548,9 @@ def _consistency(s: Settings) -> list[str]:
     if not 1 <= m.nagq <= 25:
         out.append(f"models.nagq: must be 1 (Laplace) to 25 quadrature nodes, got {m.nagq}")
     for family, factor in m.primary.items():
-        if factor not in ("direction", "session", "group") and not re.fullmatch(
-            r"[a-z][a-z0-9_]*", str(factor)
-        ):
+        name = str(factor)
+        declared = name[:1].isalpha() and name.islower() and name.replace("_", "").isalnum()
+        if factor not in ("direction", "session", "group") and not declared:
             out.append(
                 f"models.primary.{family}: must be direction, session, group or a declared "
                 "trial factor (factors: in cohort.yaml)"

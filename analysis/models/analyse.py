@@ -100,6 +100,8 @@ def _fit_outcome(
     info = {
         **meta,
         "formula_requested": spec0.formula,
+        # the requested model without the variables these data lack or hold at one level
+        "formula_adapted": spec.formula,
         "formula_used": None,
         "n_subjects": None,
         "n_obs": None,

@@ -89,6 +89,17 @@ def _model_sentences(models: ModelSettings, contrasts: pl.DataFrame | None, fit:
         name = name if name.isupper() else name.lower()
         who = f"For {name} outcomes" if fam else "For all outcomes"
         text = f"{who} the model was {_described(requested)}"
+        if "formula_adapted" in contrasts.columns:
+            adapted = contrasts.filter(pl.col("outcome").is_in(sub["outcome"].implode()))
+            adapted = _mode(adapted["formula_adapted"].drop_nulls())
+            if adapted and adapted != requested:
+                # e.g. one walking direction and one session: their terms left out
+                text += (
+                    "; terms these data cannot support (factors with a single level or no "
+                    "values, random terms with one observation per level) were left out, "
+                    f"giving `{adapted}`"
+                )
+                requested = adapted
         used = sub.group_by(col, maintain_order=True).agg(pl.col("outcome").unique().sort())
         other = [(f, o) for f, o in used.rows() if f != requested]
         if other:

@@ -181,5 +181,5 @@ def plot_angles(
         head += f", cohort {cohort}" if cohort else ""
         head += f"; {n_text(counts)} subjects" if counts else ""
         fig.suptitle(head, fontsize=8)
-        fig.legend(handles=handles, loc="outside upper center", ncols=len(handles))
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
