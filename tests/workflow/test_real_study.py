@@ -169,6 +169,10 @@ def test_figures_tables_and_text_written(real_study):
     assert "**Joint angles.** " in results
     assert "between turn and straight" in results
     assert "backward" not in results.lower()
+    methods = (res / "text" / "methods.md").read_text()
+    assert "a paired t test of turn versus straight (task) per muscle" in methods
+    assert "were left out, giving `value ~ task + (1 | subject)`" in methods
+    assert "Sagittal-plane hip, knee and ankle angles" in methods
     for stem in ("forest", "paired_kinematics", "paired_emg", "joint_angles", "emg_effect_size"):
         assert (res / "figures" / f"{stem}.png").stat().st_size > 10_000, stem
     svg = (res / "figures" / "paired_kinematics.svg").read_text()
