@@ -17,10 +17,17 @@ from analysis.models.formula import (
     parse_formula,
 )
 from analysis.models.inference import ddf_method
-from analysis.models.multiplicity import adjust_pvalues
-from analysis.models.pooling import POOLED
+from analysis.models.outcome_runs import (
+    TABLES,
+    OutcomeGrouping,
+    adjust_within_families,
+    model_row,
+    outcome_grouping,
+    outcome_meta,
+    run_outcomes,
+    tagger,
+)
 from analysis.models.reported import (
-    DESCRIPTORS,
     PRIMARY_FACTORS,
     _crosscheck,
     _primary,
@@ -28,7 +35,8 @@ from analysis.models.reported import (
     model_contrasts,
     model_emmeans,
 )
-from analysis.models.workers import _map_outcomes
+
+__all__ = ["TABLES", "adjust_within_families", "analyse_outcomes"]
 
 
 def _check_families(outcomes: pl.DataFrame, model_keys: list[str], family_cols: list[str]) -> None:
@@ -48,31 +56,11 @@ def _check_families(outcomes: pl.DataFrame, model_keys: list[str], family_cols: 
         )
 
 
-def _single(part: pl.DataFrame, col: str):
-    vals = part[col].drop_nulls().unique(maintain_order=True)
-    return vals[0] if vals.len() == 1 else None
-
-
-TABLES = (
-    "contrasts",
-    "emmeans",
-    "anova",
-    "variance",
-    "crosscheck",
-    "residuals",
-    "random_effects",
-    "models",
-)
-"""The tables of :func:`analyse_outcomes`, in the order they are returned."""
-
-
 def _fit_outcome(
     item: tuple[tuple, pl.DataFrame],
     *,
     spec0: ModelSpec,
-    model_keys: list[str],
-    extra: list[str],
-    descriptors: list[str],
+    grouping: OutcomeGrouping,
     levels: dict[str, list[str]] | None,
     primary: str | None,
     subject: str,
@@ -88,31 +76,17 @@ def _fit_outcome(
     its ``error``. Module-level, so that worker processes can run it.
     """
     key, part = item
-    meta = dict(zip(model_keys, key, strict=True))
-    if "cohort" in part.columns and "cohort" not in meta:
-        meta = {"cohort": _single(part, "cohort") or POOLED, **meta}
-    for c in (*extra, *descriptors):
-        meta[c] = _single(part, c)
-    if "unit" in part.columns:
-        units = part["unit"].drop_nulls()
-        meta["unit"] = units.first() if units.len() else None
+    meta = outcome_meta(key, part, grouping)
     spec, notes = adapt_spec(spec0, part, subject)
-    info = {
-        **meta,
-        "formula_requested": spec0.formula,
-        # the requested model without the variables these data lack or hold at one level
-        "formula_adapted": spec.formula,
-        "formula_used": None,
-        "n_subjects": None,
-        "n_obs": None,
-        "n_dropped": None,
-        "singular": None,
-        "ddf_method": ddf_method(ddf),
-        "estimation": "REML" if reml else "ML",
-        "ci_level": level,
-        "notes": "; ".join(notes),
-        "error": None,
-    }
+    info = model_row(
+        meta,
+        spec0,
+        notes,
+        ddf_method=ddf_method(ddf),
+        estimation="REML" if reml else "ML",
+        level=level,
+        adapted=spec,
+    )
     try:
         fit = fit_lmm(part, spec, levels=levels, reml=reml)
     except (FormulaError, ValueError, ArithmeticError) as err:
@@ -130,14 +104,8 @@ def _fit_outcome(
         singular=fit.singular,
         notes="; ".join(notes),
     )
-    tag = pl.DataFrame([info]).drop("error")
+    with_meta = tagger(info)
     short = pl.DataFrame([meta])
-
-    def with_meta(df: pl.DataFrame) -> pl.DataFrame:
-        if not df.height:
-            return df
-        return tag.join(df.drop([c for c in df.columns if c in tag.columns]), how="cross")
-
     out = {
         "models": pl.DataFrame([info]),
         "contrasts": with_meta(model_contrasts(fit, ddf, level, primary)),
@@ -259,26 +227,12 @@ def analyse_outcomes(
         raise ValueError(f"workers must be a positive integer or an Executor, not {workers!r}")
     ddf_method(ddf)  # an unknown method is refused before any fit
     spec0 = formula if isinstance(formula, ModelSpec) else parse_formula(formula)
-    families = [family_col] if isinstance(family_col, str) else list(family_col)
-    families = [c for c in dict.fromkeys(families) if c in outcomes.columns]
-    # a column the formula uses (``cohort`` in a pooled model) varies within one model
-    model_keys = [
-        c
-        for c in ("cohort", "family", outcome_col)
-        if c in outcomes.columns and (c == outcome_col or c not in spec0.variables)
-    ]
-    extra = [c for c in families if c not in model_keys]
-    descriptors = [
-        c for c in DESCRIPTORS if c in outcomes.columns and c not in (*extra, *model_keys)
-    ]
-    _check_families(outcomes, model_keys, extra)
-    frames: dict[str, list[pl.DataFrame]] = {k: [] for k in TABLES}
+    grouping = outcome_grouping(outcomes, spec0, family_col, outcome_col)
+    _check_families(outcomes, list(grouping.model_keys), list(grouping.extra))
     fit_one = functools.partial(
         _fit_outcome,
         spec0=spec0,
-        model_keys=model_keys,
-        extra=extra,
-        descriptors=descriptors,
+        grouping=grouping,
         levels=levels,
         primary=primary,
         subject=subject,
@@ -287,42 +241,4 @@ def analyse_outcomes(
         level=level,
         reml=reml,
     )
-    parts = outcomes.group_by(model_keys, maintain_order=True)
-    for tables in _map_outcomes(fit_one, parts, workers):
-        for k, v in tables.items():
-            frames[k].append(v)
-    out = {
-        k: pl.concat([f for f in v if f.height], how="diagonal_relaxed")
-        if any(f.height for f in v)
-        else pl.DataFrame()
-        for k, v in frames.items()
-    }
-    con = out["contrasts"]
-    if con.height:
-        out["contrasts"] = adjust_within_families(con, ["cohort", *families], adjust)
-    return out
-
-
-def adjust_within_families(
-    contrasts: pl.DataFrame, family_cols: list[str], method: str = "holm"
-) -> pl.DataFrame:
-    """Add ``p_adj``: ``p`` adjusted across the rows of each family and contrast label.
-
-    Rows form a family when they agree on every column of ``family_cols`` present (null equals
-    null, differs from any value) and on ``contrast``; ``adjust`` names the method.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> c = pl.DataFrame({"family": ["emg", "emg", "balance"], "feature": ["mean", "mean", None],
-    ...                   "contrast": "b - f", "p": [0.01, 0.04, 0.03]})
-    >>> adjust_within_families(c, ["family", "feature"])["p_adj"].to_list()
-    [0.02, 0.04, 0.03]
-    """
-    fam = [c for c in dict.fromkeys(family_cols) if c in contrasts.columns]
-    con = contrasts.with_row_index("_row")
-    adj = []
-    for _, grp in con.group_by([*fam, "contrast"], maintain_order=True):
-        adj.append(grp.select("_row", p_adj=pl.Series(adjust_pvalues(grp["p"].to_numpy(), method))))
-    con = con.join(pl.concat(adj), on="_row").sort("_row").drop("_row")
-    return con.with_columns(adjust=pl.lit(method))
+    return run_outcomes(fit_one, outcomes, grouping, adjust=adjust, workers=workers)

@@ -18,11 +18,16 @@ import polars as pl
 
 from analysis.models import generalised as gen
 from analysis.models.adapt import adapt_spec
-from analysis.models.analyse import TABLES, _single, adjust_within_families
 from analysis.models.formula import FormulaError, ModelSpec, parse_formula
-from analysis.models.pooling import POOLED
-from analysis.models.reported import DESCRIPTORS, _interacting, _primary
-from analysis.models.workers import _map_outcomes
+from analysis.models.outcome_runs import (
+    OutcomeGrouping,
+    model_row,
+    outcome_grouping,
+    outcome_meta,
+    run_outcomes,
+    tagger,
+)
+from analysis.models.reported import _interacting, _primary
 
 __all__ = ["analyse_generalised", "gaussian_misuse"]
 
@@ -111,9 +116,7 @@ def _fit_outcome(
     *,
     spec0: ModelSpec,
     model_family: str,
-    model_keys: list[str],
-    extra: list[str],
-    descriptors: list[str],
+    grouping: OutcomeGrouping,
     levels: dict[str, list[str]] | None,
     primary: str | None,
     subject: str,
@@ -121,29 +124,11 @@ def _fit_outcome(
     nagq: int,
 ) -> dict[str, pl.DataFrame]:
     key, part = item
-    meta = dict(zip(model_keys, key, strict=True))
-    if "cohort" in part.columns and "cohort" not in meta:
-        meta = {"cohort": _single(part, "cohort") or POOLED, **meta}
-    for c in (*extra, *descriptors):
-        meta[c] = _single(part, c)
-    if "unit" in part.columns:
-        units = part["unit"].drop_nulls()
-        meta["unit"] = units.first() if units.len() else None
+    meta = outcome_meta(key, part, grouping)
     spec, notes = adapt_spec(spec0, part, subject)
-    info = {
-        **meta,
-        "formula_requested": spec0.formula,
-        "formula_used": None,
-        "n_subjects": None,
-        "n_obs": None,
-        "n_dropped": None,
-        "singular": None,
-        "ddf_method": "z (Wald)",
-        "estimation": None,
-        "ci_level": level,
-        "notes": "; ".join(notes),
-        "error": None,
-    }
+    info = model_row(
+        meta, spec0, notes, ddf_method="z (Wald)", estimation=None, level=level, adapted=spec
+    )
     try:
         fit = gen.fit_model(part, spec, model_family, levels=levels, nagq=nagq)
     except (FormulaError, ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
@@ -162,13 +147,7 @@ def _fit_outcome(
         loglik=fit.loglik,
         notes="; ".join(notes),
     )
-    tag = pl.DataFrame([info]).drop("error")
-
-    def with_meta(df: pl.DataFrame) -> pl.DataFrame:
-        if not df.height:
-            return df
-        return tag.join(df.drop([c for c in df.columns if c in tag.columns]), how="cross")
-
+    with_meta = tagger(info)
     kw = {"levels": levels, "nagq": nagq}
     return {
         "models": pl.DataFrame([info]),
@@ -209,42 +188,16 @@ def analyse_generalised(
     if model_family not in ("ordinal", "binomial", "poisson"):
         raise ValueError(f"model_family must be ordinal, binomial or poisson, not {model_family!r}")
     spec0 = formula if isinstance(formula, ModelSpec) else parse_formula(formula)
-    families = [family_col] if isinstance(family_col, str) else list(family_col)
-    families = [c for c in dict.fromkeys(families) if c in outcomes.columns]
-    model_keys = [
-        c
-        for c in ("cohort", "family", outcome_col)
-        if c in outcomes.columns and (c == outcome_col or c not in spec0.variables)
-    ]
-    extra = [c for c in families if c not in model_keys]
-    descriptors = [
-        c for c in DESCRIPTORS if c in outcomes.columns and c not in (*extra, *model_keys)
-    ]
+    grouping = outcome_grouping(outcomes, spec0, family_col, outcome_col)
     fit_one = functools.partial(
         _fit_outcome,
         spec0=spec0,
         model_family=model_family,
-        model_keys=model_keys,
-        extra=extra,
-        descriptors=descriptors,
+        grouping=grouping,
         levels=levels,
         primary=primary,
         subject=subject,
         level=level,
         nagq=nagq,
     )
-    frames: dict[str, list[pl.DataFrame]] = {k: [] for k in TABLES}
-    for tables in _map_outcomes(
-        fit_one, outcomes.group_by(model_keys, maintain_order=True), workers
-    ):
-        for k, v in tables.items():
-            frames[k].append(v)
-    out = {
-        k: pl.concat([f for f in v if f.height], how="diagonal_relaxed")
-        if any(f.height for f in v)
-        else pl.DataFrame()
-        for k, v in frames.items()
-    }
-    if out["contrasts"].height:
-        out["contrasts"] = adjust_within_families(out["contrasts"], ["cohort", *families], adjust)
-    return out
+    return run_outcomes(fit_one, outcomes, grouping, adjust=adjust, workers=workers)

@@ -58,6 +58,7 @@ def test_second_run_has_nothing_to_do(tiny_study, workflow_tools):
 
 # one module of the EMG, model and report stages
 EDITED = [
+    "analysis/core/signal.py",
     "analysis/emg/qc.py",
     "analysis/models/fit.py",
     "analysis/report/figures/forest.py",
@@ -83,7 +84,7 @@ def _rules_and_scripts(root):
     for smk in (root / "workflow" / "rules").glob("*.smk"):
         rule = None
         for line in smk.read_text().splitlines():
-            m = re.match(r"\s*rule (\w+):|\s+f\"(figure_\w+)_\{_family\}\"", line)
+            m = re.match(r"\s*(?:rule|checkpoint) (\w+):|\s+f\"(figure_\w+)_\{_family\}\"", line)
             if m:
                 rule = m.group(1) or m.group(2)
             m = re.search(r'"\.\./scripts/(\w+)\.py"', line)
@@ -204,7 +205,7 @@ def test_editing_a_module_reruns_exactly_the_rules_that_import_it(
         path.write_text(text)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     log = proc.stdout + proc.stderr
-    rerun = set(re.findall(r"^\s*(?:local)?rule (\w+):", log, re.M)) - {"all"}
+    rerun = set(re.findall(r"^\s*(?:local)?(?:rule|checkpoint) (\w+):", log, re.M)) - {"all"}
     below = _below(graph, users)
     assert users and users <= rerun, (module, users - rerun)
     assert rerun <= users | below, (module, rerun - users - below)

@@ -80,6 +80,30 @@ def cohort_tables(wildcards):
     return [str(folder / n) for n in names if (folder / n).exists()]
 
 
+def trial_tables(wildcards):
+    """The raw tables the trial table is made from (the EMG stage's trial sheet)."""
+    folder = RAW / wildcards.cohort
+    names = ["cohort.yaml", "participants.csv", "trials.csv", "mvc.csv"]
+    return [str(folder / n) for n in names if (folder / n).exists()]
+
+
+def gated(inputs):
+    """An input function: ``inputs`` once the cohort's validation has passed.
+
+    Until the validate_cohort checkpoint has run (in this invocation or, up to date, before),
+    the job waits for it; afterwards its own inputs alone decide whether it reruns. Nothing of
+    a cohort whose recordings are malformed is written. (An ancient() validation input would
+    also keep unrelated reruns away, but Snakemake then skips every job below it in the same
+    invocation: snakemake/snakemake#4166.)
+    """
+
+    def gate(wildcards):
+        checkpoints.validate_cohort.get(cohort=wildcards.cohort)
+        return inputs(wildcards) if callable(inputs) else inputs
+
+    return gate
+
+
 def subjects(name):
     c = cohort(name)
     return c.subjects if c is not None and c.has_emg else []
@@ -201,7 +225,7 @@ def cohort_factors(wildcards):
     return [k for k in cohort_levels(wildcards) if k not in ("session", "group")]
 
 
-def tidy_trials(wildcards):
+def trials_input(wildcards):
     """The tidy trials table of a cohort with EMG (the source of its declared factors)."""
     c = cohort(wildcards.cohort)
     if c is None or not c.has_emg:

@@ -1,12 +1,10 @@
 rule emg_subjects:
     """Process the EMG of a chunk of subjects: filter, envelope, cycles, normalisation, features, QC."""
     input:
-        # the validated trial table: a job reads its subjects' rows, not the whole raw cohort;
-        # it is rewritten when any cohort table changes, so the job reruns only when the raw
-        # tables it reads change (a new balance score does not rerun the EMG)
-        trials=ancient(f"{RESULTS}/{{cohort}}/tidy/trials.parquet"),
-        tables=emg_tables_raw,
-        recordings=chunk_recordings,
+        # the validated trial table: a job reads its subjects' rows, not the whole raw cohort
+        trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
+        tables=gated(emg_tables_raw),
+        recordings=gated(chunk_recordings),
         code=code("emg_subjects"),
     output:
         **{

@@ -1,4 +1,6 @@
-rule validate_cohort:
+# A checkpoint: the stages that read a cohort's raw files wait for it (gated(), common.smk)
+# without depending on its output, so that a validation rerun alone reruns nothing else.
+checkpoint validate_cohort:
     """Check a cohort against the data contract, reading every EMG and events file."""
     input:
         tables=cohort_tables,
@@ -27,15 +29,12 @@ rule validate:
 
 
 rule tidy_cohort:
-    """Write a validated cohort's tables as tidy Parquet tables."""
+    """Write a validated cohort's participants and measures as tidy Parquet tables."""
     input:
-        tables=cohort_tables,
-        # a rerun of the validation alone (e.g. after an EMG file changed) does not rerun this
-        validation=ancient(f"{RESULTS}/{{cohort}}/validation.txt"),
+        tables=gated(cohort_tables),
         code=code("tidy_cohort"),
     output:
         participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
-        trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
         measures=f"{RESULTS}/{{cohort}}/tidy/measures.parquet",
         summary=f"{RESULTS}/{{cohort}}/tidy/ingest.txt",
     log:
@@ -47,3 +46,22 @@ rule tidy_cohort:
         folder=lambda wc: str(RAW / wc.cohort),
     script:
         "../scripts/tidy_cohort.py"
+
+
+rule tidy_trials:
+    """Write a validated cohort's trial table: what the EMG stage reads."""
+    input:
+        # only the tables the trial table comes from: a new balance score does not rerun the EMG
+        tables=gated(trial_tables),
+        code=code("tidy_trials"),
+    output:
+        f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
+    log:
+        "logs/{cohort}/tidy_trials.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/tidy_trials.tsv"
+    localrule: True
+    params:
+        folder=lambda wc: str(RAW / wc.cohort),
+    script:
+        "../scripts/tidy_trials.py"

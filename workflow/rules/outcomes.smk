@@ -2,7 +2,7 @@ rule outcomes:
     """One long outcome table per cohort: EMG features, spatiotemporal and clinical measures."""
     input:
         unpack(emg_tables),
-        unpack(tidy_trials),
+        unpack(trials_input),
         participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
         measures=f"{RESULTS}/{{cohort}}/tidy/measures.parquet",
         code=code("outcomes"),

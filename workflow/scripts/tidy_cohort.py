@@ -1,4 +1,4 @@
-"""Snakemake glue: validate a cohort folder and write its tidy tables."""
+"""Snakemake glue: write a validated cohort's participants and measures as tidy tables."""
 
 import sys
 
@@ -15,7 +15,6 @@ except ValidationError as exc:
 
 out = snakemake.output  # noqa: F821
 cohort.participants.write_parquet(out.participants)
-cohort.trials.write_parquet(out.trials)
 cohort.measures.write_parquet(out.measures)
 lines = [
     f"cohort: {cohort.name}",
