@@ -134,6 +134,7 @@ class OutcomeSettings:
 DEFAULT_FORMULAS = {
     "emg": "value ~ direction * session + (1 + direction | subject)",
     "spatiotemporal": "value ~ direction * session + (1 + direction | subject)",
+    "kinematics": "value ~ direction * session + (1 + direction | subject)",
     "pain": "value ~ direction * session * group + (1 | subject)",
     "balance": "value ~ session * group + (1 | subject)",
     "default": "value ~ direction * session + (1 | subject)",
