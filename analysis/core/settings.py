@@ -173,6 +173,7 @@ class OutcomeSettings:
 DEFAULT_FORMULAS = {
     "emg": "value ~ direction * session + (1 + direction | subject)",
     "spatiotemporal": "value ~ direction * session + (1 + direction | subject)",
+    "kinematics": "value ~ direction * session + (1 + direction | subject)",
     "pain": "value ~ direction * session * group + (1 | subject)",
     "balance": "value ~ session * group + (1 | subject)",
     "default": "value ~ direction * session + (1 | subject)",
@@ -606,8 +607,13 @@ def _consistency(s: Settings) -> list[str]:
     if not 1 <= m.nagq <= 25:
         out.append(f"models.nagq: must be 1 (Laplace) to 25 quadrature nodes, got {m.nagq}")
     for family, factor in m.primary.items():
-        if factor not in ("direction", "session", "group"):
-            out.append(f"models.primary.{family}: must be direction, session or group")
+        name = str(factor)
+        declared = name[:1].isalpha() and name.islower() and name.replace("_", "").isalnum()
+        if factor not in ("direction", "session", "group") and not declared:
+            out.append(
+                f"models.primary.{family}: must be direction, session, group or a declared "
+                "trial factor (factors: in cohort.yaml)"
+            )
     out += _power_consistency(s.power)
     if s.figures.dpi < 72:
         out.append("figures.dpi: at least 72")

@@ -13,7 +13,7 @@ import polars as pl
 from analysis.core.errors import Problem, raise_if
 from analysis.core.schemas import load_schema
 from analysis.ingest.checks import _allowed, _duplicates, _trial_checks
-from analysis.ingest.cohort_yaml import _settings
+from analysis.ingest.cohort_yaml import _settings, declared_factors
 from analysis.ingest.contract import (
     Dialect,
     identifier_fix,
@@ -172,8 +172,9 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
                     "describe units, muscles and sampling rate under emg:",
                 )
             )
+        factors = declared_factors(checked)
         trials, p = read_csv_table(
-            cohort_dir / "trials.csv", name, "trials.csv", load_schema("trials"), dialect
+            cohort_dir / "trials.csv", name, "trials.csv", trials_schema(factors), dialect
         )
         problems += p
         if trials is not None:
@@ -197,7 +198,7 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
             cohort_dir,
             settings,
             pl.DataFrame(),
-            _tidy_trials(usable, name),
+            _tidy_trials(usable, name, declared_factors(checked)),
             measures,
             skipped,
         ), problems
@@ -208,7 +209,13 @@ def survey_cohort(cohort_dir: str | Path) -> tuple[Cohort | None, list[Problem]]
     ).select(["cohort", *[c for c in participants.columns if c not in ("cohort", ROW)]])
     participants = _harmonise_anthropometrics(participants, settings)
     return Cohort(
-        name, cohort_dir, settings, participants, _tidy_trials(trials, name), measures, skipped
+        name,
+        cohort_dir,
+        settings,
+        participants,
+        _tidy_trials(trials, name, declared_factors(settings)),
+        measures,
+        skipped,
     ), []
 
 
@@ -229,11 +236,38 @@ def _folder_name(name: str) -> list[Problem]:
     ]
 
 
-def _tidy_trials(trials: pl.DataFrame | None, cohort: str) -> pl.DataFrame:
+def trials_schema(factors: dict[str, list[str]] | None = None) -> dict:
+    """The JSON schema of a ``trials.csv`` row, with a required column per declared factor.
+
+    Each declared factor (``factors:`` in ``cohort.yaml``) is a column whose cells must be one
+    of its levels; it is placed after ``direction``.
+
+    Examples
+    --------
+    >>> s = trials_schema({"task": ["straight", "turn"]})
+    >>> s["properties"]["task"], "task" in s["required"]
+    ({'type': 'string', 'enum': ['straight', 'turn']}, True)
+    >>> list(s["properties"])[:4]
+    ['subject', 'session', 'direction', 'task']
+    """
+    base = load_schema("trials")
+    if not factors:
+        return base
+    props: dict = {}
+    for col, spec in base["properties"].items():
+        props[col] = spec
+        if col == "direction":
+            props.update({f: {"type": "string", "enum": list(v)} for f, v in factors.items()})
+    return {**base, "properties": props, "required": [*base["required"], *factors]}
+
+
+def _tidy_trials(
+    trials: pl.DataFrame | None, cohort: str, factors: dict[str, list[str]] | None = None
+) -> pl.DataFrame:
     if trials is None or trials.height == 0:
         return pl.DataFrame()
     return trials.with_columns(pl.lit(cohort).alias("cohort")).select(
-        ["cohort", *load_schema("trials")["properties"]]
+        ["cohort", *trials_schema(factors)["properties"]]
     )
 
 

@@ -76,11 +76,55 @@ def _settings(cohort_dir: Path) -> tuple[dict | None, set[str], list[Problem]]:
             )
         )
     problems += _pain_units(doc, lines, name) if not problems else []
+    problems += _factor_names(doc, lines, name) if not problems else []
     problems += dialect_problems(doc.get("csv"), name, lines)
     bad = {p.column.split(".")[0] for p in problems if p.column}
     if any(p.column is None for p in problems):
         return None, bad, problems
     return doc, bad, problems
+
+
+RESERVED_FACTOR_NAMES = frozenset(
+    {"cohort", "subject", "group", "session", "direction", "trial", "family", "outcome",
+     "muscle", "joint", "feature", "phase", "value", "unit", "side", "cycle", "pct",
+     "speed_m_s", "surface", "emg_file", "events_file", "events_source"}
+)  # fmt: skip
+"""Column names a declared trial factor may not take (keys and columns of the tables)."""
+
+
+def declared_factors(settings: dict | None) -> dict[str, list[str]]:
+    """The trial factors a cohort declares (``factors:`` in ``cohort.yaml``), with their levels.
+
+    The first level of each is the reference its contrasts are taken against.
+
+    Examples
+    --------
+    >>> declared_factors({"factors": {"task": ["straight", "turn"]}})
+    {'task': ['straight', 'turn']}
+    >>> declared_factors({})
+    {}
+    """
+    factors = (settings or {}).get("factors") or {}
+    return {str(k): [str(v) for v in levels] for k, levels in factors.items()}
+
+
+def _factor_names(doc: dict, lines: dict, cohort: str) -> list[Problem]:
+    """Declared factors that would shadow a key or column of the tidy tables."""
+    out = []
+    for factor in doc.get("factors") or {}:
+        if factor in RESERVED_FACTOR_NAMES:
+            out.append(
+                Problem(
+                    cohort,
+                    "cohort.yaml",
+                    lines.get(("factors", factor)),
+                    f"factors.{factor}",
+                    f"'{factor}' is a column the toolkit already uses; it cannot be a declared "
+                    "factor",
+                    "name the condition otherwise (e.g. incline, speed_level, task)",
+                )
+            )
+    return out
 
 
 def _pain_units(doc: dict, lines: dict, cohort: str) -> list[Problem]:

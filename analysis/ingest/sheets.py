@@ -325,7 +325,8 @@ def _typed_columns(
                 value, msg, fix = convert_cell(cell.strip(), props[col], dialect)
                 if msg:
                     problems.append(Problem(cohort, file, row, col, msg, fix))
-                elif value is None and col in required:
+                elif value is None and (col in required or cell.strip()):
+                    # an optional column may be left empty, but not spelled missing ('NaN')
                     shown = f"'{_short(cell.strip())}'" if cell.strip() else "empty cell"
                     problems.append(
                         Problem(

@@ -276,7 +276,12 @@ def _events_in_signal(
     outside = events.filter((pl.col("time_s") < t0) | (pl.col("time_s") > t_end))
     if outside.height == 0:
         return []
-    found = sorted(outside.select(ROW, "side", "event", "time_s").iter_rows())
+    if ROW not in outside.columns:  # events stored in a C3D file: no row of a sheet
+        outside = outside.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
+    found = sorted(
+        outside.select(ROW, "side", "event", "time_s").iter_rows(),
+        key=lambda r: (r[0] or 0, r[3]),
+    )
     row, side, event, t = found[0]
     more = f", and so are {len(found) - 1} more events in this file" if len(found) > 1 else ""
     return [

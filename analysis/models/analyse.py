@@ -85,6 +85,7 @@ def _fit_outcome(
         ddf_method=ddf_method(ddf),
         estimation="REML" if reml else "ML",
         level=level,
+        adapted=spec,
         observation="trial" if _replicated(part, spec, subject) else "condition",
     )
     try:
@@ -285,8 +286,11 @@ def analyse_outcomes(
     """
     if not isinstance(outcomes, pl.DataFrame):
         outcomes = pl.from_pandas(outcomes)
-    if primary is not None and primary not in PRIMARY_FACTORS:
-        raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
+    if primary is not None and not (primary in PRIMARY_FACTORS or primary.isidentifier()):
+        raise ValueError(
+            f"primary must be one of {PRIMARY_FACTORS}, a declared trial factor or None, "
+            f"not {primary!r}"
+        )
     if not isinstance(workers, Executor) and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):

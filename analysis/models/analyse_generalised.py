@@ -146,7 +146,9 @@ def _fit_outcome(
     key, part = item
     meta = outcome_meta(key, part, grouping)
     spec, notes = adapt_spec(spec0, part, subject)
-    info = model_row(meta, spec0, notes, ddf_method="z (Wald)", estimation=None, level=level)
+    info = model_row(
+        meta, spec0, notes, ddf_method="z (Wald)", estimation=None, level=level, adapted=spec
+    )
     try:
         fit = gen.fit_model(part, spec, model_family, levels=levels, nagq=nagq)
     except (FormulaError, ValueError, ArithmeticError, np.linalg.LinAlgError) as err:

@@ -106,15 +106,19 @@ def model_row(
     ddf_method: str,
     estimation: str | None,
     level: float,
+    adapted: ModelSpec | None = None,
     **extra,
 ) -> dict:
     """The ``models`` row of one outcome before its fit: what was asked, with no result yet.
 
-    ``extra`` columns (e.g. ``observation``) stand after ``notes``.
+    ``formula_adapted`` is ``adapted`` (:func:`analysis.models.adapt.adapt_spec`: the request
+    without the terms these data cannot support), else the request; ``extra`` columns (e.g.
+    ``observation``) stand after ``notes``.
     """
     return {
         **meta,
         "formula_requested": spec.formula,
+        "formula_adapted": (adapted or spec).formula,
         "formula_used": None,
         "n_subjects": None,
         "n_obs": None,

@@ -23,36 +23,64 @@ DESCRIPTORS = ("muscle", "feature", "phase")
 """Descriptive outcome columns carried into every result table when present."""
 
 
-def _factor_pair(fit: LmmFit, factor: str) -> tuple[str, str, str] | None:
+def _factor_pairs(fit: LmmFit, factor: str) -> list[tuple[str, str, str]]:
     """The reported ``a - b`` of one factor: backward - forward, last - first session, first -
-    second group; None when the factor is not a model factor with two or more levels."""
+    second group, and for a declared trial factor each level against its first level; empty
+    when the factor is not a model factor with two or more levels."""
     levels = fit.design.coding.levels.get(factor, ())
     if factor not in fit.spec.fixed_variables or len(levels) < 2:
-        return None
+        return []
     if factor == "direction":
         ok = set(levels) == set(DIRECTION_LEVELS)
-        return ("direction", "backward", "forward") if ok else None
+        return [("direction", "backward", "forward")] if ok else []
     if factor == "session":
-        return "session", levels[-1], levels[0]
-    return factor, levels[0], levels[1]
+        return [("session", levels[-1], levels[0])]
+    if factor == "group":
+        return [("group", levels[0], levels[1])]
+    return [(factor, level, levels[0]) for level in levels[1:]]
+
+
+def _factor_pair(fit: LmmFit, factor: str) -> tuple[str, str, str] | None:
+    pairs = _factor_pairs(fit, factor)
+    return pairs[0] if pairs else None
+
+
+def _declared(fit: LmmFit) -> list[str]:
+    """Model factors other than direction, session and group (declared trial factors), in
+    formula order."""
+    return [
+        v
+        for v in fit.spec.fixed_variables
+        if fit.design.coding.is_factor(v) and v not in PRIMARY_FACTORS
+    ]
+
+
+def _primary_pairs(fit: LmmFit, prefer: str | None = None) -> list[tuple[str, str, str]]:
+    """The contrasts of the factor whose contrasts are reported: ``prefer`` if it is in the
+    model, else direction, else the declared trial factors (in formula order), else group,
+    else session."""
+    order = ([prefer] if prefer else []) + ["direction", *_declared(fit), "group", "session"]
+    for factor in order:
+        pairs = _factor_pairs(fit, factor)
+        if pairs:
+            return pairs
+    return []
 
 
 def _primary(fit: LmmFit, prefer: str | None = None) -> tuple[str, str, str] | None:
-    """The factor whose contrast is reported: ``prefer`` if it is in the model, else direction,
-    else group, else session."""
-    order = ([prefer] if prefer else []) + ["direction", "group", "session"]
-    for factor in order:
-        pair = _factor_pair(fit, factor)
-        if pair is not None:
-            return pair
-    return None
+    """The first contrast of :func:`_primary_pairs` (None when there is none)."""
+    pairs = _primary_pairs(fit, prefer)
+    return pairs[0] if pairs else None
 
 
 def _interacting(fit: LmmFit, factor: str) -> list[str]:
     terms = {frozenset(t) for t in fit.spec.fixed}
+    conditioning = [*CONDITIONING, *(f for f in _declared(fit) if f not in CONDITIONING)]
+    if factor not in PRIMARY_FACTORS and "direction" in fit.design.coding.levels:
+        conditioning.append("direction")
     return [
         f
-        for f in CONDITIONING
+        for f in conditioning
         if f != factor and frozenset((factor, f)) in terms and f in fit.design.coding.levels
     ]
 
@@ -82,38 +110,40 @@ def model_contrasts(
 ) -> pl.DataFrame:
     """The standard contrasts of one outcome's model.
 
-    The primary factor is ``primary`` when it is in the model, else direction, else group, else
-    session. Its contrast (backward - forward; last minus first session; first minus second
-    group) is reported overall (``main``, averaged over the other factors), within each level of
-    session and group when they interact with it (``simple``), and as the change of that
-    contrast between levels of session or group relative to their first level
-    (``interaction``). When the primary factor is neither session nor group and the model has
-    the session × group interaction, the training effect is added: last minus first session
-    within each group (``simple``) and its difference between groups (``interaction``).
+    The primary factor is ``primary`` when it is in the model, else direction, else a declared
+    trial factor (``factors:`` in ``cohort.yaml``), else group, else session. Its contrast
+    (backward - forward; last minus first session; first minus second group; each level of a
+    declared factor minus its first level) is reported overall (``main``, averaged over the
+    other factors), within each level of session and group when they interact with it
+    (``simple``), and as the change of that contrast between levels of session or group
+    relative to their first level (``interaction``). When the primary factor is neither
+    session nor group and the model has the session × group interaction, the training effect is
+    added: last minus first session within each group (``simple``) and its difference between
+    groups (``interaction``).
     """
-    if primary is not None and primary not in PRIMARY_FACTORS:
-        raise ValueError(f"primary must be one of {PRIMARY_FACTORS} or None, not {primary!r}")
-    pair = _primary(fit, primary)
-    if pair is None:
+    pairs = _primary_pairs(fit, primary)
+    if not pairs:
         return pl.DataFrame()
-    factor, a, b = pair
-    parts = [
-        level_contrast(fit, factor, a, b, level=level, ddf=ddf).with_columns(
-            contrast_type=pl.lit("main")
-        )
-    ]
-    for f in _interacting(fit, factor):
+    parts = []
+    for factor, a, b in pairs:
         parts.append(
-            level_contrast(fit, factor, a, b, [f], level, ddf=ddf).with_columns(
-                contrast_type=pl.lit("simple")
+            level_contrast(fit, factor, a, b, level=level, ddf=ddf).with_columns(
+                contrast_type=pl.lit("main")
             )
         )
-        parts.append(
-            level_interaction(fit, factor, a, b, f, level, ddf=ddf).with_columns(
-                contrast_type=pl.lit("interaction")
+    for factor, a, b in pairs:
+        for f in _interacting(fit, factor):
+            parts.append(
+                level_contrast(fit, factor, a, b, [f], level, ddf=ddf).with_columns(
+                    contrast_type=pl.lit("simple")
+                )
             )
-        )
-    training = _training_pair(fit, factor)
+            parts.append(
+                level_interaction(fit, factor, a, b, f, level, ddf=ddf).with_columns(
+                    contrast_type=pl.lit("interaction")
+                )
+            )
+    training = _training_pair(fit, pairs[0][0])
     if training is not None:
         _, post, base = training
         parts.append(

@@ -23,9 +23,13 @@ import polars as pl
 from scipy import stats
 
 CONTRAST = "backward - forward"
+DIRECTION_CONTRAST = ("direction", "backward", "forward")
+"""(factor, level, reference) of the default paired comparison."""
 
 __all__ = [
     "CONTRAST",
+    "DIRECTION_CONTRAST",
+    "paired_contrasts",
     "trial_means",
     "subject_means",
     "ensemble_mean",
@@ -63,8 +67,54 @@ def _strata(curves: pl.DataFrame, by_session: bool) -> list[str]:
     return [*keys, "muscle"]
 
 
+def paired_contrasts(
+    curves: pl.DataFrame, factors: dict[str, Sequence[str]] | None = None
+) -> list[tuple[str, str, str]]:
+    """The paired comparisons the curves support: backward - forward when both directions are
+    there, else each level of each declared trial factor against its first level (a column
+    of ``curves``).
+
+    Examples
+    --------
+    >>> c = pl.DataFrame({"direction": ["forward"] * 2, "task": ["straight", "turn"]})
+    >>> paired_contrasts(c, {"task": ["straight", "turn"]})
+    [('task', 'turn', 'straight')]
+    """
+    if {"backward", "forward"} <= set(curves["direction"].unique().to_list()):
+        return [DIRECTION_CONTRAST]
+    out = []
+    for factor, levels in (factors or {}).items():
+        if factor not in curves.columns:
+            continue
+        present = set(curves[factor].drop_nulls().unique().to_list())
+        levels = [lev for lev in levels if lev in present]
+        out += [(factor, lev, levels[0]) for lev in levels[1:]]
+    return out
+
+
+def _recode(curves: pl.DataFrame, contrast: tuple[str, str, str]) -> pl.DataFrame:
+    """The curves of the two levels compared, coded in ``direction`` as backward (the level)
+    and forward (the reference), so that the paired machinery below serves any factor."""
+    if tuple(contrast) == DIRECTION_CONTRAST:
+        return curves
+    factor, level, reference = contrast
+    return curves.filter(pl.col(factor).is_in([level, reference])).with_columns(
+        direction=pl.when(pl.col(factor) == level)
+        .then(pl.lit("backward"))
+        .otherwise(pl.lit("forward"))
+    )
+
+
+def _label(contrast: tuple[str, str, str]) -> str:
+    return f"{contrast[1]} - {contrast[2]}"
+
+
 def trial_means(
-    curves: pl.LazyFrame | pl.DataFrame, *, value: str = "value", subjects_per_batch: int = 16
+    curves: pl.LazyFrame | pl.DataFrame,
+    *,
+    value: str = "value",
+    subjects_per_batch: int = 16,
+    muscle: str = "muscle",
 ) -> pl.DataFrame:
     """One mean curve per trial and muscle: included cycles averaged, as a curves table.
 
@@ -88,6 +138,9 @@ def trial_means(
     names = lazy.collect_schema().names()
     if "excluded" in names:
         lazy = lazy.filter(~pl.col("excluded").fill_null(False))
+    if muscle != "muscle" and muscle in names:  # e.g. joint angles: the joint in its place
+        lazy = lazy.rename({muscle: "muscle"})
+        names = lazy.collect_schema().names()
     keys = [
         c
         for c in ("cohort", "subject", "session", "direction", "trial", "muscle", "pct")
@@ -237,7 +290,9 @@ def _paired_arrays(
     return out
 
 
-def _cluster_rows(spmi, pct: np.ndarray, base: dict, effect: str, alpha: float, n: int) -> list:
+def _cluster_rows(
+    spmi, pct: np.ndarray, base: dict, effect: str, alpha: float, n: int, names=None
+) -> list:
     nodes = np.arange(pct.size)
     is_t = spmi.STAT == "T"
     df = np.atleast_1d(np.asarray(spmi.df, dtype=float))
@@ -260,7 +315,8 @@ def _cluster_rows(spmi, pct: np.ndarray, base: dict, effect: str, alpha: float, 
         peak = float(inside[np.argmax(np.abs(inside))]) if inside.size else float("nan")
         sign = None
         if is_t:
-            sign = "backward > forward" if c.csign > 0 else "backward < forward"
+            a, b = names or ("backward", "forward")
+            sign = f"{a} > {b}" if c.csign > 0 else f"{a} < {b}"
         rows.append(
             {
                 **common,
@@ -316,8 +372,13 @@ def spm_paired(
     by_session: bool = False,
     min_subjects: int = 3,
     value: str = "value",
+    contrast: tuple[str, str, str] = DIRECTION_CONTRAST,
 ) -> pl.DataFrame:
     """SPM paired t test of backward vs forward subject-mean curves, per muscle.
+
+    With ``contrast=(factor, level, reference)`` (e.g. ``("task", "turn", "straight")``, a
+    declared trial factor that is a column of ``curves``) the two levels of that factor are
+    compared instead, averaged over the other conditions; ``effect`` and ``sign`` name them.
 
     ``spm1d.stats.ttest_paired(backward, forward).inference(alpha, two_tailed)``: positive t
     means more activity walking backward.
@@ -366,9 +427,19 @@ def spm_paired(
     """
     rows: list[dict] = []
     keys = _strata(curves, by_session)
+    curves = _recode(curves, contrast)
+    label, names = _label(contrast), contrast[1:]
     for base, pct, spmi, n in _paired(curves, alpha, two_tailed, by_session, min_subjects, value):
-        rows += _cluster_rows(spmi, pct, {**base, "test": "paired t"}, CONTRAST, alpha, n)
-    return _cluster_frame(rows, keys)
+        rows += _cluster_rows(spmi, pct, {**base, "test": "paired t"}, label, alpha, n, names)
+    out = _cluster_frame(rows, keys)
+    if tuple(contrast) != DIRECTION_CONTRAST:  # the levels compared, in columns
+        out = out.with_columns(
+            pl.lit(v, dtype=pl.String).alias(k)
+            for k, v in zip(
+                ("contrast_factor", "contrast_level", "contrast_reference"), contrast, strict=True
+            )
+        )
+    return out
 
 
 def spm_paired_field(
@@ -596,8 +667,10 @@ def effect_size_curve(
     method: Literal["noncentral_t", "normal"] = "noncentral_t",
     by_session: bool = False,
     value: str = "value",
+    contrast: tuple[str, str, str] = DIRECTION_CONTRAST,
 ) -> pl.DataFrame:
-    """Standardised paired effect (Cohen's d_z) of backward - forward at every node.
+    """Standardised paired effect (Cohen's d_z) of backward - forward at every node (or of
+    ``level - reference`` of ``contrast``, see :func:`spm_paired`; named in ``effect``).
 
     ``dz = mean(d) / sd(d)`` of the subject-mean differences ``d`` (sd with n - 1). The band is
     pointwise, not simultaneous over the cycle:
@@ -641,7 +714,7 @@ def effect_size_curve(
     """
     if method not in ("noncentral_t", "normal"):
         raise ValueError(f"method must be 'noncentral_t' or 'normal', got {method!r}")
-    sm = subject_means(curves, by_session=by_session, value=value)
+    sm = subject_means(_recode(curves, contrast), by_session=by_session, value=value)
     keys = _strata(sm, by_session)
     frames = []
     for base, pct, b, f, _subjects in _paired_arrays(sm, keys, value):
@@ -688,4 +761,7 @@ def effect_size_curve(
                 "method": pl.String,
             }
         )
-    return pl.concat(frames).sort([*keys, "pct"])
+    out = pl.concat(frames).sort([*keys, "pct"])
+    if tuple(contrast) != DIRECTION_CONTRAST:  # which comparison, when it is not the default
+        out = out.with_columns(effect=pl.lit(_label(contrast)))
+    return out

@@ -118,6 +118,9 @@ def outcome_table(
     emg_phases: list[str] = ("cycle",),
     emg_unit: str = "fraction of reference",
     exclude_flagged: bool = True,
+    trials: pl.DataFrame | None = None,
+    factors: list[str] | tuple[str, ...] = (),
+    kinematics: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The long outcome table of a cohort: the input of every model.
 
@@ -133,13 +136,22 @@ def outcome_table(
         Unit of the normalised EMG amplitude when ``features`` has no ``unit`` column.
     exclude_flagged : bool
         Leave out what quality control excluded (the QC table lists it).
+    trials : DataFrame, optional
+        The tidy trials table; with ``factors``, the source of each trial's declared factors.
+    factors : list of str
+        Declared trial factors (``factors:`` in ``cohort.yaml``): one column each, after
+        ``direction``, holding the trial's level (null for measures taken without a trial).
+    kinematics : DataFrame, optional
+        Joint-angle features (:func:`analysis.kinematics.angle_features`); they become the
+        ``kinematics`` family, one outcome per joint, side, feature and phase.
 
     Returns
     -------
     DataFrame
-        Columns ``cohort, subject, group, session, direction, trial, family, outcome, muscle,
-        feature, phase, value, unit`` (muscle, feature and phase only for EMG outcomes),
-        sorted.
+        Columns ``cohort, subject, group, session, direction, <factors>, trial, family,
+        outcome, muscle, feature, phase, value, unit`` (muscle, feature and phase only for EMG
+        and kinematic outcomes; for joint angles ``muscle`` holds the joint, e.g.
+        ``L_knee``), sorted.
     """
     parts = [measure_outcomes(measures)] if measures.height else []
     if features is not None and features.height:
@@ -154,9 +166,16 @@ def outcome_table(
         if exclude_flagged and qc is not None and qc.height:
             s = apply_qc(s, qc.filter(pl.col("muscle").is_null()))
         parts.append(spatiotemporal_outcomes(s))
+    if kinematics is not None and kinematics.height:
+        k = kinematics
+        if exclude_flagged and qc is not None and qc.height:
+            k = apply_qc(k, qc.filter(pl.col("muscle").is_null()))
+        parts.append(kinematic_outcomes(k))
     cols = [c for c in OUTCOME_COLUMNS if c != "group"]
+    factors = list(factors)
+    columns = _with_factors(OUTCOME_COLUMNS, factors)
     if not parts:
-        return pl.DataFrame(schema={c: pl.String for c in OUTCOME_COLUMNS})
+        return pl.DataFrame(schema={c: pl.String for c in columns})
     long = pl.concat(
         [
             p.with_columns(
@@ -170,8 +189,40 @@ def outcome_table(
         ]
     )
     groups = participants.select("cohort", "subject", "group")
+    long = long.join(groups, on=["cohort", "subject"], how="left")
+    if factors:
+        if trials is None or not set(factors) <= set(trials.columns):
+            raise ValueError(f"the trials table must carry the declared factors {factors}")
+        levels = trials.select([*_KEYS, *factors]).with_columns(pl.col("trial").cast(pl.Int64))
+        long = long.join(levels, on=_KEYS, how="left", nulls_equal=False)
+    return long.select(columns).sort(
+        ["family", "outcome", "subject", "session", "direction", *factors, "trial"],
+        nulls_last=True,
+    )
+
+
+def _with_factors(columns: list[str], factors: list[str]) -> list[str]:
+    """``columns`` with the declared factors inserted after ``direction``.
+
+    Examples
+    --------
+    >>> _with_factors(["subject", "direction", "trial"], ["task"])
+    ['subject', 'direction', 'task', 'trial']
+    """
+    i = columns.index("direction") + 1
+    return [*columns[:i], *factors, *columns[i:]]
+
+
+def kinematic_outcomes(features: pl.DataFrame) -> pl.DataFrame:
+    """Per-trial joint-angle outcomes: the mean over a trial's cycles of each joint x feature x
+    phase (e.g. ``L_knee_range_stance``, degrees). The joint goes in the ``muscle`` column so
+    that every consumer keyed on it (figures, tables) keeps the joints apart."""
     return (
-        long.join(groups, on=["cohort", "subject"], how="left")
-        .select(OUTCOME_COLUMNS)
-        .sort(["family", "outcome", "subject", "session", "direction", "trial"], nulls_last=True)
+        features.group_by([*_KEYS, "joint", "feature", "phase", "unit"])
+        .agg(pl.col("value").mean())
+        .rename({"joint": "muscle"})
+        .with_columns(
+            pl.lit("kinematics").alias("family"),
+            pl.format("{}_{}_{}", "muscle", "feature", "phase").alias("outcome"),
+        )
     )

@@ -33,7 +33,7 @@ __all__ = [
 
 # the order a paper answers the study's questions in: what walking backward changes (EMG, gait,
 # pain), then what training changes (balance)
-FAMILY_ORDER = ("emg", "spatiotemporal", "pain", "balance")
+FAMILY_ORDER = ("emg", "spatiotemporal", "kinematics", "pain", "balance")
 # a family with more outcomes than this summarises its non-significant training interactions
 _SUMMARISE_ABOVE = 4
 
@@ -248,8 +248,11 @@ def _log_scale(row: Mapping) -> str:
     return f"Wald test on the {scale} scale of the {model}"
 
 
-def spm_sentences(clusters: pl.DataFrame, *, decimals: int = 0) -> list[str]:
-    """One sentence per muscle tested with the SPM paired t test, naming its clusters.
+def spm_sentences(
+    clusters: pl.DataFrame, *, decimals: int = 0, what: str = "activity"
+) -> list[str]:
+    """One sentence per muscle (or joint) tested with the SPM paired t test, naming its
+    clusters; ``what`` names the quantity (``"activity"``, ``"the angle"``).
 
     Examples
     --------
@@ -260,6 +263,11 @@ def spm_sentences(clusters: pl.DataFrame, *, decimals: int = 0) -> list[str]:
     >>> for s in spm_sentences(c): print(s)
     VL: activity was higher walking backward from 22% to 37% of the gait cycle (p < .001).
     TA: no supra-threshold cluster (backward vs forward).
+    >>> t = c.with_columns(contrast_factor=pl.lit("task"), contrast_level=pl.lit("turn"),
+    ...     contrast_reference=pl.lit("straight"), peak_stat=pl.Series([-4.2, None]))
+    >>> for s in spm_sentences(t, what="the angle"): print(s)
+    VL: the angle was lower for turn than straight from 22% to 37% of the gait cycle (p < .001).
+    TA: no supra-threshold cluster (turn vs straight).
     """
     rows = clusters.filter(pl.col("test") == "paired t") if "test" in clusters else clusters
     extra = [k for k in ("cohort", "session") if k in rows.columns]
@@ -270,18 +278,29 @@ def spm_sentences(clusters: pl.DataFrame, *, decimals: int = 0) -> list[str]:
         sub = rows.filter(*[pl.col(k) == v for k, v in zip(keys, key, strict=True)])
         sub = sub.filter(pl.col("cluster").is_not_null()).sort("start_pct")
         prefix = ", ".join(str(v) for v in key)
+        # a declared trial factor's levels (contrast_* columns), else backward vs forward
+        first = rows.filter(*[pl.col(k) == v for k, v in zip(keys, key, strict=True)]).row(
+            0, named=True
+        )
+        level, reference = first.get("contrast_level"), first.get("contrast_reference")
         if sub.height == 0:
-            out.append(f"{prefix}: no supra-threshold cluster (backward vs forward).")
+            versus = f"{level} vs {reference}" if level else "backward vs forward"
+            out.append(f"{prefix}: no supra-threshold cluster ({versus}).")
             continue
         parts = []
         for r in sub.iter_rows(named=True):
-            word = "higher" if r.get("sign") == "backward > forward" else "lower"
+            if level:
+                word = "higher" if (r.get("peak_stat") or 0) > 0 else "lower"
+                where = f"{word} for {level} than {reference}"
+            else:
+                word = "higher" if r.get("sign") == "backward > forward" else "lower"
+                where = f"{word} walking backward"
             p = p_phrase(r["p"])
             parts.append(
-                f"{word} walking backward from {r['start_pct']:.{decimals}f}% to "
+                f"{where} from {r['start_pct']:.{decimals}f}% to "
                 f"{r['end_pct']:.{decimals}f}% of the gait cycle ({p})"
             )
-        out.append(f"{prefix}: activity was " + "; ".join(parts) + ".")
+        out.append(f"{prefix}: {what} was " + "; ".join(parts) + ".")
     return out
 
 
@@ -384,8 +403,11 @@ def results_text(
     contrast_types: Sequence[str] | None = ("main",),
     training: bool = True,
     normalisation: pl.DataFrame | None = None,
+    angle_spm: pl.DataFrame | None = None,
 ) -> str:
     """Results summary (Markdown) in a paper's order, one paragraph per family.
+
+    ``angle_spm``, the joint-angle SPM cluster table, adds a paragraph of its clusters.
 
     Families come in :data:`FAMILY_ORDER` (the direction effect on EMG, gait and pain, then
     balance), others after them in order of appearance. Each paragraph gives the main contrasts
@@ -449,4 +471,7 @@ def results_text(
         paragraphs.append(" ".join(results_sentences(contrasts, **kw)))
     if spm is not None and spm.height:
         paragraphs.append("**EMG waveforms (SPM).** " + " ".join(spm_sentences(spm)))
+    if angle_spm is not None and angle_spm.height:
+        sentences = spm_sentences(angle_spm, what="the angle")
+        paragraphs.append("**Joint-angle waveforms (SPM).** " + " ".join(sentences))
     return "\n\n".join(paragraphs) + "\n"

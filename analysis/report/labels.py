@@ -65,6 +65,7 @@ MUSCLE_ORDER: tuple[str, ...] = (
 FAMILY_NAMES: dict[str, str] = {
     "emg": "EMG",
     "spatiotemporal": "Spatiotemporal",
+    "kinematics": "Joint angles",
     "balance": "Balance",
     "pain": "Pain",
 }
@@ -77,7 +78,10 @@ _FEATURES = {
     "offset": "offset",
     "cci": "co-contraction index",
 }
+_JOINT_FEATURES = {"peak": "peak", "range": "range of motion"}
 _PHASES = {"cycle": "gait cycle", "stance": "stance", "swing": "swing"}
+JOINT_NAMES = {"hip": "hip flexion", "knee": "knee flexion", "ankle": "ankle dorsiflexion"}
+"""Sagittal-plane joint angles (analysis.kinematics), positive as Plug-in Gait writes them."""
 
 
 def muscle_sort_key(code: str) -> tuple[int, str]:
@@ -198,6 +202,8 @@ def outcome_label(
     'Berg Balance Scale'
     >>> outcome_label("VL_mean_cycle", full=True)  # figure panels: the full muscle name
     'Vastus lateralis (VL) mean amplitude (gait cycle)'
+    >>> outcome_label("L_knee_range_stance"), outcome_label("R_ankle_contact_cycle")
+    ('Left knee flexion range of motion (stance)', 'Right ankle dorsiflexion at contact')
     >>> outcome_label("knee_pain_walking"), outcome_label("stance_pct")
     ('knee pain walking', 'stance (% of cycle)')
 
@@ -223,6 +229,13 @@ def outcome_label(
             f"{muscle} {_FEATURES.get(feature, feature.replace('_', ' '))} "
             f"({_PHASES.get(phase, phase)})"
         )
+    if len(parts) == 4 and parts[0] in ("L", "R") and parts[1] in JOINT_NAMES:
+        side = "left" if parts[0] == "L" else "right"
+        joint = f"{side.capitalize()} {JOINT_NAMES[parts[1]]}"
+        if parts[2] == "contact":
+            return f"{joint} at contact"
+        what = _JOINT_FEATURES.get(parts[2], parts[2])
+        return f"{joint} {what} ({_PHASES.get(parts[3], parts[3])})"
     if outcome.endswith("_pct"):
         return outcome[:-4].replace("_", " ") + " (% of cycle)"
     return outcome.replace("_", " ")

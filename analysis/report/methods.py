@@ -90,6 +90,17 @@ def _model_sentences(models: ModelSettings, contrasts: pl.DataFrame | None, fit:
         name = name if name.isupper() else name.lower()
         who = f"For {name} outcomes" if fam else "For all outcomes"
         text = f"{who} the model was {_described(requested)}"
+        if "formula_adapted" in contrasts.columns:
+            adapted = contrasts.filter(pl.col("outcome").is_in(sub["outcome"].implode()))
+            adapted = _mode(adapted["formula_adapted"].drop_nulls())
+            if adapted and adapted != requested:
+                # e.g. one walking direction and one session: their terms left out
+                text += (
+                    "; terms these data cannot support (factors with a single level or no "
+                    "values, random terms with one observation per level) were left out, "
+                    f"giving `{adapted}`"
+                )
+                requested = adapted
         used = sub.group_by(col, maintain_order=True).agg(pl.col("outcome").unique().sort())
         other = [(f, o) for f, o in used.rows() if f != requested]
         if other:
@@ -234,14 +245,52 @@ def _stats_sentences(
     return out
 
 
+def _spm_versus(spm: pl.DataFrame | None) -> str:
+    """What the SPM paired t tests compared, from the cluster table's level columns."""
+    cols = ("contrast_factor", "contrast_level", "contrast_reference")
+    if spm is None or not spm.height or not set(cols) <= set(spm.columns):
+        return "backward versus forward walking"
+    pairs = spm.select(cols).drop_nulls().unique(maintain_order=True).rows()
+    if not pairs:
+        return "backward versus forward walking"
+    return "; ".join(f"{lev} versus {ref} ({f})" for f, lev, ref in pairs)
+
+
+def kinematics_methods(angle_spm: pl.DataFrame | None, alpha: float) -> str:
+    """The joint-angle paragraph: what was read, how it was cut and what was tested.
+
+    Examples
+    --------
+    >>> kinematics_methods(None, 0.05).startswith("Sagittal-plane hip, knee and ankle angles")
+    True
+    """
+    text = (
+        "Sagittal-plane hip, knee and ankle angles (flexion and dorsiflexion positive), the "
+        "joint-angle outputs of the motion-capture model stored in the C3D files, were cut into "
+        "each leg's gait cycles with the same gait events as the EMG and time-normalised to 101 "
+        "points from foot contact to the next contact of that leg. Per cycle, the angle at "
+        "contact and the peak and range of motion in stance, in swing and over the whole cycle "
+        "were taken and averaged over each trial's cycles; they were modelled like the other "
+        "outcomes, in degrees."
+    )
+    if angle_spm is not None and angle_spm.height:
+        text += (
+            " The subject-mean angle curves were compared with the SPM paired t test of "
+            f"{_spm_versus(angle_spm)} per joint (two-tailed, α = {format_number(alpha, 3)})."
+        )
+    return text
+
+
 def _spm_sentences_methods(spm: pl.DataFrame | None, alpha: float) -> list[str]:
     if spm is None:
         return []
     tests = set(spm["test"].to_list()) if "test" in spm.columns else set()
+    versus = _spm_versus(spm)
+    condition = "walking direction" if versus == "backward versus forward walking" else "condition"
     out = [
-        "Time-normalised envelopes were averaged per subject and walking direction (cycles "
+        f"Time-normalised envelopes were averaged per subject and {condition} (cycles "
         "within trials, trials within sessions) and compared with statistical parametric "
-        "mapping (spm1d): a paired t test of backward versus forward walking per muscle, "
+        f"mapping (spm1d): a paired t test of {versus} per muscle, "
         f"two-tailed, α = {format_number(alpha, 3)}, with random field theory cluster inference."
     ]
     anovas = sorted(t for t in tests if t.startswith("anova"))
@@ -463,8 +512,12 @@ def methods_text(
     emg_paragraph: str | None = None,
     data: pl.DataFrame | None = None,
     variance: pl.DataFrame | None = None,
+    angle_spm: pl.DataFrame | None = None,
 ) -> str:
     """Methods paragraphs (Markdown) assembled from what was actually run.
+
+    A joint-angle paragraph (:func:`kinematics_methods`) is added when the contrasts hold a
+    ``kinematics`` family; ``angle_spm`` is the joint-angle SPM cluster table.
 
     Parameters
     ----------
@@ -525,6 +578,9 @@ def methods_text(
     ]
     if spm is not None:
         paragraphs.append(" ".join(_spm_sentences_methods(spm, alpha)))
+    if contrasts is not None and "family" in contrasts.columns:
+        if "kinematics" in set(contrasts["family"].to_list()):
+            paragraphs.append(kinematics_methods(angle_spm, alpha))
     software = dict(software if software is not None else software_versions())
     py = software.pop("Python", None)
     listed = ", ".join(f"{k} {v}" for k, v in software.items())

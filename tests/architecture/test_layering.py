@@ -9,8 +9,9 @@ import pytest
 
 from analysis.core.sources import PACKAGE_DIR, imported_modules
 
-# raw -> tidy -> EMG -> outcomes -> models -> report; the core is below every stage
-STAGES = ["core", "ingest", "emg", "outcomes", "models", "report"]
+# raw -> tidy -> EMG -> joint kinematics -> outcomes -> models -> report; the core is below
+# every stage
+STAGES = ["core", "ingest", "emg", "kinematics", "outcomes", "models", "report"]
 # tools at the top of the package, not stages: they may use any stage
 TOOLS = {"analysis.__main__", "analysis.simulate", "analysis.check_python"}
 

@@ -21,6 +21,10 @@ MODULES = [
     "analysis.emg.methods",
     "analysis.emg.timing",
     "analysis.emg.tables",
+    "analysis.kinematics.angles",
+    "analysis.outcomes.table",
+    "analysis.ingest.cohort",
+    "analysis.ingest.cohort_yaml",
 ]
 
 

@@ -13,9 +13,11 @@ sys.path.insert(0, str(REPO))
 
 from analysis.core.settings import resolve_settings  # noqa: E402
 from analysis.ingest.cohort import discover_cohorts, load_cohort  # noqa: E402
+from analysis.ingest.cohort_yaml import declared_factors  # noqa: E402
 from analysis.core.errors import ValidationError  # noqa: E402
 from analysis.core.sources import script_sources  # noqa: E402
 from analysis.ingest.readers.events import read_mvc_table  # noqa: E402
+from analysis.ingest.readers.c3d import c3d_angles  # noqa: E402
 from analysis.models.pooling import POOLED  # noqa: E402
 
 
@@ -205,9 +207,30 @@ def cohort_levels(wildcards):
         groups = c.settings.get("groups") or sorted(
             set(c.participants["group"].to_list())
         )
-        for key, values in (("session", c.settings["sessions"]), ("group", groups)):
+        declared = declared_factors(
+            c.settings
+        )  # factors: in cohort.yaml, first level first
+        for key, values in (
+            ("session", c.settings["sessions"]),
+            ("group", groups),
+            *declared.items(),
+        ):
+            levels.setdefault(key, [])
             levels[key] += [v for v in values if v not in levels[key]]
     return levels
+
+
+def cohort_factors(wildcards):
+    """The declared trial factors of a cohort (pooled: of every cohort), in declaration order."""
+    return [k for k in cohort_levels(wildcards) if k not in ("session", "group")]
+
+
+def trials_input(wildcards):
+    """The tidy trials table of a cohort with EMG (the source of its declared factors)."""
+    c = cohort(wildcards.cohort)
+    if c is None or not c.has_emg:
+        return {}
+    return {"trials": f"{RESULTS}/{wildcards.cohort}/tidy/trials.parquet"}
 
 
 def settings(name):
@@ -243,19 +266,49 @@ def emg_tables(wildcards):
     return {k: f"{base}/{k}.parquet" for k in EMG_KINDS}
 
 
-EMG_KINDS = ["curves", "features", "qc", "spatiotemporal", "normalisation"]
+EMG_KINDS = [
+    "curves",
+    "features",
+    "qc",
+    "spatiotemporal",
+    "normalisation",
+    "angle_curves",  # joint angles where the C3D files hold them (analysis.kinematics)
+    "angle_features",
+]
+
+
+def has_angles(name):
+    """Whether the cohort's recordings hold joint angles (its first C3D file is read)."""
+    key = ("angles", name)
+    if key not in _cohort_cache:
+        c = cohort(name)
+        files = [
+            f
+            for f in (
+                c.trials["emg_file"].to_list() if c is not None and c.has_emg else []
+            )
+            if f.lower().endswith(".c3d")
+        ]
+        found = False
+        if files:
+            angles, _ = c3d_angles(RAW / name / files[0], cohort=name, file=files[0])
+            found = angles is not None
+        _cohort_cache[key] = found
+    return _cohort_cache[key]
 
 
 def families(name):
     """Outcome families a cohort provides (known before anything runs)."""
     c = cohort(name)
     fams = ["emg", "spatiotemporal"] if c.has_emg else []
+    fams += ["kinematics"] if has_angles(name) else []
     return fams + sorted(set(c.measures["family"].to_list()))
 
 
 FAMILY_CATEGORIES = {
     "emg": "EMG",
     "spatiotemporal": "Gait",
+    "kinematics": "Joint angles",
     "balance": "Balance",
     "pain": "Pain",
 }
@@ -267,9 +320,11 @@ def family_category(family):
 
 
 def paired_families(name):
-    """Families with outcomes measured walking both forward and backward."""
+    """Families with outcomes measured per walking trial (forward and backward, or at the
+    levels of a declared trial factor)."""
     c = cohort(name)
     fams = ["emg", "spatiotemporal"] if c.has_emg else []
+    fams += ["kinematics"] if has_angles(name) else []
     m = c.measures.filter(c.measures["direction"].is_not_null())
     return fams + sorted(set(m["family"].to_list()))
 
@@ -301,6 +356,8 @@ def text_inputs(wildcards):
         inputs["clusters"] = f"{base}/spm/clusters.parquet"
         inputs["normalisation"] = f"{base}/emg/normalisation.parquet"
         inputs["qc"] = f"{base}/emg/qc.parquet"
+    if has_angles(wildcards.cohort):
+        inputs["angle_clusters"] = f"{base}/spm/angle_clusters.parquet"
     return inputs
 
 
@@ -330,6 +387,8 @@ def cohort_targets(name):
     if c.has_emg:
         figs += ["emg_ensemble", "emg_effect_size", "qc"]
         tabs += ["spm_clusters"]
+    if has_angles(name):
+        figs += ["joint_angles"]
     if set(c.measures["family"].to_list()) & {"balance", "pain"}:
         figs.append("trajectories")
     return (

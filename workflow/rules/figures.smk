@@ -26,6 +26,31 @@ rule figure_emg_ensemble:
         "../scripts/figure_emg_ensemble.py"
 
 
+rule figure_joint_angles:
+    """Hip, knee and ankle angles over the gait cycle per condition, SPM clusters shaded."""
+    input:
+        curves=f"{RESULTS}/{{cohort}}/emg/angle_curves.parquet",
+        clusters=f"{RESULTS}/{{cohort}}/spm/angle_clusters.parquet",
+        trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
+        code=code("figure_joint_angles"),
+    output:
+        **figure_outputs(
+            "joint_angles",
+            "fig_joint_angles",
+            "Joint angles",
+            {"figure": "joint angles"},
+        ),
+    log:
+        "logs/{cohort}/figure_joint_angles.log",
+    benchmark:
+        "logs/benchmarks/{cohort}/figure_joint_angles.tsv"
+    params:
+        settings=cohort_settings,
+        levels=cohort_levels,
+    script:
+        "../scripts/figure_joint_angles.py"
+
+
 rule figure_emg_effect_size:
     """Standardised backward-forward effect along the gait cycle, with its confidence band."""
     input:

@@ -2,6 +2,7 @@ rule outcomes:
     """One long outcome table per cohort: EMG features, spatiotemporal and clinical measures."""
     input:
         unpack(emg_tables),
+        unpack(trials_input),
         participants=f"{RESULTS}/{{cohort}}/tidy/participants.parquet",
         measures=f"{RESULTS}/{{cohort}}/tidy/measures.parquet",
         code=code("outcomes"),
@@ -23,5 +24,6 @@ rule outcomes:
     localrule: True
     params:
         settings=cohort_settings,
+        factors=cohort_factors,
     script:
         "../scripts/outcomes.py"

@@ -1,11 +1,17 @@
 rule spm:
-    """Statistical parametric mapping of the EMG envelopes: backward vs forward per muscle."""
+    """Statistical parametric mapping of the EMG envelopes and joint angles: backward vs
+    forward per muscle and joint (else a declared trial factor's levels against its first).
+    """
     input:
         curves=f"{RESULTS}/{{cohort}}/emg/curves.parquet",
+        angle_curves=f"{RESULTS}/{{cohort}}/emg/angle_curves.parquet",
+        trials=f"{RESULTS}/{{cohort}}/tidy/trials.parquet",
         code=code("spm"),
     output:
         clusters=f"{RESULTS}/{{cohort}}/spm/clusters.parquet",
         effect=f"{RESULTS}/{{cohort}}/spm/effect_size.parquet",
+        angle_clusters=f"{RESULTS}/{{cohort}}/spm/angle_clusters.parquet",
+        angle_effect=f"{RESULTS}/{{cohort}}/spm/angle_effect_size.parquet",
     log:
         "logs/{cohort}/spm.log",
     benchmark:
@@ -16,5 +22,6 @@ rule spm:
         runtime=20,
     params:
         settings=cohort_settings,
+        levels=cohort_levels,
     script:
         "../scripts/spm.py"

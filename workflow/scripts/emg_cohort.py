@@ -9,7 +9,15 @@ from analysis.emg.summary import emg_summary
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
 
-for kind in ("curves", "features", "qc", "spatiotemporal", "normalisation"):
+for kind in (
+    "curves",
+    "features",
+    "qc",
+    "spatiotemporal",
+    "normalisation",
+    "angle_curves",
+    "angle_features",
+):
     files = list(sm.input[kind])
     if not files:
         pl.DataFrame().write_parquet(sm.output[kind])

@@ -11,6 +11,14 @@ from analysis.ingest.cohort_yaml import read_settings
 from analysis.ingest.contract import Dialect
 from analysis.ingest.events.source import events_config, sources_of, trial_events
 from analysis.ingest.readers import read_emg, read_mvc_recordings
+from analysis.ingest.readers.c3d import c3d_angles
+from analysis.kinematics import (
+    ANGLE_CURVE_SCHEMA,
+    ANGLE_FEATURE_SCHEMA,
+    angle_curves,
+    angle_features,
+    sagittal_angles,
+)
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
 sm = snakemake  # noqa: F821
@@ -30,7 +38,28 @@ events_cfg = events_config(dict(params.events))
 # the validated trial table (not the raw cohort: a job's cost must not grow with the cohort)
 trials = pl.read_parquet(sm.input.trials)
 KINDS = ("curves", "features", "qc", "spatiotemporal", "normalisation")
-parts: dict[str, list[pl.DataFrame]] = {k: [] for k in KINDS}
+ANGLES = ("angle_curves", "angle_features")
+parts: dict[str, list[pl.DataFrame]] = {k: [] for k in (*KINDS, *ANGLES)}
+cycles = params.to_params()["cycles"]
+
+
+def trial_angles(rec: dict, events: pl.DataFrame) -> None:
+    """Joint angles where the trial's C3D file holds them (model outputs), per gait cycle."""
+    f = rec["emg_file"] if rec["emg_file"].lower().endswith(".c3d") else rec["events_file"]
+    if not f.lower().endswith(".c3d"):
+        return
+    angles, problems = c3d_angles(folder / f, cohort=cohort, file=f)
+    raise_if(problems)
+    if angles is None:
+        return
+    keys = {"cohort": cohort, "subject": rec["subject"], "session": rec["session"],
+            "direction": rec["direction"], "trial": int(rec["trial"])}  # fmt: skip
+    sagittal = sagittal_angles(angles.values)
+    curves, phases = angle_curves(sagittal, angles.rate, angles.t0, events, cycles, keys)
+    parts["angle_curves"].append(curves)
+    parts["angle_features"].append(angle_features(curves, phases))
+
+
 subjects = list(sm.params.subjects)
 for n, subject in enumerate(subjects, start=1):
     rows = trials.filter(pl.col("subject") == subject).sort(["session", "direction", "trial"])
@@ -48,6 +77,7 @@ for n, subject in enumerate(subjects, start=1):
             dialect=signal["dialect"],
         )
         raise_if(problems)
+        trial_angles(rec, events)
         recordings.append(
             Recording(
                 session=rec["session"],
@@ -69,3 +99,5 @@ for kind in KINDS:
     tables = [t for t in parts[kind] if t.width]
     table = pl.concat(tables, how="diagonal_relaxed") if tables else pl.DataFrame()
     table.write_parquet(sm.output[kind])
+for kind, schema in zip(ANGLES, (ANGLE_CURVE_SCHEMA, ANGLE_FEATURE_SCHEMA), strict=True):
+    pl.concat([pl.DataFrame(schema=schema), *parts[kind]]).write_parquet(sm.output[kind])

@@ -12,7 +12,12 @@ cohort = sm.wildcards.cohort
 clusters = pl.read_parquet(sm.input.clusters)
 if clusters.height:
     clusters = clusters.filter(pl.col("test") == "paired t")
-fig = figures.plot_effect_size(pl.read_parquet(sm.input.effect), clusters, cohort=cohort)
+effect = pl.read_parquet(sm.input.effect)
+if "effect" in effect.columns and effect.height:  # a declared factor: its first contrast
+    first = effect["effect"][0]
+    effect = effect.filter(pl.col("effect") == first)
+    clusters = clusters.filter(pl.col("effect") == first) if clusters.height else clusters
+fig = figures.plot_effect_size(effect, clusters, cohort=cohort)
 written = figures.save_figure(
     fig,
     sm.output[0].rsplit(".", 1)[0],

@@ -4,6 +4,7 @@ import sys
 
 import polars as pl
 
+from analysis.models.waveform import paired_contrasts
 from analysis.report import figures
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821
@@ -17,7 +18,17 @@ if outcomes.filter(pl.col("family") == family).height == 0:
         f"{family} outcomes", "nothing left after quality control (see the QC table)"
     )
 else:
-    fig = figures.plot_paired(outcomes, cohort=cohort, family=family, labels=sm.params.labels)
+    # backward vs forward, else the first contrast of a declared trial factor (factors:)
+    part = outcomes.filter(pl.col("family") == family)
+    factors = {k: v for k, v in sm.params.levels.items() if k not in ("session", "group")}
+    contrasts = paired_contrasts(part, factors)
+    fig = figures.plot_paired(
+        outcomes,
+        cohort=cohort,
+        family=family,
+        labels=sm.params.labels,
+        contrast=contrasts[0] if contrasts else None,
+    )
 written = figures.save_figure(
     fig,
     sm.output[0].rsplit(".", 1)[0],

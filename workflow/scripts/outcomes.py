@@ -42,6 +42,9 @@ table = outcome_table(
     emg_phases=list(settings.outcomes.emg_phases),
     emg_unit=unit,
     exclude_flagged=settings.emg.qc.exclude_flagged,
+    trials=read("trials"),
+    factors=list(sm.params.factors),  # declared trial factors (factors: in cohort.yaml)
+    kinematics=read("angle_features"),
 )
 table.write_parquet(sm.output.parquet)
 table.write_csv(sm.output.csv, float_precision=6)

@@ -11,7 +11,7 @@ sm = snakemake  # noqa: F821
 cohort = sm.wildcards.cohort
 table = tables.results_table(pl.read_parquet(sm.input.contrasts), pl.read_parquet(sm.input.emmeans))
 display = tables.format_results(table)
-caption = f"Backward versus forward walking, cohort {cohort}"
+caption = f"{tables.comparison_title(pl.read_parquet(sm.input.contrasts))}, cohort {cohort}"
 tables.write_table(
     table,
     sm.output.csv.removesuffix(".csv"),

@@ -24,6 +24,7 @@ def read(name):
 
 
 contrasts, spm, norm = read("contrasts"), read("clusters"), read("normalisation")
+angle_spm = read("angle_clusters")  # joint angles, where the recordings hold them
 method = norm["method"][0] if norm is not None and norm.height else None
 settings = sm.params.settings  # analysis.core.settings.Settings of this cohort
 emg_paragraph = emg_methods_text(settings.emg) if norm is not None else None
@@ -35,6 +36,7 @@ methods = methods_text(
     emg_paragraph=emg_paragraph,
     data=read("data"),
     variance=read("variance"),
+    angle_spm=angle_spm,
 )
 results = results_text(
     contrasts,
@@ -42,6 +44,7 @@ results = results_text(
     alpha=settings.models.alpha,
     labels=sm.params.labels,
     normalisation=norm,
+    angle_spm=angle_spm,
 )
 # families of an EMG cohort that ended up with no usable data: said, not left out silently
 if norm is not None:

@@ -285,3 +285,43 @@ def read_c3d_events(path: Path, *, cohort: str, file: str) -> tuple[pl.DataFrame
     if c3d is None:
         return None, problems
     return c3d_events(c3d, cohort=cohort, file=file)
+
+
+@dataclass
+class Angles:
+    """Joint angles stored as C3D model outputs (``POINT:ANGLES``), degrees, on the capture
+    clock: label (``LKneeAngles``) -> frames x 3 (NaN where missing)."""
+
+    rate: float
+    t0: float
+    values: dict[str, np.ndarray]
+
+
+def c3d_angles(path: Path, *, cohort: str, file: str) -> tuple[Angles | None, list[Problem]]:
+    """The joint angles a C3D file holds as model outputs (Vicon Plug-in Gait, Qualisys/Visual3D
+    exports), by label; ``None`` when it has none.
+
+    The labels are those listed in ``POINT:ANGLES`` (else every point label ending in
+    ``Angles``); a label may carry a subject prefix (``Subject01:LKneeAngles``), which is
+    dropped. Units are degrees (``POINT:ANGLE_UNITS``; radians are converted).
+    """
+    c3d, problems = open_c3d(path, cohort=cohort, file=file)
+    if c3d is None:
+        return None, problems
+    point = c3d["parameters"]["POINT"]
+    labels = [str(x).strip() for x in point.get("LABELS", {}).get("value", [])]
+    declared = {str(x).strip() for x in point.get("ANGLES", {}).get("value", [])}
+    unit = [str(u).strip().casefold() for u in point.get("ANGLE_UNITS", {}).get("value", [])]
+    scale = 180.0 / np.pi if unit and unit[0].startswith("rad") else 1.0
+    pts = np.asarray(c3d["data"]["points"], dtype=float)
+    out: dict[str, np.ndarray] = {}
+    for i, lab in enumerate(labels[: pts.shape[1]]):
+        name = lab.split(":")[-1]
+        if not (lab in declared or (not declared and name.endswith("Angles"))):
+            continue
+        xyz = pts[:3, i, :].T * scale
+        xyz[np.all(xyz == 0.0, axis=1)] = np.nan  # how Vicon writes a gap
+        out.setdefault(name, xyz)
+    if not out:
+        return None, []
+    return Angles(point_rate(c3d), start_time(c3d), out), []

@@ -5,6 +5,7 @@ byte-identical on rerun). Forward and backward walking have the same Okabe-Ito c
 figure.
 """
 
+from analysis.report.figures.angles import plot_angles
 from analysis.report.figures.diagnostics import plot_diagnostics
 from analysis.report.figures.empty import no_data_figure
 from analysis.report.figures.ensemble import mean_toe_off, plot_effect_size, plot_ensemble
@@ -18,6 +19,7 @@ from analysis.report.figures.trajectories import plot_trajectories
 __all__ = [
     "mean_toe_off",
     "no_data_figure",
+    "plot_angles",
     "plot_diagnostics",
     "plot_effect_size",
     "plot_ensemble",

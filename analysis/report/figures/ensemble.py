@@ -398,9 +398,13 @@ def plot_effect_size(
             if i + ncol_eff >= len(muscle_list):
                 ax.tick_params(labelbottom=True)
         fig.supxlabel("Gait cycle (%)", fontsize=8)
-        fig.supylabel("d$_z$, backward − forward\n(mean / SD of paired differences)", fontsize=8)
+        # the comparison: backward - forward, or a declared factor's (the effect column)
+        pair = _unique_str(effect, "effect") if "effect" in effect.columns else None
+        pair = pair.replace(" - ", " − ") if pair else "backward − forward"
+        fig.supylabel(f"d$_z$, {pair}\n(mean / SD of paired differences)", fontsize=8)
         n = n_text(effect["n_subjects"].to_list()) if "n_subjects" in effect.columns else None
-        context = "Backward − forward walking, sessions pooled"
+        what = "Backward − forward walking" if pair == "backward − forward" else pair.capitalize()
+        context = f"{what}, sessions pooled"
         context = f"{context}; {n} subjects" if n else context
         handles = [
             Patch(

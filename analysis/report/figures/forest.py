@@ -29,10 +29,12 @@ def _selected(
     c: pl.DataFrame, contrast_types: Sequence[str] | None, direction_only: bool
 ) -> list[tuple[dict, Contrast]]:
     out = []
-    for r in c.iter_rows(named=True):
+    rows = [(r, read_contrast(r)) for r in c.iter_rows(named=True)]
+    # a study without backward walking (e.g. a declared task factor only): its own contrasts
+    direction_only = direction_only and any(info.is_direction for _, info in rows)
+    for r, info in rows:
         if r.get("analysis") == "sensitivity":  # the primary analysis of each outcome only
             continue
-        info = read_contrast(r)
         if contrast_types is not None and info.kind not in contrast_types:
             continue
         if direction_only and not info.is_direction:

@@ -77,8 +77,13 @@ def plot_paired(
     labels: Mapping[str, str] | None = None,
     ncols: int = 3,
     width: float = DOUBLE_COLUMN_IN,
+    contrast: tuple[str, str, str] | None = None,
 ) -> Figure:
     """One panel per outcome: each subject's forward and backward mean joined by a line.
+
+    With ``contrast=(factor, level, reference)`` of a declared trial factor (a column of
+    ``outcomes``, e.g. ``("task", "turn", "straight")``) each subject's mean at the reference
+    and at the level are joined instead, averaged over the other conditions.
 
     Each axes holds one grey Line2D per subject measured in both directions, then one black
     Line2D joining the means of those subjects, and one scatter (PathCollection) per direction
@@ -115,6 +120,15 @@ def plot_paired(
     >>> len(fig.axes), len(fig.axes[0].get_lines())  # 2 subjects + the mean
     (1, 3)
     """
+    names = {d: d.capitalize() for d in DIRECTION_ORDER}
+    if contrast is not None and contrast[0] != "direction":
+        factor, level, reference = contrast
+        outcomes = outcomes.filter(pl.col(factor).is_in([level, reference])).with_columns(
+            direction=pl.when(pl.col(factor) == level)
+            .then(pl.lit("backward"))
+            .otherwise(pl.lit("forward"))
+        )
+        names = {"forward": reference.capitalize(), "backward": level.capitalize()}
     means = paired_means(outcomes, cohort=cohort)
     if family is not None:
         fams = [family] if isinstance(family, str) else list(family)
@@ -137,11 +151,11 @@ def plot_paired(
             fig.delaxes(ax)
         counts = []
         for i, (ax, outcome) in enumerate(zip(axes, outcome_list, strict=False)):
-            counts.append(_panel(ax, means.filter(pl.col("outcome") == outcome), outcome, labels))
+            counts.append(_panel(ax, means.filter(pl.col("outcome") == outcome), names))
             panel_title(ax, i, outcome_label(outcome, labels, full=True), 30)
         handles = [
             Line2D([], [], color=DIRECTION_COLORS[d], marker=DIRECTION_MARKERS[d], ls="",
-                   label=f"{d.capitalize()}: subject means")
+                   label=f"{names[d]}: subject means")
             for d in DIRECTION_ORDER
         ]  # fmt: skip
         handles.append(
@@ -151,7 +165,7 @@ def plot_paired(
     return fig
 
 
-def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) -> int:
+def _panel(ax, m: pl.DataFrame, names: Mapping[str, str]) -> int:
     """Draw one outcome; returns the number of subjects measured in both directions."""
     wide = m.pivot(on="direction", index="subject", values="value").sort("subject")
     for d in DIRECTION_ORDER:
@@ -180,7 +194,7 @@ def _panel(ax, m: pl.DataFrame, outcome: str, labels: Mapping[str, str] | None) 
             linewidth=0.4,
             zorder=2,
         )
-    ax.set_xticks([0, 1], [d.capitalize() for d in DIRECTION_ORDER])
+    ax.set_xticks([0, 1], [names[d] for d in DIRECTION_ORDER])
     ax.set_xlim(-0.35, 1.35)
     for tick, d in zip(ax.get_xticklabels(), DIRECTION_ORDER, strict=True):
         tick.set_color(DIRECTION_COLORS[d])

@@ -4,6 +4,7 @@ and HTML, written by :func:`analysis.report.tables.formats.write_table`."""
 from analysis.report.tables.formats import present, to_html, to_latex, to_markdown, write_table
 from analysis.report.tables.results import (
     cluster_table,
+    comparison_title,
     format_clusters,
     format_results,
     format_variance,
@@ -14,6 +15,7 @@ from analysis.report.tables.table1 import table1
 
 __all__ = [
     "cluster_table",
+    "comparison_title",
     "format_clusters",
     "format_results",
     "format_variance",

@@ -491,3 +491,39 @@ def _df(df1: float | None, df2: float | None) -> str:
         return ""
     d2 = f"{df2:g}"
     return d2 if df1 is None else f"{df1:g}, {d2}"
+
+
+def comparison_title(contrasts: pl.DataFrame) -> str:
+    """What a cohort's main contrasts compare, for captions, read from their level columns.
+
+    Examples
+    --------
+    >>> c = pl.DataFrame({"contrast_type": ["main"], "contrast_factor": ["task"],
+    ...                   "contrast_level": ["turn"], "contrast_reference": ["straight"]})
+    >>> comparison_title(c)
+    'Turn versus straight (task)'
+    >>> comparison_title(c.with_columns(contrast_factor=pl.lit("direction"),
+    ...     contrast_level=pl.lit("backward"), contrast_reference=pl.lit("forward")))
+    'Backward versus forward walking'
+    >>> comparison_title(pl.DataFrame())
+    'Main contrasts'
+    """
+    cols = ("contrast_factor", "contrast_level", "contrast_reference")
+    if not contrasts.height or not set(cols) <= set(contrasts.columns):
+        return "Main contrasts"
+    main = contrasts
+    if "contrast_type" in main.columns:
+        main = main.filter(pl.col("contrast_type") == "main")
+    pairs = main.select(cols).unique(maintain_order=True).rows()
+    if any(f == "direction" for f, _, _ in pairs):  # the primary comparison when present
+        pairs = [p for p in pairs if p[0] == "direction"]
+    titles = []
+    for factor, level, reference in pairs:
+        if factor == "direction":
+            titles.append("Backward versus forward walking")
+        elif factor == "session":
+            titles.append(f"Change from {reference} to {level}")
+        else:
+            titles.append(f"{str(level).capitalize()} versus {reference} ({factor})")
+    seen = list(dict.fromkeys(titles))
+    return "; ".join(seen) if seen else "Main contrasts"
