@@ -286,7 +286,11 @@ def analyse_outcomes(
     """
     if not isinstance(outcomes, pl.DataFrame):
         outcomes = pl.from_pandas(outcomes)
-    if primary is not None and not (primary in PRIMARY_FACTORS or primary.isidentifier()):
+    # a declared trial factor is any other identifier, not a column the outcome table owns
+    owned = ("subject", "trial", "value", "cohort", "family", "outcome", "unit")
+    if primary is not None and (
+        not (primary in PRIMARY_FACTORS or primary.isidentifier()) or primary in owned
+    ):
         raise ValueError(
             f"primary must be one of {PRIMARY_FACTORS}, a declared trial factor or None, "
             f"not {primary!r}"
