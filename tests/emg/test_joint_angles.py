@@ -1,21 +1,14 @@
 """Joint angles: read from C3D model outputs, cut into each leg's cycles, features per phase."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import polars as pl
 import pytest
+from zoo_sample import BIOMECHZOO
 
 from analysis.ingest.events.source import events_config, trial_events
 from analysis.ingest.readers.c3d import c3d_angles
 from analysis.kinematics import angle_curves, angle_features, sagittal_angles
 
-REPO = Path(__file__).resolve().parents[2]
-BIOMECHZOO = (
-    Path(os.environ.get("RETROWALK_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "biomechzoo_sample"
-)
 CYCLES = {"points": 101, "min_stride_s": 0.5, "max_stride_s": 2.0,
           "min_stance_pct": 40, "max_stance_pct": 80}  # fmt: skip
 KEYS = {"cohort": "c", "subject": "s", "session": "a", "direction": "forward", "trial": 1}

@@ -4,7 +4,6 @@ Skipped, with the reason, when ``../shared/data/biomechzoo_sample`` is absent; t
 copied to a temporary folder, never into the repository.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,31 +13,19 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+from zoo_sample import CHANNEL_MAP, CHANNELS, EVENTS, require_zoo
 
 from analysis.emg import Recording, process_subject
 from analysis.ingest.events.source import events_config, trial_events
 from analysis.ingest.readers import read_emg
 
 REPO = Path(__file__).resolve().parents[2]
-BIOMECHZOO = (
-    Path(os.environ.get("RETROWALK_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "biomechzoo_sample"
-)
-CHANNELS = {"Tib Ant": "TA", "Gast": "GAS", "Hams": "HAM", "Rect": "RF", "Tib Post": "TP"}
-CHANNEL_MAP = {
-    **{f"{s} {name}": f"{s}_{code}" for s in "LR" for name, code in CHANNELS.items()},
-    "L Spare": None,
-    "R Spare": None,
-}
-EVENTS = {"source": ["forceplate", "markers"], "forceplate": {"on_n": 20, "off_n": 10}}
 FILES = ("HC002D/straight_HC002D06.c3d", "HC030A/straight_HC030A05.c3d")
 
 
 @pytest.fixture(scope="module")
 def zoo() -> Path:
-    if not BIOMECHZOO.is_dir():
-        pytest.skip(f"third-party recordings not available at {BIOMECHZOO}")
-    return BIOMECHZOO
+    return require_zoo()
 
 
 def test_both_legs_processed_with_their_own_events(zoo):

@@ -4,7 +4,6 @@ Every quirk is tested on a small file the test writes; the biomechZoo C3D files 
 recordings) are read when ``../shared/data/biomechzoo_sample`` is present.
 """
 
-import os
 from pathlib import Path
 
 import ezc3d
@@ -14,6 +13,7 @@ import pyedflib
 import pytest
 from jsonschema import Draft202012Validator
 from pyedflib import highlevel
+from zoo_sample import require_zoo
 
 from analysis.core.errors import ValidationError
 from analysis.core.schemas import load_schema
@@ -25,12 +25,6 @@ from analysis.ingest.events.source import events_config, sources_of, trial_event
 from analysis.ingest.readers import map_channels, read_emg, read_events
 from analysis.ingest.readers.c3d import ForcePlate
 from analysis.ingest.readers.plausibility import amplitude_problems
-
-REPO = Path(__file__).resolve().parents[2]
-BIOMECHZOO = (
-    Path(os.environ.get("RETROWALK_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "biomechzoo_sample"
-)
 
 
 def _c3d(path, *, labels=("EMG",), units=("mV",), first_frame=0, n=300, events=None):
@@ -274,9 +268,7 @@ def test_footswitch_source_and_merging_sources(tmp_path):
 
 @pytest.fixture(scope="module")
 def zoo() -> Path:
-    if not BIOMECHZOO.is_dir():
-        pytest.skip(f"third-party recordings not available at {BIOMECHZOO}")
-    return BIOMECHZOO
+    return require_zoo()
 
 
 ZOO_MAP = {f"{s} {name}": f"{s}_{code}" for s in "LR" for name, code in

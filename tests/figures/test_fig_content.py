@@ -35,6 +35,7 @@ from analysis.report.figures.style import (
     panel_name,
 )
 from analysis.report.figures.trajectories import trajectory_means
+from analysis.report.findings import adaptive_decimals
 
 
 def _spans(ax) -> list[float]:
@@ -184,6 +185,45 @@ def test_forest_points_and_intervals(contrasts):
     assert "Balance (post − baseline)" in labels
     rows = forest_rows(contrasts, direction_only=False)
     assert rows.filter(pl.col("kind") == "family").height == contrasts["family"].n_unique()
+
+
+def test_forest_gives_own_units_first_then_the_standardised_difference(contrasts):
+    fig = plot_forest(contrasts, direction_only=False)
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if t.get_text()]
+    headers = [t for t in texts if t.get_fontweight() == "bold"]
+    by_x = sorted(headers, key=lambda t: t.get_window_extent().x0)
+    assert [t.get_text() for t in by_x] == ["Difference [95% CI]", "Std.", "adj. p"]
+    # every column lies to the right of the plotting area, inside the figure
+    plot_right = ax.get_window_extent().x1
+    fig_right = fig.bbox.x1
+    for t in texts:
+        box = t.get_window_extent()
+        assert plot_right < box.x0 and box.x1 <= fig_right + 0.5, t.get_text()
+    cells = {t.get_text() for t in texts}
+    for r in contrasts.iter_rows(named=True):
+        lo, hi = r["ci_low"], r["ci_high"]
+        decimals = adaptive_decimals((hi - lo) / 3.92, maximum=4)
+        diff = f"{r['estimate']:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+        assert diff.replace("-", "−") in cells, diff
+        assert f"{r['effect_size']:.2f}".replace("-", "−") in cells
+    assert {"% ref", "NRS", "points", "s"} <= cells
+    # a difference's cell sits on its own row, left of its standardised difference
+    vl = contrasts.row(by_predicate=pl.col("outcome") == "VL_mean_cycle", named=True)
+    row_texts = [t for t in texts if t.xy[1] == _row_y(fig, "VL mean amplitude (gait cycle)")]
+    ordered = [t.get_text() for t in sorted(row_texts, key=lambda t: t.get_window_extent().x0)]
+    assert ordered[0].startswith(f"{vl['estimate']:.3f}") and ordered[1] == "% ref"
+    assert ordered[2] == f"{vl['effect_size']:.2f}"
+
+
+def _row_y(fig, label: str) -> float:
+    ax = fig.axes[0]
+    return next(
+        y
+        for y, t in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
+        if t.get_text() == label
+    )
 
 
 def test_forest_defaults_to_main_direction_contrasts(contrasts):

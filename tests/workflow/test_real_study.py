@@ -10,31 +10,18 @@ are copied to a temporary folder, never into the repository.
 """
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
+from zoo_sample import CHANNEL_MAP, EVENTS, require_zoo
 
 from analysis.ingest.readers.c3d import read_c3d_events
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-BIOMECHZOO = (
-    Path(os.environ.get("RETROWALK_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "biomechzoo_sample"
-)
-CHANNELS = {"Tib Ant": "TA", "Gast": "GAS", "Hams": "HAM", "Rect": "RF", "Tib Post": "TP"}
-CHANNEL_MAP = {
-    **{f"{s} {name}": f"{s}_{code}" for s in "LR" for name, code in CHANNELS.items()},
-    "L Spare": None,
-    "R Spare": None,
-}
-# the files' stored events are not used: some lie outside the frames the files store
-EVENTS = {"source": ["forceplate", "markers"], "forceplate": {"on_n": 20, "off_n": 10}}
 FORMULA = "value ~ direction * task * session + (1 | subject)"
 
 
@@ -106,9 +93,7 @@ def _checksums(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def zoo() -> Path:
-    if not BIOMECHZOO.is_dir():
-        pytest.skip(f"biomechZoo sample recordings not available at {BIOMECHZOO}")
-    return BIOMECHZOO
+    return require_zoo()
 
 
 @pytest.fixture(scope="module")

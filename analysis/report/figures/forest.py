@@ -8,14 +8,17 @@ from typing import Literal
 import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
+from matplotlib.textpath import text_to_path
 
 from analysis.report.contrasts import Contrast, read_contrast
 from analysis.report.figures.ensemble import _one_cohort
-from analysis.report.figures.style import ONE_HALF_COLUMN_IN, new_figure, style
+from analysis.report.figures.style import DOUBLE_COLUMN_IN, new_figure, style
+from analysis.report.findings import adaptive_decimals
 from analysis.report.labels import FAMILY_NAMES, format_p, outcome_label, outcome_sort_key
 
-__all__ = ["forest_rows", "plot_forest"]
+__all__ = ["forest_rows", "plot_forest", "text_columns"]
 
 ROW_IN = 0.17
 _KIND_RANK = {"main": 0, "simple": 1, "interaction": 2}
@@ -98,8 +101,10 @@ def forest_rows(
     Returns
     -------
     polars.DataFrame
-        kind (``"family"``/``"contrast"``), family, label, value, low, high, p_adj
-        (``p`` when there is no adjusted p), scale, y (0 at the bottom).
+        kind (``"family"``/``"contrast"``), family, label, value, low, high (what is drawn),
+        p_adj (``p`` when there is no adjusted p), scale, the difference in the outcome's own
+        units (estimate, ci_low, ci_high, unit; empty for ratios), effect_size, y (0 at the
+        bottom).
 
     Examples
     --------
@@ -150,6 +155,11 @@ def forest_rows(
                     "high": r.get("ratio_ci_high") if ratio else r.get(high),
                     "p_adj": r.get(pcol),
                     "scale": "ratio" if ratio else "linear",
+                    "estimate": None if ratio else r.get("estimate"),
+                    "ci_low": None if ratio else r.get("ci_low"),
+                    "ci_high": None if ratio else r.get("ci_high"),
+                    "unit": None if ratio else r.get("unit"),
+                    "effect_size": None if ratio else r.get("effect_size"),
                 }
             )
     schema = {
@@ -161,6 +171,11 @@ def forest_rows(
         "high": pl.Float64,
         "p_adj": pl.Float64,
         "scale": pl.String,
+        "estimate": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+        "unit": pl.String,
+        "effect_size": pl.Float64,
     }
     out = pl.DataFrame(rows, schema=schema)
     # a family header takes the scale of its contrasts
@@ -178,14 +193,17 @@ def plot_forest(
     labels: Mapping[str, str] | None = None,
     contrast_types: Sequence[str] | None = ("main",),
     direction_only: bool = True,
-    width: float = ONE_HALF_COLUMN_IN,
+    width: float = DOUBLE_COLUMN_IN,
 ) -> Figure:
     """Forest plot of all contrasts: point estimate and 95% CI per row, grouped by family.
 
-    Filled markers have an adjusted p below ``alpha``, open markers do not. The right-hand
-    column gives the estimate [95% CI] and the adjusted p. The main axes holds one scatter per
-    marker style (PathCollection, one point per contrast), one LineCollection of CI segments
-    and a vertical reference line at zero; a twin y axis carries the right-hand labels.
+    Filled markers have an adjusted p below ``alpha``, open markers do not; the CIs drawn are
+    unadjusted, and the legend says so. Outcomes of different units share one axis through
+    their standardised differences, so the right-hand columns give each difference first in
+    the outcome's own units with its 95% CI, then the standardised difference and the adjusted
+    p (:func:`text_columns`). The main axes holds one scatter per marker style
+    (PathCollection, one point per contrast), one LineCollection of CI segments, a vertical
+    reference line at zero and the columns as annotations.
 
     Parameters
     ----------
@@ -238,7 +256,9 @@ def plot_forest(
         contrast_types=contrast_types,
         direction_only=direction_only,
     )
-    value_col = _measure(_one_cohort(contrasts, cohort, "contrasts"), measure)[0]
+    one = _one_cohort(contrasts, cohort, "contrasts")
+    value_col = _measure(one, measure)[0]
+    p_name = "adj. p" if "p_adj" in one.columns else "p"
     if rows.filter(pl.col("kind") == "contrast").height == 0:
         raise ValueError("no contrasts to plot")
     # one panel per scale: differences or effect sizes (linear axis), odds or rate ratios (log)
@@ -252,13 +272,13 @@ def plot_forest(
         for i, pr in enumerate(panels):
             ratio = pr["scale"][0] == "ratio"
             if ratio:
-                head, xlabel = "Odds ratio", "Odds ratio (unadjusted 95% CI), log scale"
+                xlabel = "Odds ratio (unadjusted 95% CI), log scale"
             elif value_col == "effect_size":
-                head, xlabel = "Effect size", "Standardised effect size (unadjusted 95% CI)"
+                xlabel = "Standardised difference: difference / SD (unadjusted 95% CI)"
             else:
-                head, xlabel = "Estimate", "Contrast estimate (unadjusted 95% CI), outcome units"
+                xlabel = "Difference (unadjusted 95% CI), outcome units"
             ax = fig.add_subplot(grid[i])
-            _panel(ax, pr, alpha, ratio, head, xlabel)
+            _panel(ax, pr, alpha, ratio, xlabel, p_name)
             if i == 0:
                 ax.legend(
                     handles=[
@@ -287,7 +307,96 @@ def plot_forest(
     return fig
 
 
-def _panel(ax, rows: pl.DataFrame, alpha: float, ratio: bool, head: str, xlabel: str) -> None:
+def _fmt(x: float, decimals: int) -> str:
+    return "" if not np.isfinite(x) else f"{x:.{decimals}f}".replace("-", "−")
+
+
+def _interval(est: float, lo: float, hi: float, decimals: int) -> str:
+    if not np.isfinite(est):
+        return ""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return _fmt(est, decimals)
+    return f"{_fmt(est, decimals)} [{_fmt(lo, decimals)}, {_fmt(hi, decimals)}]"
+
+
+def text_columns(
+    rows: pl.DataFrame, *, ratio: bool, p_name: str = "adj. p"
+) -> list[tuple[str, str, list[str]]]:
+    """The right-hand columns of a forest panel: (header, alignment, one cell per contrast).
+
+    The difference comes first in the outcome's own units, with as many decimals as give its
+    standard error (from the CI) two significant digits; the standardised effect follows.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> r = pl.DataFrame({"kind": ["contrast"], "value": [-1.3], "low": [-1.8], "high": [-0.8],
+    ...     "p_adj": [0.0002], "estimate": [-0.0417], "ci_low": [-0.0441], "ci_high": [-0.0393],
+    ...     "unit": ["s"], "effect_size": [-1.3]})
+    >>> [(h, cells[0]) for h, _, cells in text_columns(r, ratio=False)]
+    [('Difference [95% CI]', '−0.0417 [−0.0441, −0.0393]'), ('', 's'), ('Std.', '−1.30'), ('adj. p', '< .001')]
+    """  # noqa: E501
+    pts = rows.filter(pl.col("kind") == "contrast")
+    p = [format_p(q) for q in pts["p_adj"].cast(pl.Float64).to_list()]
+    if ratio:
+        cells = [
+            _interval(*(float("nan") if x is None else x for x in t), 2)
+            for t in pts.select("value", "low", "high").iter_rows()
+        ]
+        return [("Odds ratio [95% CI]", "right", cells), (p_name, "right", p)]
+    diffs, units, std = [], [], []
+    for r in pts.iter_rows(named=True):
+        est, lo, hi = (float("nan") if r[k] is None else float(r[k]) for k in _OWN_UNITS)
+        if not np.isfinite(est):  # an outcome drawn from its raw estimate only
+            est, lo, hi = (float("nan") if r[k] is None else float(r[k]) for k in _DRAWN)
+        width = (hi - lo) / 3.92 if np.isfinite(lo) and np.isfinite(hi) else None
+        diffs.append(_interval(est, lo, hi, adaptive_decimals(width, maximum=4)))
+        units.append(r.get("unit") or "")
+        es = r.get("effect_size")
+        std.append("" if es is None else _fmt(float(es), 2))
+    columns = [("Difference [95% CI]", "right", diffs), ("", "left", units)]
+    if any(std):
+        columns.append(("Std.", "right", std))
+    return [*columns, (p_name, "right", p)]
+
+
+_OWN_UNITS = ("estimate", "ci_low", "ci_high")
+_DRAWN = ("value", "low", "high")
+_GAP_PT = 7.0
+
+
+def _draw_columns(ax, rows: pl.DataFrame, columns, fontsize: float) -> None:
+    """Text columns to the right of the axes, each as wide as its widest cell."""
+    pts = rows.filter(pl.col("kind") == "contrast")
+    y = pts["y"].to_list()
+    head_y = rows["y"].max()
+    regular = FontProperties(size=fontsize)
+    bold = FontProperties(size=fontsize, weight="bold")
+    x = _GAP_PT
+    for header, align, cells in columns:
+        widths = [text_to_path.get_text_width_height_descent(c, regular, False)[0] for c in cells]
+        width = max([*widths, text_to_path.get_text_width_height_descent(header, bold, False)[0]])
+        at = x + width if align == "right" else x
+        for text, yy, font in [
+            *zip(cells, y, [regular] * len(y), strict=True),
+            (header, head_y, bold),
+        ]:
+            if text:
+                ax.annotate(
+                    text,
+                    xy=(1.0, yy),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(at, 0.0),
+                    textcoords="offset points",
+                    ha=align,
+                    va="center",
+                    fontproperties=font,
+                    annotation_clip=False,
+                )
+        x += width + _GAP_PT
+
+
+def _panel(ax, rows: pl.DataFrame, alpha: float, ratio: bool, xlabel: str, p_name: str) -> None:
     """One panel of the forest plot: the rows of one scale, a log axis for ratios."""
     pts = rows.filter(pl.col("kind") == "contrast")
     y = pts["y"].to_numpy()
@@ -309,16 +418,7 @@ def _panel(ax, rows: pl.DataFrame, alpha: float, ratio: bool, head: str, xlabel:
             tick.set_fontweight("bold")
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.7, rows.height - 0.3)
-    ax.spines["left"].set_visible(False)
-    right = ax.twinx()
-    right.set_ylim(ax.get_ylim())
-    right_labels = [
-        f"{a:.2f} [{b:.2f}, {c:.2f}]\u2002\u2002{format_p(q)}".replace("-", "−")
-        for a, b, c, q in zip(v, lo, hi, p, strict=True)
-    ]
-    right.set_yticks([*y, rows["y"].max()], [*right_labels, f"{head} [95% CI]\u2002\u2002adj. p"])
-    right.get_yticklabels()[-1].set_fontweight("bold")
-    right.tick_params(axis="y", length=0, labelsize=6.5)
     for side in ("left", "right", "top"):
-        right.spines[side].set_visible(False)
+        ax.spines[side].set_visible(False)
+    _draw_columns(ax, rows, text_columns(rows, ratio=ratio, p_name=p_name), fontsize=6.5)
     ax.set_xlabel(xlabel)
