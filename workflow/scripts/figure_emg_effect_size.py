@@ -18,10 +18,5 @@ if "effect" in effect.columns and effect.height:  # a declared factor: its first
     effect = effect.filter(pl.col("effect") == first)
     clusters = clusters.filter(pl.col("effect") == first) if clusters.height else clusters
 fig = figures.plot_effect_size(effect, clusters, cohort=cohort)
-written = figures.save_figure(
-    fig,
-    sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.settings.figures.formats,
-    dpi=sm.params.settings.figures.dpi,
-)
+written = figures.save_output(fig, sm.output[0], sm.params.settings.figures)
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

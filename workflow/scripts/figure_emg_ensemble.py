@@ -21,10 +21,5 @@ fig = figures.plot_ensemble(
     normalisation=pl.read_parquet(sm.input.normalisation),
     groups=sm.params.levels.get("group") or None,
 )
-written = figures.save_figure(
-    fig,
-    sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.settings.figures.formats,
-    dpi=sm.params.settings.figures.dpi,
-)
+written = figures.save_output(fig, sm.output[0], sm.params.settings.figures)
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

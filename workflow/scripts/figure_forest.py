@@ -15,10 +15,5 @@ fig = figures.plot_forest(
     alpha=sm.params.settings.models.alpha,
     labels=sm.params.labels,
 )
-written = figures.save_figure(
-    fig,
-    sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.settings.figures.formats,
-    dpi=sm.params.settings.figures.dpi,
-)
+written = figures.save_output(fig, sm.output[0], sm.params.settings.figures)
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

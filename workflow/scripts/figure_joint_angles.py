@@ -29,10 +29,5 @@ if contrasts:
     )
 else:
     fig = figures.no_data_figure("joint angles", "no two conditions to compare")
-written = figures.save_figure(
-    fig,
-    sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.settings.figures.formats,
-    dpi=sm.params.settings.figures.dpi,
-)
+written = figures.save_output(fig, sm.output[0], sm.params.settings.figures)
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

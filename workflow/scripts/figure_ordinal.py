@@ -25,10 +25,5 @@ else:
         f"{family} category probabilities", reasons or "the ordinal model was not fitted"
     )
     print(f"no ordinal model of {family} was fitted: {reasons}", file=sys.stderr)
-written = figures.save_figure(
-    fig,
-    sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.settings.figures.formats,
-    dpi=sm.params.settings.figures.dpi,
-)
+written = figures.save_output(fig, sm.output[0], sm.params.settings.figures)
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

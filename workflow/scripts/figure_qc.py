@@ -13,10 +13,5 @@ qc = pl.read_parquet(sm.input.qc)
 if "flag" in qc.columns:  # where the events came from is a record, not a flag
     qc = qc.filter(pl.col("flag") != "events_source")
 fig = figures.plot_qc(qc, cohort=cohort)
-written = figures.save_figure(
-    fig,
-    sm.output[0].rsplit(".", 1)[0],
-    formats=sm.params.settings.figures.formats,
-    dpi=sm.params.settings.figures.dpi,
-)
+written = figures.save_output(fig, sm.output[0], sm.params.settings.figures)
 print("wrote " + ", ".join(map(str, written)), file=sys.stderr)

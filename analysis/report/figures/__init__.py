@@ -13,7 +13,7 @@ from analysis.report.figures.forest import plot_forest
 from analysis.report.figures.ordinal import plot_category_probabilities
 from analysis.report.figures.paired import plot_paired, plot_paired_sessions, session_means
 from analysis.report.figures.qc import plot_qc, qc_categories, qc_reasons, qc_summary
-from analysis.report.figures.style import save_figure
+from analysis.report.figures.style import save_figure, save_output
 from analysis.report.figures.trajectories import plot_trajectories
 
 __all__ = [
@@ -33,5 +33,6 @@ __all__ = [
     "qc_reasons",
     "qc_summary",
     "save_figure",
+    "save_output",
     "session_means",
 ]

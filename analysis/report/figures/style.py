@@ -23,6 +23,8 @@ from pathlib import Path
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
+from analysis.core.settings import FigureSettings
+
 __all__ = [
     "OKABE_ITO",
     "FORWARD",
@@ -333,3 +335,34 @@ def save_figure(
                 fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
             written.append(path)
     return written
+
+
+def save_output(fig: Figure, output: str | Path, settings: FigureSettings) -> list[Path]:
+    """Write ``fig`` to a rule's output, ``<stem>.<fmt>`` for every configured format.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    output : str or Path
+        One of the rule's figure files (e.g. ``results/demo/figures/forest.png``); its
+        extension is replaced by each format's.
+    settings : analysis.core.settings.FigureSettings
+        The resolved ``figures`` settings (formats and dpi).
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``settings.formats``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.core.settings import FigureSettings
+    >>> with style():
+    ...     fig = new_figure()
+    ...     _ = fig.add_subplot().plot([0, 1], [0, 1])
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "line.png"
+    >>> [p.name for p in save_output(fig, out, FigureSettings(dpi=72, formats=("png", "pdf")))]
+    ['line.png', 'line.pdf']
+    """
+    return save_figure(fig, Path(output).with_suffix(""), settings.formats, settings.dpi)
