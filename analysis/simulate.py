@@ -17,6 +17,48 @@ cohort's ``cohort.yaml`` (``simulation:``) so that tests can check the pipeline 
   more than the control programme (Hao & Chen 2011; Wang et al. 2019).
 - Knee pain: walking backward hurts less than walking forward for painful knees (lower
   patellofemoral load; Alghadir et al. 2019), and pain falls after the backward programme.
+
+Variability (``VARIABILITY``, written into ``cohort.yaml`` as ``simulation.variability``) is of
+the size published gait studies report, so that the demo's standardised effects look like a real
+study's: large for the spatiotemporal direction effects (d_z of about 1-4), moderate for EMG
+amplitude ratios. Each parameter, with its value and where its size comes from:
+
+========================================  ========  ==============================================
+parameter                                 value     size of the order reported by
+========================================  ========  ==============================================
+speed: subject SD (both directions)       0.12 m/s  Laufer 2005; Winter 1991 (SD of self-selected
+                                                    speed among healthy adults about 0.1-0.2 m/s)
+speed: subject x backward SD              0.12 m/s  Laufer 2005 (spread of backward speed in young
+                                                    and older adults)
+speed: subject x session SD               0.03 m/s  test-retest of gait speed (ICC about 0.9)
+speed: trial SD                           0.03 m/s  repeated treadmill trials of one session
+stride time: subject CV (both)            5 %       Winter 1991; Laufer 2005
+stride time: subject x backward CV        5 %       Laufer 2005
+stride time: stride-to-stride CV          2.5 %     Hausdorff et al. 1995 (1-3 % in healthy adults)
+stance %: subject SD (both)               1.5 %     Winter 1991; Laufer 2005
+stance %: subject x backward SD           1.5 %     Laufer 2005; Thorstensson 1986
+stance %: trial SD                        0.7 %     within-subject trial-to-trial variability
+EMG: electrode gain, subject x muscle     log 0.30  skin, fat and electrode site (cancels in the
+                                                    amplitude normalisation)
+EMG: electrode re-application, session    log 0.15  Kadaba et al. 1985 (day-to-day repeatability)
+EMG: subject backward/forward log-ratio   0.25      Grasso et al. 1998 (between-subject spread
+                                                    of the direction effect on amplitude);
+                                                    Winter & Yack 1987
+EMG: burst timing, subject x direction    3 %       Winter & Yack 1987 (inter-subject spread of
+                                                    EMG profiles); Grasso et al. 1998
+EMG: burst amplitude, subject x direction log 0.15  Winter & Yack 1987 (inter-subject CV of the
+                                                    normalised linear envelope)
+EMG: cycle-to-cycle gain, log SD          0.15      Winter & Yack 1987 (stride-to-stride CV of
+                                                    the linear envelope)
+========================================  ========  ==============================================
+
+The numbers are of the order these studies report, not copied from one table: the studies
+differ in age, speed and processing, and none reports every parameter for one design. The
+population means (``SPATIOTEMPORAL``, the bursts, the clinical effects) are unchanged by the
+variability: every subject-level deviation has mean zero (log-scale gains have median 1). A
+subject's backward/forward ratio of a muscle's cycle mean is its own multiplier times the ratio of
+its own (shifted, rescaled) bursts (:meth:`SubjectDraws.cycle_mean_ratio`): its log scatters by
+about 0.3 around the population ratio, whose log it matches on average within 0.03.
 """
 
 from __future__ import annotations
@@ -69,6 +111,55 @@ SPATIOTEMPORAL = {
     "backward": {"speed": 0.75, "stride_time": 1.00, "stance_pct": 67.0},
 }
 
+# Between-subject, between-session, between-trial and cycle-to-cycle variability (SDs); the table
+# in the module docstring gives each one's source. "backward" entries are subject-specific
+# deviations of backward walking only, so that the direction effect itself varies by subject.
+VARIABILITY: dict[str, dict[str, float]] = {
+    "speed_m_s": {
+        "subject_sd": 0.12,
+        "subject_backward_sd": 0.12,
+        "session_sd": 0.03,
+        "trial_sd": 0.03,
+    },
+    "stride_time": {"subject_cv": 0.05, "subject_backward_cv": 0.05, "stride_cv": 0.025},
+    "stance_pct": {"subject_sd": 1.5, "subject_backward_sd": 1.5, "trial_sd": 0.7},
+    "emg": {
+        "electrode_gain_log_sd": 0.30,
+        "session_gain_log_sd": 0.15,
+        "subject_log_ratio_sd": 0.25,
+        "burst_shift_sd_pct": 3.0,
+        "burst_amplitude_log_sd": 0.15,
+        "cycle_gain_log_sd": 0.15,
+    },
+}
+# Where each variability's size comes from, as cohort.yaml cites it (sizes "of the order
+# reported by": see the module docstring).
+VARIABILITY_SOURCES: dict[str, str] = {
+    "speed_m_s": "Laufer 2005; Winter 1991 (between-subject SD of self-selected speed)",
+    "stride_time": "Laufer 2005; Winter 1991; Hausdorff et al. 1995 (stride-to-stride CV)",
+    "stance_pct": "Laufer 2005; Thorstensson 1986; Winter 1991",
+    "emg": (
+        "Winter & Yack 1987 (inter-subject and stride-to-stride EMG variability); Kadaba et al. "
+        "1985 (day-to-day repeatability); Grasso et al. 1998 (backward versus forward)"
+    ),
+}
+REFERENCES: tuple[str, ...] = (
+    "Grasso R, Bianchi L, Lacquaniti F (1998) Motor patterns for human gait: backward versus "
+    "forward locomotion. J Neurophysiol 80:1868-1885",
+    "Hausdorff JM et al. (1995) Is walking a random walk? Evidence for long-range correlations "
+    "in stride interval of human gait. J Appl Physiol 78:349-358",
+    "Kadaba MP et al. (1985) Repeatability of phasic muscle activity: performance of surface "
+    "and intramuscular wire electrodes in gait analysis. J Orthop Res 3:350-359",
+    "Laufer Y (2005) Effect of age on characteristics of forward and backward gait at preferred "
+    "and accelerated walking speed. J Gerontol A Biol Sci Med Sci 60:627-632",
+    "Thorstensson A (1986) How is the normal locomotor program modified to produce backward "
+    "walking? Exp Brain Res 61:664-668",
+    "Winter DA (1991) The Biomechanics and Motor Control of Human Gait: Normal, Elderly and "
+    "Pathological. 2nd ed. University of Waterloo Press",
+    "Winter DA, Yack HJ (1987) EMG profiles during normal human walking: stride-to-stride and "
+    "inter-subject variability. Electroencephalogr Clin Neurophysiol 67:402-411",
+)
+
 
 @dataclass(frozen=True)
 class DemoDesign:
@@ -114,6 +205,109 @@ def _rng(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
+@dataclass(frozen=True)
+class SubjectDraws:
+    """One simulated subject's own parameters (all drawn from the study seed and the subject).
+
+    ``effect`` is the subject's multiplier of every muscle's population backward/forward ratio;
+    ``bursts`` the subject's burst timings per direction; ``speed`` the subject's mean speed per
+    (session, direction); ``stride_time`` and ``stance_pct`` the subject's means per direction.
+    """
+
+    muscle_scale: dict[str, dict[str, float]]
+    effect: dict[str, float]
+    bursts: dict[str, dict[str, list[tuple[float, float, float]]]]
+    speed: dict[tuple[str, str], float]
+    stride_time: dict[str, float]
+    stance_pct: dict[str, float]
+
+    def cycle_mean_ratio(self, muscle: str) -> float:
+        """This subject's true backward/forward ratio of the cycle-mean activation of ``muscle``.
+
+        Examples
+        --------
+        >>> d = subject_draws(DemoDesign(), "S03")
+        >>> round(true_cycle_mean_ratio("VL"), 2), round(d.cycle_mean_ratio("VL"), 2)
+        (1.82, 1.39)
+        """
+        pct = np.linspace(0, 100, 10001)[:-1]
+        fwd = activation_profile(self.bursts["forward"][muscle], pct).mean()
+        bwd = activation_profile(self.bursts["backward"][muscle], pct).mean()
+        return float(bwd / fwd * self.effect[muscle])
+
+
+def subject_draws(design: DemoDesign, subject: str) -> SubjectDraws:
+    """The subject's own parameters (``VARIABILITY`` around the population means).
+
+    Examples
+    --------
+    >>> d = subject_draws(DemoDesign(), "S01")
+    >>> d == subject_draws(DemoDesign(), "S01"), sorted(d.stride_time)
+    (True, ['backward', 'forward'])
+    """
+    rs = _rng(design.seed, "subject", subject)
+    v_emg, v_speed = VARIABILITY["emg"], VARIABILITY["speed_m_s"]
+    v_stride, v_stance = VARIABILITY["stride_time"], VARIABILITY["stance_pct"]
+    electrode = {m: float(rs.lognormal(0.0, v_emg["electrode_gain_log_sd"])) for m in MUSCLES}
+    muscle_scale = {
+        session: {
+            m: electrode[m] * float(rs.lognormal(0.0, v_emg["session_gain_log_sd"]))
+            for m in MUSCLES
+        }
+        for session in SESSIONS
+    }
+    # each subject's own backward/forward ratio scatters around the population ratio
+    effect = {m: float(np.exp(rs.normal(0.0, v_emg["subject_log_ratio_sd"]))) for m in MUSCLES}
+    population = {"forward": FORWARD_BURSTS, "backward": BACKWARD_BURSTS}
+    bursts = {
+        direction: {
+            m: [
+                (
+                    c + float(rs.normal(0.0, v_emg["burst_shift_sd_pct"])),
+                    sd,
+                    amp * float(rs.lognormal(0.0, v_emg["burst_amplitude_log_sd"])),
+                )
+                for c, sd, amp in population[direction][m]
+            ]
+            for m in MUSCLES
+        }
+        for direction in DIRECTIONS
+    }
+    speed_common = rs.normal(0.0, v_speed["subject_sd"])
+    speed_backward = rs.normal(0.0, v_speed["subject_backward_sd"])
+    speed = {
+        (session, direction): float(
+            SPATIOTEMPORAL[direction]["speed"]
+            + speed_common
+            + (speed_backward if direction == "backward" else 0.0)
+            + rs.normal(0.0, v_speed["session_sd"])
+        )
+        for session in SESSIONS
+        for direction in DIRECTIONS
+    }
+    stride_common = rs.normal(1.0, v_stride["subject_cv"])
+    stride_backward = rs.normal(1.0, v_stride["subject_backward_cv"])
+    stride_time = {
+        d: float(
+            SPATIOTEMPORAL[d]["stride_time"]
+            * stride_common
+            * (stride_backward if d == "backward" else 1.0)
+        )
+        for d in DIRECTIONS
+    }
+    stance_common = rs.normal(0.0, v_stance["subject_sd"])
+    stance_backward = rs.normal(0.0, v_stance["subject_backward_sd"])
+    stance_pct = {
+        d: float(
+            SPATIOTEMPORAL[d]["stance_pct"]
+            + stance_common
+            + (stance_backward if d == "backward" else 0.0)
+        )
+        for d in DIRECTIONS
+    }
+    return SubjectDraws(muscle_scale, effect, bursts, speed, stride_time, stance_pct)
+
+
 def simulate_participants(design: DemoDesign) -> pl.DataFrame:
     """Participants table: half in the backward-walking programme, half in the control group."""
     rng = _rng(design.seed, "participants")
@@ -144,7 +338,8 @@ def _gait_events(
     rng: np.random.Generator, direction: str, n_strides: int, stride_time: float, stance_pct: float
 ) -> tuple[pl.DataFrame, np.ndarray, float]:
     """Events for both feet; returns the table, right contacts and the recording length (s)."""
-    stride = rng.normal(stride_time, 0.025 * stride_time, n_strides + 1).clip(0.7 * stride_time)
+    cv = VARIABILITY["stride_time"]["stride_cv"]
+    stride = rng.normal(stride_time, cv * stride_time, n_strides + 1).clip(0.7 * stride_time)
     start = 0.3 + rng.uniform(0, 0.15)
     right_fc = start + np.concatenate([[0.0], np.cumsum(stride)])
     rows = []
@@ -181,6 +376,7 @@ def _trial_emg(
     direction: str,
     right_fc: np.ndarray,
     duration: float,
+    bursts: dict[str, list[tuple[float, float, float]]],
     muscle_scale: dict[str, float],
     effect: dict[str, float],
     faults: dict[str, str],
@@ -192,8 +388,7 @@ def _trial_emg(
     edges = right_fc
     k = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(edges) - 2)
     pct = (t - edges[k]) / (edges[k + 1] - edges[k]) * 100.0
-    bursts = FORWARD_BURSTS if direction == "forward" else BACKWARD_BURSTS
-    cycle_gain = rng.lognormal(0.0, 0.08, len(edges) + 1)
+    cycle_gain = rng.lognormal(0.0, VARIABILITY["emg"]["cycle_gain_log_sd"], len(edges) + 1)
     gain_per_sample = cycle_gain[k + 1]
     cols: dict[str, np.ndarray] = {}
     for m in MUSCLES:
@@ -249,34 +444,36 @@ def simulate_cohort(out_dir: str | Path, design: DemoDesign | None = None) -> Pa
     mean_ratio = {m: true_cycle_mean_ratio(m) for m in MUSCLES}
     trial_rows = []
     for subject in subjects:
-        rs = _rng(design.seed, "subject", subject)
-        muscle_scale = {m: float(rs.lognormal(0.0, 0.3)) for m in MUSCLES}
-        # each subject's own backward/forward ratio scatters around the population ratio
-        effect = {m: float(np.exp(rs.normal(0.0, 0.10))) for m in MUSCLES}
-        speed_offset = rs.normal(0.0, 0.06)
-        stride_scale = rs.normal(1.0, 0.05)
+        sd = subject_draws(design, subject)
         for session in SESSIONS:
             for direction in DIRECTIONS:
-                st = SPATIOTEMPORAL[direction]
                 for trial in range(1, design.n_trials + 1):
                     rt = _rng(design.seed, "trial", subject, session, direction, trial)
+                    stance = sd.stance_pct[direction] + rt.normal(
+                        0.0, VARIABILITY["stance_pct"]["trial_sd"]
+                    )
+                    speed = sd.speed[session, direction] + rt.normal(
+                        0.0, VARIABILITY["speed_m_s"]["trial_sd"]
+                    )
                     events, right_fc, duration = _gait_events(
-                        rt,
-                        direction,
-                        design.n_strides,
-                        st["stride_time"] * stride_scale,
-                        st["stance_pct"] + rs.normal(0, 0.3),
+                        rt, direction, design.n_strides, sd.stride_time[direction], stance
                     )
                     faults = FAULTS.get((subject, session, direction, trial), {})
                     emg = _trial_emg(
-                        rt, direction, right_fc, duration, muscle_scale, effect, faults
+                        rt,
+                        direction,
+                        right_fc,
+                        duration,
+                        sd.bursts[direction],
+                        sd.muscle_scale[session],
+                        sd.effect,
+                        faults,
                     )
                     stem = f"{subject}_{session}_{direction}_{trial}"
                     emg_file = f"emg/{stem}.parquet"
                     ev_file = f"events/{stem}.csv"
                     emg.write_parquet(out / emg_file, compression="zstd", compression_level=19)
                     events.write_csv(out / ev_file, float_precision=3)
-                    speed = st["speed"] + speed_offset + rt.normal(0, 0.02)
                     trial_rows.append(
                         (
                             subject,
@@ -428,16 +625,42 @@ def _cohort_yaml(
                 "emg_cycle_mean_ratio_backward_over_forward": {
                     m: round(v, 4) for m, v in mean_ratio.items()
                 },
-                "emg_subject_log_ratio_sd": 0.10,
                 "spatiotemporal": SPATIOTEMPORAL,
                 **clinical,
             },
+            "variability": _BlockDict(
+                {k: _BlockDict(v) if len(v) > 4 else v for k, v in VARIABILITY.items()}
+            ),
+            "variability_sources": _BlockDict(VARIABILITY_SOURCES),
+            "references": _BlockList(REFERENCES),
             "faults": [
                 {"subject": s, "session": se, "direction": d, "trial": t, "channels": f}
                 for (s, se, d, t), f in FAULTS.items()
             ],
         },
     }
-    return "# Written by analysis.simulate; do not edit by hand.\n" + yaml.safe_dump(
-        doc, sort_keys=False, default_flow_style=None, width=100
+    return "# Written by analysis.simulate; do not edit by hand.\n" + yaml.dump(
+        doc, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=100
     )
+
+
+class _BlockDict(dict):
+    """A mapping that cohort.yaml writes one item per line."""
+
+
+class _BlockList(list):
+    """A list that cohort.yaml writes one item per line."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper, with :class:`_BlockDict` and :class:`_BlockList` in block style."""
+
+
+_Dumper.add_representer(
+    _BlockDict,
+    lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", dict(v), flow_style=False),
+)
+_Dumper.add_representer(
+    _BlockList,
+    lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", list(v), flow_style=False),
+)

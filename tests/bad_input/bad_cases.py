@@ -375,7 +375,7 @@ E = Expect
 # test_bad_corpus.py): its first line is a comment and its description spans lines 4-7
 YAML_LINES = {"name:": 3, "description:": 4, "emg:": 10, "  units:": 12, "pain_scale:": 22,
               "  knee_pain_walking:": 26}  # fmt: skip
-YAML_LENGTH = 54
+YAML_LENGTH = 85
 
 GB21 = 2_100_000_000  # the 2.1 GB zero-filled EMG file of issue 12
 EMG_HEADER = b"time_s,VL,VM,RF,BF,ST,TA,GMAX,GM,SO\n"

@@ -114,3 +114,71 @@ def test_description_counts_the_simulated_knee_pain(tmp_path):
     participants = pl.read_csv(out / "participants.csv")
     stated = _stated_counts(yaml.safe_load((out / "cohort.yaml").read_text())["description"])
     assert stated == (6, participants["knee_pain"].to_list().count("yes")) == (6, 4)
+
+
+def test_subject_draws_have_the_documented_spread():
+    """Over many subjects the draws have the SDs that VARIABILITY states (within about 4 SE)."""
+    from analysis.simulate import SPATIOTEMPORAL, VARIABILITY, subject_draws
+
+    n = 400
+    draws = [subject_draws(DemoDesign(), f"X{i:03d}") for i in range(n)]
+    fwd = (
+        np.array([d.stride_time["forward"] for d in draws])
+        / SPATIOTEMPORAL["forward"]["stride_time"]
+    )
+    bwd = (
+        np.array([d.stride_time["backward"] for d in draws])
+        / SPATIOTEMPORAL["backward"]["stride_time"]
+    )
+    speed = {k: np.array([d.speed["baseline", k] for d in draws]) for k in ("forward", "backward")}
+    stance = {k: np.array([d.stance_pct[k] for d in draws]) for k in ("forward", "backward")}
+    log_effect = np.log([d.effect["VL"] for d in draws])
+    shift = np.array([d.bursts["forward"]["GM"][0][0] - FORWARD_BURSTS["GM"][0][0] for d in draws])
+    v = VARIABILITY
+    sp, st, sd_pct = v["speed_m_s"], v["stride_time"], v["stance_pct"]
+    expected = {
+        "stride cv": (fwd.std(), st["subject_cv"]),
+        "stride backward cv": ((bwd / fwd).std(), st["subject_backward_cv"]),
+        "speed": (speed["forward"].std(), np.hypot(sp["subject_sd"], sp["session_sd"])),
+        "speed effect": (
+            (speed["backward"] - speed["forward"]).std(),
+            np.sqrt(sp["subject_backward_sd"] ** 2 + 2 * sp["session_sd"] ** 2),
+        ),
+        "stance": (stance["forward"].std(), sd_pct["subject_sd"]),
+        "stance effect": (
+            (stance["backward"] - stance["forward"]).std(),
+            sd_pct["subject_backward_sd"],
+        ),
+        "emg log ratio": (log_effect.std(), v["emg"]["subject_log_ratio_sd"]),
+        "burst shift": (shift.std(), v["emg"]["burst_shift_sd_pct"]),
+    }
+    for name, (got, want) in expected.items():
+        # the SE of an SD from n draws is about SD / sqrt(2 n), 3.5 % here
+        assert abs(got / want - 1) < 0.15, (name, got, want)
+    # the population means stay where they were: deviations have mean zero
+    assert abs(speed["forward"].mean() - SPATIOTEMPORAL["forward"]["speed"]) < 0.02
+    assert abs(stance["backward"].mean() - SPATIOTEMPORAL["backward"]["stance_pct"]) < 0.3
+
+
+def test_demo_direction_effect_varies_between_subjects_like_a_real_study(demo_dir):
+    """Paired effect sizes (d_z) of the direction effect in the committed demo's trials and
+    events are those of real backward-walking studies: large for speed and stance (1.5-6), more
+    modest for stride time (0.08 s against a subject SD of its effect of about 0.05 s), never
+    the 15-60 of a demo without between-subject variability of the effect."""
+    trials = pl.read_csv(demo_dir / "trials.csv")
+    rows = []
+    for r in trials.iter_rows(named=True):
+        ev = pl.read_csv(demo_dir / r["events_file"]).filter(pl.col("side") == "right")
+        fc = ev.filter(pl.col("event") == "foot_contact").sort("time_s")["time_s"].to_numpy()
+        fo = ev.filter(pl.col("event") == "foot_off").sort("time_s")["time_s"].to_numpy()
+        stride = np.diff(fc)
+        stance = (fo[: stride.size] - fc[:-1]) / stride * 100
+        rows.append((r["subject"], r["direction"], r["speed_m_s"], stride.mean(), stance.mean()))
+    d = pl.DataFrame(
+        rows, schema=["subject", "direction", "speed", "stride", "stance"], orient="row"
+    )
+    wide = d.group_by("subject", "direction").mean().pivot("direction", index="subject")
+    for v, (low, high) in {"speed": (1.5, 6), "stance": (1.5, 6), "stride": (0.5, 4)}.items():
+        diff = (wide[f"{v}_backward"] - wide[f"{v}_forward"]).to_numpy()
+        dz = abs(diff.mean()) / diff.std(ddof=1)
+        assert low <= dz <= high, (v, dz)
