@@ -307,6 +307,21 @@ def test_diagnostics_without_random_effects(diagnostics):
     assert len(fig.axes) == 2
 
 
+def test_many_models_sit_two_to_a_row_in_reading_order(diagnostics):
+    residuals, ranef = diagnostics
+    base = residuals.filter(pl.col("outcome") == residuals["outcome"][0])
+    names = [f"m{i}" for i in range(7)]
+    many = pl.concat([base.with_columns(outcome=pl.lit(n)) for n in names])
+    fig = plot_diagnostics(many)
+    assert len(fig.axes) == 2 * len(names)  # the empty slot of the last row is removed
+    FigureCanvasAgg(fig).draw()
+    boxes = [ax.get_position() for ax in fig.axes[::2]]  # each model's residual QQ
+    # models 0 and 1 share the top row, model 1 to the right; model 2 starts the next row
+    assert boxes[0].y0 == pytest.approx(boxes[1].y0) and boxes[1].x0 > boxes[0].x1
+    assert boxes[2].y0 < boxes[0].y0 and boxes[2].x0 == pytest.approx(boxes[0].x0)
+    assert fig.get_figwidth() == pytest.approx(2 * plot_diagnostics(base).get_figwidth())
+
+
 def test_qc_heatmap_counts_excluded_items(qc):
     subjects = [f"S{i:02d}" for i in range(1, 9)]
     fig = plot_qc(qc, subjects=subjects, muscles=["VL", "BF", "TA", "GM"])

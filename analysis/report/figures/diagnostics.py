@@ -30,6 +30,7 @@ from analysis.report.labels import FAMILY_NAMES, outcome_label
 __all__ = ["qq_points", "plot_diagnostics"]
 
 ROW_IN = 1.7
+MODELS_ONE_PER_ROW = 6
 
 
 def qq_points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -60,8 +61,9 @@ def plot_diagnostics(
     labels: Mapping[str, str] | None = None,
     width: float = DOUBLE_COLUMN_IN,
     family: str | None = None,
+    models_per_row: int | None = None,
 ) -> Figure:
-    """Three diagnostic panels per model (outcome), one model per row; one family per figure.
+    """Three diagnostic panels per model (outcome), side by side; one family per figure.
 
     Columns: residual normal QQ plot (points and reference line), residuals vs fitted
     (points and a zero line) and random-effect normal QQ plot (one point series per term and a
@@ -82,6 +84,10 @@ def plot_diagnostics(
     family : str, optional
         Outcome family to draw (rows of the ``family`` column of both frames); the figure title
         names it. A family without residuals gives a figure saying so.
+    models_per_row : int, optional
+        Models side by side in one row of panels, each ``width`` wide; default one, two when
+        there are more than ``MODELS_ONE_PER_ROW`` models, so that a family of many models
+        stays about as wide as it is tall.
 
     Each row starts with a bold panel letter (A, B, ...) on its residual QQ panel.
 
@@ -111,13 +117,21 @@ def plot_diagnostics(
     if not names:
         raise ValueError("no model residuals to plot")
     ncols = 2 if random_effects is None else 3
+    per_row = models_per_row or (1 if len(names) <= MODELS_ONE_PER_ROW else 2)
+    n_rows = -(-len(names) // per_row)
     with style():
-        fig = new_figure(width, ROW_IN * len(names) + 0.2 + (0.25 if family else 0))
+        fig = new_figure(width * per_row, ROW_IN * n_rows + 0.2 + (0.25 if family else 0))
         if family is not None:
             n_models = f"{len(names)} model{'' if len(names) == 1 else 's'}"
             fig.suptitle(f"Model diagnostics: {_family_name(family)} ({n_models})")
-        axes = fig.subplots(len(names), ncols, squeeze=False)
-        for i, (row, outcome) in enumerate(zip(axes, names, strict=True)):
+        grid = fig.subplots(n_rows, ncols * per_row, squeeze=False)
+        # one model's panels side by side, models in reading order
+        rows = [grid[i // per_row, (i % per_row) * ncols : (i % per_row + 1) * ncols]
+                for i in range(n_rows * per_row)]  # fmt: skip
+        for unused in rows[len(names) :]:
+            for ax in unused:
+                fig.delaxes(ax)
+        for i, (row, outcome) in enumerate(zip(rows, names, strict=False)):
             panel_letter(row[0], i)
             res = residuals.filter(pl.col("outcome") == outcome)
             unit = "outcome units"
