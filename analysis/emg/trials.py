@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -36,6 +37,11 @@ class _Phases:
     last: np.ndarray
     lo_pct: np.ndarray
     hi_pct: np.ndarray
+
+    @cached_property
+    def cycle_rows(self) -> np.ndarray:
+        """Indices of the whole-cycle phases."""
+        return np.flatnonzero([n == "cycle" for n in self.name])
 
 
 @dataclass
@@ -146,17 +152,31 @@ def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
     """
     first, last = phases.first, phases.last
     out = {
-        "sum": np.zeros(first.size),
-        "n": np.zeros(first.size),
+        "sum": _phase_sums(fine["sum"], first, last),
+        "n": _phase_sums(fine["n"], first, last),
         "max": np.full(first.size, -np.inf),
     }
     for o in range(int((last - first).max(initial=0)) + 1):
         inside = first + o <= last
         j = np.minimum(first + o, last)
-        for key in ("sum", "n"):
-            out[key] = np.where(inside, out[key] + fine[key][..., j], out[key])
         out["max"] = np.where(inside, np.fmax(out["max"], fine["max"][..., j]), out["max"])
         out["max"] = np.where(inside & np.isnan(fine["max"][..., j]), np.nan, out["max"])
+    return out
+
+
+def _phase_sums(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Sums of ``values[..., first:last + 1]`` for each phase, added left to right from 0.
+
+    Examples
+    --------
+    >>> _phase_sums(np.array([1.0, 2.0, 4.0]), np.array([0, 2, 0]), np.array([1, 2, 2])).tolist()
+    [3.0, 4.0, 7.0]
+    """
+    out = np.zeros(first.size)
+    for o in range(int((last - first).max(initial=0)) + 1):
+        inside = first + o <= last
+        j = np.minimum(first + o, last)
+        out = np.where(inside, out + values[..., j], out)
     return out
 
 
@@ -249,7 +269,8 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
 
 def _gap_rows(m: str, fine: dict, phases: _Phases, cycle_ids: np.ndarray) -> list[tuple]:
     """A hard ``gap`` row for each cycle whose envelope has missing samples."""
-    cycle_sums = _combine(fine, phases)["sum"][[n == "cycle" for n in phases.name]]
+    cyc = phases.cycle_rows
+    cycle_sums = _phase_sums(fine["sum"], phases.first[cyc], phases.last[cyc])
     return [
         (m, int(cyc), "gap", "samples missing in the cycle (or in a stretch too short "
          "to filter)", "hard")
