@@ -241,11 +241,17 @@ def cocontraction_samples(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...
     >>> lo.tolist(), both.tolist(), rud.tolist()
     ([1.0, 1.0], [3.0, 2.0], [1.5, 2.0])
     """
-    a, b = np.maximum(a, 0.0), np.maximum(b, 0.0)
+    a, b = np.asarray(np.maximum(a, 0.0)), np.asarray(np.maximum(b, 0.0))
     lo = np.minimum(a, b)
-    both = a + b
+    both = np.add(a, b, out=a)
+    del a
+    # lo / (both - lo) * both where both > lo, else 0, in the buffer of b (fewer temporaries)
+    rud = np.subtract(both, lo, out=b)
+    del b
     with np.errstate(invalid="ignore", divide="ignore"):
-        rud = np.where(both > lo, lo / (both - lo) * both, 0.0)
+        np.divide(lo, rud, out=rud)
+        np.multiply(rud, both, out=rud)
+    np.copyto(rud, 0.0, where=~(both > lo))
     return lo, both, rud
 
 

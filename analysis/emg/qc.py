@@ -107,23 +107,42 @@ def _psd(x: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
     """
     nperseg = int(min(x.size, rate))
     step = nperseg - nperseg // 2
-    win, win_power = _hann(nperseg)
-    segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
+    win, freqs, scale = _welch_constants(nperseg, float(rate))
+    x = np.ascontiguousarray(x)
+    n_segs = (x.size - nperseg) // step + 1
+    segs = np.lib.stride_tricks.as_strided(
+        x, (n_segs, nperseg), (step * x.itemsize, x.itemsize), writeable=False
+    )
     tapered = np.subtract(segs, segs.mean(axis=1, keepdims=True))
     tapered *= win
     spec = sp_fft.rfft(tapered, axis=1)
     del tapered
     power = np.square(spec.real)
     power += np.square(spec.imag)
-    power *= 1.0 / (rate * win_power)
-    power[:, 1 : None if nperseg % 2 else -1] *= 2.0
-    return np.fft.rfftfreq(nperseg, 1.0 / rate), power.mean(axis=0)
+    power *= scale
+    return freqs, power.mean(axis=0)
 
 
 @lru_cache(maxsize=16)
 def _hann(n: int) -> tuple[np.ndarray, float]:
     win = sps.get_window("hann", n)
     return win, float((win * win).sum())
+
+
+@lru_cache(maxsize=16)
+def _welch_constants(nperseg: int, rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Window, frequencies and per-frequency scale (density, one-sided) of :func:`_psd`.
+
+    The scale is ``1 / (rate * sum(window ** 2))``, doubled except at 0 Hz and Nyquist (a
+    factor of 2 is exact: the same as doubling after scaling).
+    """
+    win, win_power = _hann(nperseg)
+    scale = np.full(nperseg // 2 + 1, 1.0 / (rate * win_power))
+    scale[1 : None if nperseg % 2 else -1] *= 2.0
+    freqs = np.fft.rfftfreq(nperseg, 1.0 / rate)
+    for a in (win, freqs, scale):
+        a.flags.writeable = False
+    return win, freqs, scale
 
 
 def _mains_share(

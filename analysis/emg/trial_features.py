@@ -129,8 +129,10 @@ def _muscle_features(
     mean = s["sum"] / s["n"] * sc
     peak = s["max"] * sc
     iemg = s["sum"] / t.rate * sc
-    c = np.where(out.in_phase[:, None, :], curves[ph.cycle], -np.inf)
+    c = curves[ph.cycle]
+    np.copyto(c, -np.inf, where=~out.in_phase[:, None, :])
     peak_time = out.grid[np.argmax(c, axis=2)].T
+    del c
     peak_time = np.where(~out.in_phase.any(axis=1) | np.isnan(mean), np.nan, peak_time)
     thr = np.repeat([_onset_threshold(t, curves, k, p) for k in range(len(t.muscles))], n_used)
     min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 * (points - 1))))
