@@ -1,11 +1,12 @@
 """Quality control of raw EMG channels: flat/disconnected, clipping, mains, ECG contamination.
 
 Each check returns a number; :func:`check_channels` compares them with the ``emg.qc``
-thresholds and returns one row per flag with its reason. The flat, clipping and gap checks read
-the whole channel; the spectral (mains) and ECG checks read a bounded sample of it: at most
-``qc.spectral_max_s`` seconds (default 10), as 10-s blocks taken from the middle of equal parts
-of the recording (:func:`excerpt_blocks`), so that their cost does not grow with the
-recording's length and stays small next to the filters'.
+thresholds and returns one row per flag with its reason. The flat, clipping and gap checks are
+decided on the whole channel (the flat one from the sample alone when that proves the channel is
+not flat, :func:`sd_at_least`); the spectral (mains) and ECG checks read a bounded sample of
+it: at most ``qc.spectral_max_s`` seconds (default 10), as 10-s blocks taken from the middle of
+equal parts of the recording (:func:`excerpt_blocks`), so that their cost does not grow with
+the recording's length and stays small next to the filters'.
 """
 
 from __future__ import annotations
