@@ -22,9 +22,39 @@ CYCLE_SCHEMA = {
 ISSUE_SCHEMA = {"cycle": pl.Int64, "flag": pl.String, "reason": pl.String, "severity": pl.String}
 
 
+def _rows(events: pl.DataFrame, side: str, event: str) -> np.ndarray:
+    """Which rows of ``events`` are ``event`` of foot ``side`` (null side or event: none)."""
+    sides = events["side"].cast(pl.String).to_numpy()
+    kinds = events["event"].cast(pl.String).to_numpy()
+    return (sides == side) & (kinds == event)
+
+
 def _times(events: pl.DataFrame, side: str, event: str) -> np.ndarray:
-    sel = events.filter((pl.col("side") == side) & (pl.col("event") == event))
-    return np.sort(sel["time_s"].to_numpy().astype(float))
+    return np.sort(events["time_s"].to_numpy().astype(float)[_rows(events, side, event)])
+
+
+def _between(times: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each ``(lo, hi)`` pair: how many ``times`` lie strictly between, and the first one.
+
+    The first is NaN when there is none. Any comparison with NaN is false (as in
+    ``times[(times > lo) & (times < hi)]``).
+
+    Examples
+    --------
+    >>> n, first = _between(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 5.0]),
+    ...                     np.array([2.5, 3.5, 6.0]))
+    >>> n.tolist(), first.tolist()
+    ([2, 2, 0], [1.0, 2.0, nan])
+    >>> _between(np.empty(0), np.array([0.0]), np.array([1.0]))[0].tolist()
+    [0]
+    """
+    inside = (times[None, :] > lo[:, None]) & (times[None, :] < hi[:, None])
+    count = inside.sum(axis=1)
+    first = np.full(lo.size, np.nan)
+    some = count > 0
+    if some.any():
+        first[some] = times[np.argmax(inside[some], axis=1)]
+    return count, first
 
 
 def gait_cycles(
@@ -79,8 +109,12 @@ def gait_cycles(
     has_opp = opp_offs.size > 0 or opp_contacts.size > 0
     contact_type = {}
     if "contact" in events.columns:
-        sel = events.filter((pl.col("side") == side) & (pl.col("event") == "foot_contact"))
+        sel = events.filter(_rows(events, side, "foot_contact"))
         contact_type = dict(zip(sel["time_s"].to_list(), sel["contact"].to_list(), strict=True))
+    starts, ends = contacts[:-1], contacts[1:]
+    n_offs, first_off = _between(offs, starts, ends)
+    n_opp_offs, first_opp_off = _between(opp_offs, starts, first_off)
+    n_opp_contacts, first_opp_contact = _between(opp_contacts, starts, first_off)
     rows, issues = [], []
     if contacts.size < 2:
         issues.append(
@@ -94,22 +128,20 @@ def gait_cycles(
     for k in range(contacts.size - 1):
         a, b, cyc = float(contacts[k]), float(contacts[k + 1]), k + 1
         stride = b - a
-        inside = offs[(offs > a) & (offs < b)]
         off = None
-        if inside.size == 1:
-            off = float(inside[0])
+        if n_offs[k] == 1:
+            off = float(first_off[k])
         else:
-            what = "no" if inside.size == 0 else f"{inside.size}"
+            what = "no" if n_offs[k] == 0 else f"{n_offs[k]}"
             issues.append(
                 (cyc, "event_order", f"{what} {side} foot_off between contacts at {a:.3f} s "
                  f"and {b:.3f} s", "hard")
             )  # fmt: skip
         opp_off = opp_contact = None
         if off is not None and has_opp:
-            o1 = opp_offs[(opp_offs > a) & (opp_offs < off)]
-            o2 = opp_contacts[(opp_contacts > a) & (opp_contacts < off)]
-            if o1.size == 1 and o2.size == 1 and o1[0] < o2[0]:
-                opp_off, opp_contact = float(o1[0]), float(o2[0])
+            o1, o2 = first_opp_off[k], first_opp_contact[k]
+            if n_opp_offs[k] == 1 and n_opp_contacts[k] == 1 and o1 < o2:
+                opp_off, opp_contact = float(o1), float(o2)
             else:
                 issues.append(
                     (cyc, "opposite_events", f"{opp} foot events not in the order contact -> "

@@ -1,11 +1,12 @@
 """Quality control of raw EMG channels: flat/disconnected, clipping, mains, ECG contamination.
 
 Each check returns a number; :func:`check_channels` compares them with the ``emg.qc``
-thresholds and returns one row per flag with its reason. The flat, clipping and gap checks read
-the whole channel; the spectral (mains) and ECG checks read a bounded sample of it: at most
-``qc.spectral_max_s`` seconds (default 10), as 10-s blocks taken from the middle of equal parts
-of the recording (:func:`excerpt_blocks`), so that their cost does not grow with the
-recording's length and stays small next to the filters'.
+thresholds and returns one row per flag with its reason. The flat, clipping and gap checks are
+decided on the whole channel (the flat one from the sample alone when that proves the channel is
+not flat, :func:`sd_at_least`); the spectral (mains) and ECG checks read a bounded sample of
+it: at most ``qc.spectral_max_s`` seconds (default 10), as 10-s blocks taken from the middle of
+equal parts of the recording (:func:`excerpt_blocks`), so that their cost does not grow with
+the recording's length and stays small next to the filters'.
 """
 
 from __future__ import annotations
@@ -107,14 +108,20 @@ def _psd(x: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
     """
     nperseg = int(min(x.size, rate))
     step = nperseg - nperseg // 2
-    win, win_power = _hann(nperseg)
-    segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
-    segs = segs - segs.mean(axis=1, keepdims=True)
-    spec = sp_fft.rfft(segs * win, axis=1)
-    power = spec.real**2 + spec.imag**2
-    power *= 1.0 / (rate * win_power)
-    power[:, 1 : None if nperseg % 2 else -1] *= 2.0
-    return np.fft.rfftfreq(nperseg, 1.0 / rate), power.mean(axis=0)
+    win, freqs, scale = _welch_constants(nperseg, float(rate))
+    x = np.ascontiguousarray(x)
+    n_segs = (x.size - nperseg) // step + 1
+    segs = np.lib.stride_tricks.as_strided(
+        x, (n_segs, nperseg), (step * x.itemsize, x.itemsize), writeable=False
+    )
+    tapered = np.subtract(segs, segs.mean(axis=1, keepdims=True))
+    tapered *= win
+    spec = sp_fft.rfft(tapered, axis=1)
+    del tapered
+    power = np.square(spec.real)
+    power += np.square(spec.imag)
+    power *= scale
+    return freqs, power.mean(axis=0)
 
 
 @lru_cache(maxsize=16)
@@ -123,17 +130,85 @@ def _hann(n: int) -> tuple[np.ndarray, float]:
     return win, float((win * win).sum())
 
 
+@lru_cache(maxsize=16)
+def _welch_constants(nperseg: int, rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Window, frequencies and per-frequency scale (density, one-sided) of :func:`_psd`.
+
+    The scale is ``1 / (rate * sum(window ** 2))``, doubled except at 0 Hz and Nyquist (a
+    factor of 2 is exact: the same as doubling after scaling).
+    """
+    win, win_power = _hann(nperseg)
+    scale = np.full(nperseg // 2 + 1, 1.0 / (rate * win_power))
+    scale[1 : None if nperseg % 2 else -1] *= 2.0
+    freqs = np.fft.rfftfreq(nperseg, 1.0 / rate)
+    for a in (win, freqs, scale):
+        a.flags.writeable = False
+    return win, freqs, scale
+
+
 def _mains_share(
     f: np.ndarray, p: np.ndarray, mains_hz: float, harmonics: int, band: tuple[float, float]
 ) -> float:
-    inband = (f >= band[0]) & (f <= band[1])
+    """Share of the power ``p`` at frequencies ``f`` in ``band`` that is near mains.
+
+    Sums the same values in the same order as summing ``p`` over boolean masks of the bins.
+    """
+    inband, near = _mains_bins(f.size, float(f[1] - f[0]) if f.size > 1 else 0.0,
+                               float(mains_hz), int(harmonics), band)  # fmt: skip
     total = p[inband].sum()
     if total <= 0:
         return 0.0
+    return float(p[near].sum() / total)
+
+
+@lru_cache(maxsize=64)
+def _mains_bins(
+    n: int, df: float, mains_hz: float, harmonics: int, band: tuple[float, float]
+) -> tuple[slice, np.ndarray]:
+    """The in-band bins (a slice) and the in-band bins within 1 Hz of mains or a harmonic.
+
+    For the frequencies ``np.arange(n) * df`` of a one-sided spectrum (``np.fft.rfftfreq``).
+
+    Examples
+    --------
+    >>> inband, near = _mains_bins(501, 1.0, 50.0, 3, (20.0, 450.0))
+    >>> inband, near.tolist()
+    (slice(20, 451, None), [49, 50, 51, 99, 100, 101, 149, 150, 151])
+    """
+    f = np.arange(n) * df
+    inband = (f >= band[0]) & (f <= band[1])
     near = np.zeros_like(inband)
-    for k in range(1, int(harmonics) + 1):
+    for k in range(1, harmonics + 1):
         near |= np.abs(f - k * mains_hz) <= 1.0
-    return float(p[near & inband].sum() / total)
+    idx = np.flatnonzero(inband)
+    span = slice(int(idx[0]), int(idx[-1]) + 1) if idx.size else slice(0, 0)
+    return span, np.flatnonzero(near & inband)
+
+
+def sd_at_least(y: np.ndarray, blocks: list[tuple[int, int]], level: float) -> bool:
+    """Whether the SD of ``y`` is at least ``level``, shown from a few blocks of it alone.
+
+    Around the mean of the whole, a block's squared deviations sum to at least its own
+    variance times its length, so ``var(y) >= sum(len(block) * var(block)) / len(y)``. True
+    when that lower bound (less a relative margin of ``1e-6`` for rounding) reaches
+    ``level ** 2``; False when it does not decide (then compute the SD of the whole). ``y``
+    must be finite.
+
+    Examples
+    --------
+    >>> y = np.random.default_rng(0).normal(0.0, 5.0, 60000)
+    >>> sd_at_least(y, [(25000, 35000)], 1.0), sd_at_least(y, [(25000, 35000)], 4.0)
+    (True, False)
+    """
+    if not level > 0:
+        return not np.isnan(level)
+    squares = sum((b - a) * float(y[a:b].var()) for a, b in blocks if b > a)
+    return squares / y.size >= level * level * (1.0 + 1e-6)
+
+
+def _sd(y: np.ndarray, finite: bool) -> float:
+    """The SD of every finite sample of ``y`` (``finite``: ``y`` has no NaN)."""
+    return float(y.std() if finite else np.nanstd(y))
 
 
 def ecg_ratio(x: np.ndarray, rate: float) -> float:
@@ -215,8 +290,10 @@ def check_channel(raw: EMG, bandpassed: EMG, params: dict) -> list[tuple[str, st
             (c, "gap", f"{missing:.3f} s of samples missing in up to {len(segments) + 1} "
              f"gap(s), first at {raw.t0 + first_gap / raw.rate:.3f} s", "info")
         )  # fmt: skip
-    sd = float(y.std() if y_whole else np.nanstd(y))
-    if sd < float(qc["flat_sd_uv"]):
+    blocks = excerpt_blocks(raw.n_samples, raw.rate, float(qc.get("spectral_max_s", 10.0)))
+    flat_sd = float(qc["flat_sd_uv"])
+    sd = None if y_whole and sd_at_least(y, blocks, flat_sd) else _sd(y, y_whole)
+    if sd is not None and sd < flat_sd:
         rows.append(
             (c, "flat", f"band-passed SD {sd:.3g} uV below {qc['flat_sd_uv']} uV: flat or "
              "disconnected channel", "soft")
@@ -228,7 +305,6 @@ def check_channel(raw: EMG, bandpassed: EMG, params: dict) -> list[tuple[str, st
             (c, "clipping", f"{clip:.1%} of samples at the channel's extreme values "
              f"(limit {float(qc['clipping_fraction']):.1%})", "soft")
         )  # fmt: skip
-    blocks = excerpt_blocks(raw.n_samples, raw.rate, float(qc.get("spectral_max_s", 10.0)))
     whole = y_whole and n_finite == x.size
     keep = [
         (a, b)

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from analysis.core.settings import EmgSettings, merge_params
+from analysis.core.settings import EmgSettings, emg_settings
 from analysis.core.signal import EMG
 from analysis.ingest.events.source import SOURCES
 from analysis.ingest.readers.channels import CANONICAL_MUSCLES, split_side
@@ -257,7 +257,8 @@ def process_by_side(
         ``curves``, ``features``, ``qc``, ``spatiotemporal``, ``normalisation`` with a ``side``
         column and prefixed muscle codes where the channels had them.
     """
-    p = merge_params(params)
+    settings = emg_settings(params)  # resolved once: each leg's stage gets it as is
+    p = settings.to_params()
     setting = p["cycles"]["side"]
     plans = [plan_sides(rec.emg.channels, setting) for rec in recordings]
     sides = [s for s in SIDES if any(s in plan.channels for plan in plans)]
@@ -272,7 +273,7 @@ def process_by_side(
     simple = len(sides) == 1 and not any(plan.renamed or plan.unassigned for plan in plans)
     for n, side in enumerate(sides):
         if simple:
-            recs, p_side, mvc_side, prefixed = recordings, params, mvc, {}
+            recs, p_side, mvc_side, prefixed = recordings, settings, mvc, {}
         else:
             recs, codes = [], set()
             for rec, plan in zip(recordings, plans, strict=True):

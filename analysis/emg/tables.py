@@ -62,8 +62,18 @@ SPATIOTEMPORAL_SCHEMA = {
 
 
 def strings(categories: list[str], codes: np.ndarray) -> pl.Series:
-    """A String column from category codes, built in polars (fast for millions of rows)."""
-    return pl.Series(categories, dtype=pl.String).gather(np.asarray(codes, dtype=np.int64))
+    """A String column from category codes, built in polars (fast for millions of rows).
+
+    The codes go in as a ``UInt32`` Series (polars' index type): a NumPy array of indices
+    takes a much slower path.
+
+    Examples
+    --------
+    >>> strings(["a", "b"], np.array([1, 0, 1])).to_list()
+    ['b', 'a', 'b']
+    """
+    index = pl.Series(np.asarray(codes).astype(np.uint32, copy=False))
+    return pl.Series(categories, dtype=pl.String).gather(index)
 
 
 class Table:

@@ -8,7 +8,7 @@ from analysis.emg.features import (
     cocontraction_samples,
     onset_offset,
     onset_threshold,
-    segment_stats,
+    segment_sums,
 )
 from analysis.emg.gait import spatiotemporal_rows
 from analysis.emg.normalise import METHOD_MVC, UNIT_MVC, UNIT_REF
@@ -16,7 +16,7 @@ from analysis.emg.tables import (
     Table,
 )
 from analysis.emg.timing import stage
-from analysis.emg.trials import _combine, _severity_excluded, _Trial
+from analysis.emg.trials import _combine, _phase_sums, _severity_excluded, _Trial
 
 
 class _FeatureRows:
@@ -129,8 +129,10 @@ def _muscle_features(
     mean = s["sum"] / s["n"] * sc
     peak = s["max"] * sc
     iemg = s["sum"] / t.rate * sc
-    c = np.where(out.in_phase[:, None, :], curves[ph.cycle], -np.inf)
+    c = curves[ph.cycle]
+    np.copyto(c, -np.inf, where=~out.in_phase[:, None, :])
     peak_time = out.grid[np.argmax(c, axis=2)].T
+    del c
     peak_time = np.where(~out.in_phase.any(axis=1) | np.isnan(mean), np.nan, peak_time)
     thr = np.repeat([_onset_threshold(t, curves, k, p) for k in range(len(t.muscles))], n_used)
     min_pts = max(1, int(round(float(p["onset"]["min_duration_pct"]) / 100 * (points - 1))))
@@ -167,16 +169,18 @@ def _pair_features(
         lo, both, rud = cocontraction_samples(
             t.kept_env[a_m] * scale[ka], t.kept_env[b_m] * scale[kb]
         )
-        s_lo = _combine(segment_stats(lo, ph.fine_a, ph.fine_b), ph)["sum"]
-        s_both = _combine(segment_stats(both, ph.fine_a, ph.fine_b), ph)["sum"]
-        s_rud = _combine(segment_stats(rud, ph.fine_a, ph.fine_b), ph)
+        s_lo, s_both, s_rud = (
+            _phase_sums(segment_sums(v, ph.fine_a, ph.fine_b), ph.first, ph.last)
+            for v in (lo, both, rud)
+        )
+        n_rud = _phase_sums((ph.fine_b - ph.fine_a).astype(float), ph.first, ph.last)
         del lo, both, rud
         excl = t.excluded[:, ka] | t.excluded[:, kb]
         with np.errstate(invalid="ignore", divide="ignore"):
             fw = np.where(s_both > 0, 200.0 * s_lo / s_both, np.nan)
         pair = f"{a_m}/{b_m}"
         out.add(pair, excl, "cci_falconer_winter", fw, "%")
-        out.add(pair, excl, "cci_rudolph", s_rud["sum"] / s_rud["n"],
+        out.add(pair, excl, "cci_rudolph", s_rud / n_rud,
                 units[ka] if units[ka] == units[kb] else "mixed")  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -36,6 +37,11 @@ class _Phases:
     last: np.ndarray
     lo_pct: np.ndarray
     hi_pct: np.ndarray
+
+    @cached_property
+    def cycle_rows(self) -> np.ndarray:
+        """Indices of the whole-cycle phases."""
+        return np.flatnonzero([n == "cycle" for n in self.name])
 
 
 @dataclass
@@ -79,35 +85,42 @@ def _events(rec: Recording, p: dict, qc_rows: list) -> pl.DataFrame:
 
 
 def _phase_segments(emg: EMG, cycles: pl.DataFrame, used: np.ndarray) -> _Phases:
-    """Fine segments (sample ranges) of each used cycle and the phases made of them."""
+    """Fine segments (sample ranges) of each used cycle and the phases made of them.
+
+    A cycle is cut at the opposite foot's off and contact and its own foot off when those are
+    known and fall on distinct samples in order, else at its foot off alone, else not at all.
+    """
     cols = {
-        c: cycles[c].to_numpy().astype(float)
+        c: cycles[c].to_numpy().astype(float)[used]
         for c in ("start_s", "end_s", "foot_off_s", "opp_off_s", "opp_contact_s")
     }
+    a, b, off = cols["start_s"], cols["end_s"], cols["foot_off_s"]
+    options = [np.stack([a, cols["opp_off_s"], cols["opp_contact_s"], off, b], axis=1),
+               np.stack([a, off, b], axis=1), np.stack([a, b], axis=1)]  # fmt: skip
+    cuts = [_cut_samples(emg, times) for times in options]
+    # the first option that cuts each cycle into non-empty segments, else the last one
+    choice = np.full(a.size, len(options) - 1)
+    for j in reversed(range(len(options) - 1)):
+        choice[cuts[j][1]] = j
+    times_of = [t.tolist() for t in options]
+    idx_of = [c[0].tolist() for c in cuts]
     fine_a: list[int] = []
     fine_b: list[int] = []
     ph: list[tuple[int, str, int, int, float, float]] = []
     names = {4: ("double_support_1", "single_support", "double_support_2")}
-    for k, i in enumerate(used):
-        a, b = cols["start_s"][i], cols["end_s"][i]
-        off, oo, oc = cols["foot_off_s"][i], cols["opp_off_s"][i], cols["opp_contact_s"][i]
-        for times in ([a, oo, oc, off, b], [a, off, b], [a, b]):
-            if np.isnan(times).any():
-                continue
-            # half-open sample ranges: the next contact's sample belongs to the next cycle
-            idx = np.clip(emg.index_at(np.array(times)), 0, emg.n_samples)
-            if np.all(np.diff(idx) > 0):
-                break
-        pct = [(t - a) / (b - a) * 100.0 for t in times]
+    for k, j in enumerate(choice.tolist()):
+        times, idx = times_of[j][k], idx_of[j][k]
+        start, end = times[0], times[-1]
+        pct = [(t - start) / (end - start) * 100.0 for t in times]
         n0, nf = len(fine_a), len(idx) - 1
-        fine_a += idx[:-1].tolist()
-        fine_b += idx[1:].tolist()
+        fine_a += idx[:-1]
+        fine_b += idx[1:]
         ph.append((k, "cycle", n0, n0 + nf - 1, 0.0, 100.0))
         if nf >= 2:
             ph.append((k, "stance", n0, n0 + nf - 2, 0.0, pct[-2]))
             ph.append((k, "swing", n0 + nf - 1, n0 + nf - 1, pct[-2], 100.0))
-        for j, name in enumerate(names.get(nf, ())):
-            ph.append((k, name, n0 + j, n0 + j, pct[j], pct[j + 1]))
+        for i, name in enumerate(names.get(nf, ())):
+            ph.append((k, name, n0 + i, n0 + i, pct[i], pct[i + 1]))
     return _Phases(
         np.array(fine_a, dtype=np.int64),
         np.array(fine_b, dtype=np.int64),
@@ -120,6 +133,17 @@ def _phase_segments(emg: EMG, cycles: pl.DataFrame, used: np.ndarray) -> _Phases
     )
 
 
+def _cut_samples(emg: EMG, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample indices of cut times (cycles x cuts) and which cycles they cut properly.
+
+    Half-open sample ranges: the next contact's sample belongs to the next cycle. A cycle is
+    cut properly when none of its times is NaN and its samples strictly increase.
+    """
+    known = ~np.isnan(times).any(axis=1)
+    idx = np.clip(emg.index_at(np.where(np.isnan(times), emg.t0, times)), 0, emg.n_samples)
+    return idx, known & np.all(np.diff(idx, axis=1) > 0, axis=1)
+
+
 def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
     """Sum, count and maximum of each phase from those of its (at most four) fine segments.
 
@@ -128,17 +152,31 @@ def _combine(fine: dict, phases: _Phases) -> dict[str, np.ndarray]:
     """
     first, last = phases.first, phases.last
     out = {
-        "sum": np.zeros(first.size),
-        "n": np.zeros(first.size),
+        "sum": _phase_sums(fine["sum"], first, last),
+        "n": _phase_sums(fine["n"], first, last),
         "max": np.full(first.size, -np.inf),
     }
     for o in range(int((last - first).max(initial=0)) + 1):
         inside = first + o <= last
         j = np.minimum(first + o, last)
-        for key in ("sum", "n"):
-            out[key] = np.where(inside, out[key] + fine[key][..., j], out[key])
         out["max"] = np.where(inside, np.fmax(out["max"], fine["max"][..., j]), out["max"])
         out["max"] = np.where(inside & np.isnan(fine["max"][..., j]), np.nan, out["max"])
+    return out
+
+
+def _phase_sums(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Sums of ``values[..., first:last + 1]`` for each phase, added left to right from 0.
+
+    Examples
+    --------
+    >>> _phase_sums(np.array([1.0, 2.0, 4.0]), np.array([0, 2, 0]), np.array([1, 2, 2])).tolist()
+    [3.0, 4.0, 7.0]
+    """
+    out = np.zeros(first.size)
+    for o in range(int((last - first).max(initial=0)) + 1):
+        inside = first + o <= last
+        j = np.minimum(first + o, last)
+        out = np.where(inside, out + values[..., j], out)
     return out
 
 
@@ -231,7 +269,8 @@ def _prepare(rec: Recording, p: dict, pair_muscles: set[str]) -> _Trial:
 
 def _gap_rows(m: str, fine: dict, phases: _Phases, cycle_ids: np.ndarray) -> list[tuple]:
     """A hard ``gap`` row for each cycle whose envelope has missing samples."""
-    cycle_sums = _combine(fine, phases)["sum"][[n == "cycle" for n in phases.name]]
+    cyc = phases.cycle_rows
+    cycle_sums = _phase_sums(fine["sum"], phases.first[cyc], phases.last[cyc])
     return [
         (m, int(cyc), "gap", "samples missing in the cycle (or in a stretch too short "
          "to filter)", "hard")
