@@ -24,6 +24,8 @@ from analysis.emg.filters import finite_segments, notch
 
 QC_SCHEMA = {"muscle": pl.String, "flag": pl.String, "reason": pl.String, "severity": pl.String}
 BLOCK_S = 10.0
+# the ECG check looks for beats in its 20-ms envelope sampled at about this rate
+ECG_ENVELOPE_HZ = 500.0
 
 
 def excerpt_blocks(
@@ -257,9 +259,6 @@ def ecg_ratio(x: np.ndarray, rate: float) -> float:
     # power of the average of n unit-power windows = 1/n + (n-1)/n * mean pairwise correlation
     power = float((w.mean(axis=0) ** 2).mean())
     return (n * power - 1.0) / (n - 1.0)
-
-
-ECG_ENVELOPE_HZ = 500.0
 
 
 def _smoothed_rectified(x: np.ndarray, rate: float) -> tuple[np.ndarray, int]:
